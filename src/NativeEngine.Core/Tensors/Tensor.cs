@@ -1,0 +1,156 @@
+using System.Runtime.InteropServices;
+using ILGPU;
+using ILGPU.Runtime;
+using NativeEngine.Runtime;
+
+namespace NativeEngine.Tensors;
+
+/// <summary>
+/// A dense, contiguous, row-major tensor in device memory. A tensor either owns a pooled buffer (returned to the
+/// device's <see cref="TensorPool"/> on Dispose) or is a view of another tensor's storage (Reshape, Slice) that
+/// owns nothing. Host transfers are explicit: <see cref="FromHost{T}"/>, <see cref="ToHost{T}"/>.
+/// </summary>
+public sealed class Tensor : IDisposable
+{
+    private MemoryBuffer1D<byte, Stride1D.Dense>? owned;
+    private readonly ArrayView<byte> bytes;
+
+    private Tensor(ComputeDevice device, Shape shape, DType dtype, ArrayView<byte> bytes, MemoryBuffer1D<byte, Stride1D.Dense>? owned)
+    {
+        Device = device;
+        Shape = shape;
+        DType = dtype;
+        this.bytes = bytes;
+        this.owned = owned;
+    }
+
+    /// <summary>The device holding the storage.</summary>
+    public ComputeDevice Device { get; }
+
+    /// <summary>The shape.</summary>
+    public Shape Shape { get; }
+
+    /// <summary>The element type.</summary>
+    public DType DType { get; }
+
+    /// <summary>Number of elements.</summary>
+    public long Length => Shape.Elements;
+
+    /// <summary>True when this tensor owns its storage (false for views).</summary>
+    public bool OwnsStorage => owned is not null;
+
+    /// <summary>Allocates an uninitialised tensor from the device's pool.</summary>
+    public static Tensor Empty(ComputeDevice device, Shape shape, DType dtype = DType.Float32)
+    {
+        long n = shape.Elements * dtype.SizeOf();
+        var buffer = device.Pool.Rent(Math.Max(n, 1));
+        return new Tensor(device, shape, dtype, buffer.View.SubView(0, n), buffer);
+    }
+
+    /// <summary>Allocates a tensor filled with zeros.</summary>
+    public static Tensor Zeros(ComputeDevice device, Shape shape, DType dtype = DType.Float32)
+    {
+        var t = Empty(device, shape, dtype);
+        t.bytes.MemSetToZero();
+        return t;
+    }
+
+    /// <summary>Copies host data into a new tensor (float32 for float[], u8 for byte[], i32 for int[], f16/bf16 for ushort[] with <paramref name="dtype"/>).</summary>
+    public static Tensor FromSpan<T>(ComputeDevice device, Shape shape, ReadOnlySpan<T> data, DType? dtype = null) where T : unmanaged
+    {
+        var dt = dtype ?? DefaultDType<T>();
+        if (dt.SizeOf() != Marshal.SizeOf<T>())
+            throw new ArgumentException($"{typeof(T).Name} data cannot fill a {dt.Name()} tensor");
+        if (data.Length != shape.Elements)
+            throw new ArgumentException($"shape {shape} needs {shape.Elements} elements, got {data.Length}");
+        var t = Empty(device, shape, dt);
+        t.bytes.Cast<T>().SubView(0, data.Length).CopyFromCPU(data.ToArray());
+        return t;
+    }
+
+    /// <summary>Copies host float data into a new float32 tensor.</summary>
+    public static Tensor FromHost(ComputeDevice device, Shape shape, float[] data) => FromSpan<float>(device, shape, data);
+
+    /// <summary>Copies the tensor to a new host array (waits for pending work).</summary>
+    public T[] ToHost<T>() where T : unmanaged
+    {
+        if (DType.SizeOf() != Marshal.SizeOf<T>())
+            throw new InvalidOperationException($"cannot read a {DType.Name()} tensor as {typeof(T).Name}");
+        var result = new T[Length];
+        if (Length > 0) bytes.Cast<T>().SubView(0, Length).CopyToCPU(result);
+        return result;
+    }
+
+    /// <summary>Copies a float32 tensor to the host.</summary>
+    public float[] ToHostFloat() => ToHost<float>();
+
+    /// <summary>The storage as float32 elements (throws for other dtypes).</summary>
+    public ArrayView<float> View => DType == DType.Float32
+        ? Cast<float>()
+        : throw new InvalidOperationException($"tensor {Shape} is {DType.Name()}, a float32 view was asked for");
+
+    /// <summary>The storage reinterpreted as <typeparamref name="T"/> elements.</summary>
+    public ArrayView<T> Cast<T>() where T : unmanaged => bytes.Cast<T>().SubView(0, bytes.Length / Marshal.SizeOf<T>());
+
+    /// <summary>A view with another shape of the same element count (no copy).</summary>
+    public Tensor Reshape(params int[] dims)
+    {
+        // One -1 is inferred, as torch.reshape does.
+        int infer = Array.IndexOf(dims, -1);
+        if (infer >= 0)
+        {
+            long known = 1;
+            for (int i = 0; i < dims.Length; i++) if (i != infer) known *= dims[i];
+            dims = (int[])dims.Clone();
+            dims[infer] = known == 0 ? 0 : (int)(Length / known);
+        }
+        var shape = new Shape(dims);
+        if (shape.Elements != Length)
+            throw new ArgumentException($"cannot reshape {Shape} ({Length} elements) to {shape}");
+        return new Tensor(Device, shape, DType, bytes, null);
+    }
+
+    /// <summary>A view of rows [start, start+count) along the first dimension (no copy).</summary>
+    public Tensor Slice(int start, int count)
+    {
+        if (Shape.Rank == 0 || start < 0 || count < 0 || start + count > Shape[0])
+            throw new ArgumentOutOfRangeException(nameof(start), $"slice [{start},{start + count}) outside {Shape}");
+        long row = Length / Math.Max(Shape[0], 1) * DType.SizeOf();
+        var dims = Shape.ToArray();
+        dims[0] = count;
+        return new Tensor(Device, new Shape(dims), DType, bytes.SubView(start * row, count * row), null);
+    }
+
+    /// <summary>Copies this tensor's contents into <paramref name="destination"/> (same dtype and element count).</summary>
+    public void CopyTo(Tensor destination)
+    {
+        if (destination.DType != DType || destination.Length != Length)
+            throw new ArgumentException($"copy {Shape} {DType.Name()} into {destination.Shape} {destination.DType.Name()}: sizes differ");
+        bytes.CopyTo(destination.bytes);
+    }
+
+    /// <summary>Throws unless the shape is exactly <paramref name="dims"/>; <paramref name="what"/> names the tensor.</summary>
+    public Tensor Expect(string what, params int[] dims)
+    {
+        if (!Shape.Equals(new Shape(dims)))
+            throw new ArgumentException($"{what}: expected shape {new Shape(dims)}, got {Shape}");
+        return this;
+    }
+
+    private static DType DefaultDType<T>() => typeof(T) == typeof(float) ? DType.Float32
+        : typeof(T) == typeof(byte) ? DType.UInt8
+        : typeof(T) == typeof(int) ? DType.Int32
+        : typeof(T) == typeof(ushort) ? DType.Float16
+        : throw new ArgumentException($"no default dtype for {typeof(T).Name}");
+
+    /// <inheritdoc/>
+    public override string ToString() => $"Tensor{Shape} {DType.Name()}";
+
+    /// <summary>Returns owned storage to the pool; views do nothing.</summary>
+    public void Dispose()
+    {
+        if (owned is null) return;
+        Device.Pool.Return(owned);
+        owned = null;
+    }
+}
