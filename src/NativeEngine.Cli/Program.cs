@@ -1,0 +1,8 @@
+using System.CommandLine;
+using NativeEngine.Cli;
+using NativeEngine.Cli.Commands;
+
+// One root command; each subcommand lives in Commands/<Name>Command.cs and is a thin shell over the library.
+var root = new RootCommand("nativeengine: EoMT-EXT road-anomaly segmentation on a pure C# (ILGPU) tensor engine");
+root.Subcommands.Add(SelftestCommand.Create());
+return Cli.Run(root, args);
