@@ -61,10 +61,10 @@ internal static class KernelEmitter
             sb.AppendLine($"        var grid = new global::ILGPU.Index3D({string.Join(", ", grid)});");
             sb.AppendLine($"        var group = new global::ILGPU.Index3D({k.GroupX}, {k.GroupY}, {k.GroupZ});");
             sb.AppendLine($"        if (group.Size > device.Accelerator.MaxNumThreadsPerGroup) throw new global::System.InvalidOperationException(\"{k.MethodName}: {k.GroupX * k.GroupY * k.GroupZ} threads per group exceed the accelerator's \" + device.Accelerator.MaxNumThreadsPerGroup);");
-            string action = types.Length > 0 ? $"global::System.Action<global::ILGPU.Runtime.KernelConfig, {types}>" : "global::System.Action<global::ILGPU.Runtime.KernelConfig>";
+            string action = types.Length > 0 ? $"global::System.Action<global::ILGPU.KernelConfig, {types}>" : "global::System.Action<global::ILGPU.KernelConfig>";
             string load = types.Length > 0 ? $"global::ILGPU.Runtime.KernelLoaders.LoadStreamKernel<{types}>(a, {k.MethodName})" : $"global::ILGPU.Runtime.KernelLoaders.LoadStreamKernel(a, {k.MethodName})";
             sb.AppendLine($"        var kernel = device.Kernels.GetOrLoad<{action}>(\"{k.Key}\", a => {load});");
-            sb.AppendLine($"        kernel(new global::ILGPU.Runtime.KernelConfig(grid, group){sep}{args});");
+            sb.AppendLine($"        kernel(new global::ILGPU.KernelConfig(grid, group){sep}{args});");
         }
         else
         {
