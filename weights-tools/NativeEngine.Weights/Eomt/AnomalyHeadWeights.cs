@@ -22,12 +22,12 @@ public enum AnomalyHeadLayout
 /// </summary>
 public sealed class AnomalyHeadWeights
 {
-    private readonly Dictionary<string, float[]> tensors;
+    private readonly Dictionary<string, float[]>? tensors;
     private readonly Dictionary<string, long[]> shapes;
     private readonly Dictionary<string, string> dtypes;
 
     private AnomalyHeadWeights(AnomalyHeadLayout layout, int inputFeatures, int[] hidden, int featureChannels, int projectedChannels,
-        Dictionary<string, float[]> tensors, Dictionary<string, long[]> shapes, Dictionary<string, string> dtypes)
+        Dictionary<string, float[]>? tensors, Dictionary<string, long[]> shapes, Dictionary<string, string> dtypes)
     {
         Layout = layout;
         InputFeatures = inputFeatures;
@@ -55,10 +55,15 @@ public sealed class AnomalyHeadWeights
     public int ProjectedChannels { get; }
 
     /// <summary>Tensor names (seed names, relative to the head).</summary>
-    public IReadOnlyCollection<string> Names => tensors.Keys;
+    public IReadOnlyCollection<string> Names => shapes.Keys;
+
+    /// <summary>False when read from a shape-only manifest (the indexer then throws).</summary>
+    public bool HasData => tensors is not null;
 
     /// <summary>A tensor's values as float32 (num_batches_tracked converted from int64).</summary>
-    public float[] this[string name] => tensors.TryGetValue(name, out var t) ? t : throw new KeyNotFoundException($"anomaly head has no tensor '{name}' (layout {Layout})");
+    public float[] this[string name] => tensors is null
+        ? throw new InvalidOperationException("anomaly head was read from a shape-only manifest; it has no values")
+        : tensors.TryGetValue(name, out var t) ? t : throw new KeyNotFoundException($"anomaly head has no tensor '{name}' (layout {Layout})");
 
     /// <summary>A tensor's shape.</summary>
     public long[] Shape(string name) => shapes.TryGetValue(name, out var s) ? s : throw new KeyNotFoundException($"anomaly head has no tensor '{name}' (layout {Layout})");
@@ -67,7 +72,7 @@ public sealed class AnomalyHeadWeights
     public string SourceDType(string name) => dtypes.TryGetValue(name, out var s) ? s : throw new KeyNotFoundException($"anomaly head has no tensor '{name}' (layout {Layout})");
 
     /// <summary>Whether the head has a tensor of that name.</summary>
-    public bool Contains(string name) => tensors.ContainsKey(name);
+    public bool Contains(string name) => shapes.ContainsKey(name);
 
     /// <summary>Trainable parameters (BatchNorm running statistics and the batch counter excluded): 2 433 plain, 29 089 hybrid.</summary>
     public long ParameterCount => shapes.Where(kv => !IsBuffer(kv.Key)).Sum(kv => kv.Value.Aggregate(1L, (a, b) => a * b));
@@ -150,7 +155,7 @@ public sealed class AnomalyHeadWeights
                 problems.Add($"anomaly head {n} is {src.Infos[stored].DType}, not a floating type");
         if (problems.Count > before) return null;
 
-        var values = names.ToDictionary(kv => kv.Key, kv => src.ReadAllFloat32(kv.Value), StringComparer.Ordinal);
+        var values = src.HasData ? names.ToDictionary(kv => kv.Key, kv => src.ReadAllFloat32(kv.Value), StringComparer.Ordinal) : null;
         var dtypes = names.ToDictionary(kv => kv.Key, kv => src.Infos[kv.Value].DType, StringComparer.Ordinal);
         return new AnomalyHeadWeights(layout, inputs, [h1, h2], featC, proj, values, shapesOf, dtypes);
     }

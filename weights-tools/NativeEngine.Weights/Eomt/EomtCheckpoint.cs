@@ -57,6 +57,9 @@ public sealed class EomtCheckpoint : IDisposable
     /// <summary>The seed's anomaly head when the file carries one (<c>network.anomaly_head.*</c> / <c>anomaly_head.*</c>).</summary>
     public AnomalyHeadWeights? AnomalyHead { get; }
 
+    /// <summary>The anomaly head's tensors by head-relative seed name → stored name (empty when there is no head).</summary>
+    public IReadOnlyDictionary<string, string> AnomalyHeadSourceNames { get; private init; } = new Dictionary<string, string>();
+
     /// <summary>How the architecture was inferred (e.g. heads assumed from head dim 64), for display.</summary>
     public IReadOnlyList<string> Notes { get; }
 
@@ -173,8 +176,7 @@ public sealed class EomtCheckpoint : IDisposable
 
         // 4. The seed's anomaly head.
         AnomalyHeadWeights? head = null;
-        if (map.AnomalyHead.Count > 0 && source.HasData) head = AnomalyHeadWeights.FromSource(source, map.AnomalyHead, problems);
-        else if (map.AnomalyHead.Count > 0) notes.Add($"anomaly head present ({map.AnomalyHead.Count} tensors); a manifest has no data to load it");
+        if (map.AnomalyHead.Count > 0) head = AnomalyHeadWeights.FromSource(source, map.AnomalyHead, problems);
 
         if (problems.Count > 0)
             throw new CheckpointException(path, $"EoMT checkpoint does not match {config.Describe()} (architecture from {configSource ?? "tensor shapes"}, naming {map.Naming}): "
@@ -182,7 +184,7 @@ public sealed class EomtCheckpoint : IDisposable
 
         var order = expected.Select(e => e.Name).Where(map.Canonical.ContainsKey).ToList();
         var ck = new EomtCheckpoint(path, source, config, configSource ?? "tensor shapes", map.Naming, map.Canonical, order,
-            new float[config.QueryBlocks], head, notes, map.Dropped);
+            new float[config.QueryBlocks], head, notes, map.Dropped) { AnomalyHeadSourceNames = map.AnomalyHead };
         if (map.Canonical.ContainsKey(EomtLayout.AttnMaskProbs) && source.HasData)
             ck.ReadFloat32(EomtLayout.AttnMaskProbs).CopyTo(ck.AttnMaskProbs, 0);
         if (ck.AttnMaskProbs.Any(p => p != 0))
