@@ -7,4 +7,5 @@ var root = new RootCommand("nativeengine: EoMT-EXT road-anomaly segmentation on 
 root.Subcommands.Add(SelftestCommand.Create());
 root.Subcommands.Add(PtxCheckCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(MetricsCommand.Create());
 return Cli.Run(root, args);
