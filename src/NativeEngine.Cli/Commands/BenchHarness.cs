@@ -84,6 +84,8 @@ public static class BenchHarness
         }
     }
 
+    private static string Rate(double v) => v.ToString(v >= 100 ? "0" : v >= 1 ? "0.00" : "0.0000");
+
     /// <summary>The result table with napkin math; on CUDA, % of the named device's FP32 and bandwidth peaks.</summary>
     public static string Format(IReadOnlyList<BenchRow> rows, DevicePeak? peak)
     {
@@ -94,7 +96,7 @@ public static class BenchHarness
             string pct(double v, double peakValue) => ok && peak is not null ? (100 * v / peakValue).ToString("0.0") : "-";
             table.Add(r.Op, r.Kernels, r.Choice.ToString(), r.Shape,
                 ok ? r.Milliseconds.ToString(r.Milliseconds < 1 ? "0.0000" : "0.000") : "-",
-                ok ? r.GFlops.ToString("0.00") : "-", ok ? r.GBytes.ToString("0.00") : "-",
+                ok ? Rate(r.GFlops) : "-", ok ? Rate(r.GBytes) : "-",
                 pct(r.GFlops, peak?.Fp32TeraFlops * 1000 ?? 1), pct(r.GBytes, peak?.TeraBytesPerSecond * 1000 ?? 1),
                 double.IsNaN(r.MaxDiff) ? "-" : r.MaxDiff.ToString("0.0E+0"),
                 ok ? "ok" : "REFUSED: " + r.Refused);
