@@ -33,14 +33,21 @@ if [[ -d "$root" ]] && p="$(find_ptxas)" && [[ -n "$p" ]]; then
 fi
 
 src=/etc/apt/sources.list.d/debian.sources
-[[ -r "$src" ]] || { say "cannot read $src (expected a Debian 12 machine with a deb822 source entry)"; exit 1; }
 command -v apt-get >/dev/null || { say "apt-get not found (expected Debian 12)"; exit 1; }
 command -v dpkg >/dev/null || { say "dpkg not found (expected Debian 12)"; exit 1; }
 
 apt="$cache/apt"
 mkdir -p "$apt/sources.list.d" "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/deb"
 # Same mirror, suites and key as the machine's entry; only the components change. non-free-firmware is not needed.
-sed -E 's/^Components:.*/Components: non-free/' "$src" > "$apt/sources.list.d/nativeengine-non-free.sources"
+if [[ -r "$src" ]]; then
+  sed -E 's/^Components:.*/Components: non-free/' "$src" > "$apt/sources.list.d/nativeengine-non-free.sources"
+else
+  # No deb822 entry (an older-style image): Debian's own mirror for this release.
+  codename="$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")"
+  src="Debian's default mirror for $codename ($src is absent)"
+  printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: %s\nComponents: non-free\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+    "$codename" > "$apt/sources.list.d/nativeengine-non-free.sources"
+fi
 say "private apt source (copied from $src):"
 sed 's/^/    /' "$apt/sources.list.d/nativeengine-non-free.sources" >&2
 
