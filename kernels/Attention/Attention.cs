@@ -229,6 +229,8 @@ public static partial class Attention
             if (allowed.DType != DType.UInt8) throw new ArgumentException($"attention: allowed must be u8, got {allowed.DType.Name()}");
             allowed.Expect("attention allowed mask", b, n, n);
         }
+        Int32Extent.Check(qkv, "attention qkv");
+        if (allowed is not null) Int32Extent.Check(allowed, "attention allowed mask");
         if (b * n == 0) return;
         float scale = 1f / MathF.Sqrt(d);
         var mask = allowed?.Cast<byte>() ?? qkv.Cast<byte>(); // never read when masked == 0
