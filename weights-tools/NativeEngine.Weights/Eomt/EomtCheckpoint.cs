@@ -84,8 +84,16 @@ public sealed class EomtCheckpoint : IDisposable
     /// <summary>The tensor as float32 (F16 and BF16 widened exactly), dense row-major in its canonical shape.</summary>
     public float[] ReadFloat32(string name)
     {
-        var (dtype, bytes) = ReadRaw(name);
-        return DTypeConvert.ToFloat32(dtype, bytes);
+        if (Source is ISpanTensorSource mapped)
+        {
+            // Memory-mapped: convert straight from the mapping, no intermediate byte copy.
+            var r = Ref(name);
+            var dtype = Source.Infos[r.SourceName].DType;
+            int size = DTypeConvert.SizeOf(dtype);
+            return DTypeConvert.ToFloat32(dtype, mapped.GetSpan(r.SourceName).Slice(checked((int)(r.ElementOffset * size)), checked((int)(r.Elements * size))));
+        }
+        var (dt, bytes) = ReadRaw(name);
+        return DTypeConvert.ToFloat32(dt, bytes);
     }
 
     /// <summary>The tensor's stored dtype and dense little-endian bytes (for uploading half types as they are).</summary>
