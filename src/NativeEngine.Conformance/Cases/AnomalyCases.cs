@@ -1,0 +1,144 @@
+using NativeEngine.Kernels;
+using NativeEngine.Reference;
+using NativeEngine.Runtime;
+using NativeEngine.Tensors;
+
+namespace NativeEngine.Conformance.Cases;
+
+internal static class AnomalyCases
+{
+    // Stats: K-term float32 sums of values ≤ Q, and ln: 1e-5 absolute covers K ≤ 32 with |s| ≤ 8.
+    private const double StatsAbs = 1e-5, StatsRel = 1e-5;
+    // Head: two hidden layers of ≤ 64-term dot products in float32 against a double reference.
+    private const double HeadAbs = 1e-5, HeadRel = 1e-4;
+
+    [ConformanceCases]
+    private static IEnumerable<ConformanceCase> Cases()
+    {
+        foreach (var (b, k, h, w) in new[] { (1, 1, 1, 1), (1, 19, 5, 7), (2, 4, 3, 33) })
+        {
+            string label = $"[{b},{k},{h},{w}]";
+            yield return new("anomaly_stats", "UncertaintyStats.StatsV1", label, StatsAbs, StatsRel, "K-term float32 sums, ln", d =>
+            {
+                var s = SemanticMap(b, k, h * w, 5, 3);
+                using var ts = Tensor.FromHost(d, new Shape(b, k, h, w), s);
+                using var to = Tensor.Empty(d, new Shape(b, 4, h, w));
+                UncertaintyStats.Compute(ts, to);
+                return new(AnomalyRef.Stats(s, b, k, h * w), to.ToHostFloat());
+            });
+            foreach (var method in Enum.GetValues<BaselineMethod>())
+                foreach (float t in new[] { 1f, 8f })
+                    yield return new("anomaly_baseline", "UncertaintyStats.BaselineV1", $"{label} {method} T={t}", StatsAbs, StatsRel,
+                        "online softmax vs two-pass double: K-term sums", d =>
+                        {
+                            var s = SemanticMap(b, k, h * w, 5, 4);
+                            using var ts = Tensor.FromHost(d, new Shape(b, k, h, w), s);
+                            using var to = Tensor.Empty(d, new Shape(b, h, w));
+                            AnomalyScores.Baseline(ts, to, method, t);
+                            return new(AnomalyRef.Baseline(s, b, k, h * w, (int)method, t), to.ToHostFloat());
+                        });
+        }
+        foreach (var (b, q, k, h, w, withHead) in new[] { (1, 1, 1, 1, 1, false), (2, 5, 4, 3, 7, true), (1, 7, 19, 4, 4, true) })
+            yield return new("anomaly_stats_fused", "UncertaintyStats.FusedV1", $"Q={q} [{b},{k},{h},{w}]{(withHead ? " +head" : "")}",
+                HeadAbs, HeadRel, "Q·K sigmoid-MACs, then the head's dot products", d => Fused(d, b, q, k, h, w, withHead));
+        foreach (var (b, h, w, ce, h1, h2) in new[] { (1, 1, 1, 0, 1, 1), (2, 3, 5, 0, 64, 32), (1, 2, 3, 32, 64, 32), (1, 4, 4, 3, 7, 5) })
+            yield return new("anomaly_head", "AnomalyHeadKernels.HeadV1", $"[{b},{4 + ce},{h},{w}] H={h1},{h2}", HeadAbs, HeadRel,
+                "64-term float32 dot products vs double", d => Head(d, b, h, w, ce, h1, h2));
+        yield return new("window_accumulate", "AnomalyHeadKernels.AccumulateV1", "2 windows 4x4 in [4,6]", 1e-6, 1e-5,
+            "one add per window, one sigmoid", Windows);
+        yield return new("window_score", "AnomalyHeadKernels.ScoreV1", "2 windows 4x4 in [4,6]", 1e-6, 1e-5,
+            "one add per window, one sigmoid", Windows);
+    }
+
+    /// <summary>A realistic semantic map: Σ_q sigmoid(m)·softmax(c)[:K] from random logits.</summary>
+    internal static float[] SemanticMap(int b, int k, int hw, int q, int seed)
+    {
+        var m = Inputs.Uniform(b * q * hw, seed, -6, 6);
+        var p = ClassProbs(b, q, k, seed + 1);
+        return AnomalyRef.SemanticMap(m, p, b, q, k, hw);
+    }
+
+    internal static float[] ClassProbs(int b, int q, int k, int seed)
+    {
+        var l = Inputs.Uniform(b * q * (k + 1), seed, -4, 4);
+        var p = new float[l.Length];
+        for (int r = 0; r < b * q; r++)
+        {
+            double max = double.NegativeInfinity, sum = 0;
+            for (int c = 0; c <= k; c++) max = Math.Max(max, l[r * (k + 1) + c]);
+            for (int c = 0; c <= k; c++) sum += Math.Exp(l[r * (k + 1) + c] - max);
+            for (int c = 0; c <= k; c++) p[r * (k + 1) + c] = (float)(Math.Exp(l[r * (k + 1) + c] - max) / sum);
+        }
+        return p;
+    }
+
+    /// <summary>Random head parameters of the given sizes, unpacked, plus their packed concatenation.</summary>
+    internal static (float[] W1, float[] B1, float[] W2, float[] B2, float[] W3, float B3, float[] Packed) RandomHead(int cin, int h1, int h2, int seed)
+    {
+        var w1 = Inputs.Uniform(h1 * cin, seed, -0.5f, 0.5f);
+        var b1 = Inputs.Uniform(h1, seed + 1, -0.2f, 0.2f);
+        var w2 = Inputs.Uniform(h2 * h1, seed + 2, -0.3f, 0.3f);
+        var b2 = Inputs.Uniform(h2, seed + 3, -0.2f, 0.2f);
+        var w3 = Inputs.Uniform(h2, seed + 4, -0.3f, 0.3f);
+        float b3 = 0.1f;
+        return (w1, b1, w2, b2, w3, b3, [.. w1, .. b1, .. w2, .. b2, .. w3, b3]);
+    }
+
+    private static CaseResult Fused(ComputeDevice d, int b, int q, int k, int h, int w, bool withHead)
+    {
+        int hw = h * w;
+        var m = Inputs.Uniform(b * q * hw, 11, -6, 6);
+        var p = ClassProbs(b, q, k, 12);
+        var stats = AnomalyRef.Stats(AnomalyRef.SemanticMap(m, p, b, q, k, hw), b, k, hw);
+        using var tm = Tensor.FromHost(d, new Shape(b, q, h, w), m);
+        using var tp = Tensor.FromHost(d, new Shape(b, q, k + 1), p);
+        using var ts = Tensor.Empty(d, new Shape(b, 4, h, w));
+        if (!withHead)
+        {
+            UncertaintyStats.Fused(tm, tp, ts);
+            return new(stats, ts.ToHostFloat());
+        }
+        var hd = RandomHead(4, 9, 6, 13);
+        using var tw = Tensor.FromHost(d, new Shape(hd.Packed.Length), hd.Packed);
+        using var tl = Tensor.Empty(d, new Shape(b, 1, h, w));
+        UncertaintyStats.Fused(tm, tp, ts, new PackedHead(tw, 4, 9, 6), tl);
+        var logit = AnomalyRef.Head(AnomalyRef.ToPixelMajor(stats, b, 4, hw), b * hw, 4, hd.W1, hd.B1, hd.W2, hd.B2, hd.W3, hd.B3);
+        return new([.. stats, .. logit], [.. ts.ToHostFloat(), .. tl.ToHostFloat()]);
+    }
+
+    private static CaseResult Head(ComputeDevice d, int b, int h, int w, int ce, int h1, int h2)
+    {
+        int hw = h * w, cin = 4 + ce;
+        var stats = AnomalyRef.Stats(SemanticMap(b, 6, hw, 4, 21), b, 6, hw);
+        var extra = Inputs.Uniform(b * hw * ce, 22, 0, 2);
+        var hd = RandomHead(cin, h1, h2, 23);
+        var sp = AnomalyRef.ToPixelMajor(stats, b, 4, hw);
+        var x = new float[b * hw * cin];
+        for (int p = 0; p < b * hw; p++)
+        {
+            for (int c = 0; c < 4; c++) x[p * cin + c] = sp[p * 4 + c];
+            for (int e = 0; e < ce; e++) x[p * cin + 4 + e] = extra[p * ce + e];
+        }
+        using var ts = Tensor.FromHost(d, new Shape(b, 4, h, w), stats);
+        using var te = ce > 0 ? Tensor.FromHost(d, new Shape(b * hw, ce), extra) : null;
+        using var tw = Tensor.FromHost(d, new Shape(hd.Packed.Length), hd.Packed);
+        using var tl = Tensor.Empty(d, new Shape(b, 1, h, w));
+        AnomalyHeadKernels.Forward(new PackedHead(tw, cin, h1, h2), ts, te, tl);
+        return new(AnomalyRef.Head(x, b * hw, cin, hd.W1, hd.B1, hd.W2, hd.B2, hd.W3, hd.B3), tl.ToHostFloat());
+    }
+
+    private static CaseResult Windows(ComputeDevice d)
+    {
+        var w1 = Inputs.Uniform(16, 31, -3, 3);
+        var w2 = Inputs.Uniform(16, 32, -3, 3);
+        using var t1 = Tensor.FromHost(d, new Shape(4, 4), w1);
+        using var t2 = Tensor.FromHost(d, new Shape(4, 4), w2);
+        using var sum = Tensor.Zeros(d, new Shape(4, 6));
+        using var count = Tensor.Zeros(d, new Shape(4, 6));
+        using var score = Tensor.Empty(d, new Shape(4, 6));
+        AnomalyHeadKernels.AccumulateWindow(t1, sum, count, 0, 0);
+        AnomalyHeadKernels.AccumulateWindow(t2, sum, count, 0, 2);
+        AnomalyHeadKernels.Score(sum, count, score);
+        return new(AnomalyRef.StitchedScore([(w1, 4, 4, 0, 0), (w2, 4, 4, 0, 2)], 4, 6), score.ToHostFloat());
+    }
+}
