@@ -39,7 +39,8 @@ public sealed class EomtCheckpoint : IDisposable
     /// <summary>The architecture.</summary>
     public EomtConfig Config { get; }
 
-    /// <summary>Where <see cref="Config"/> came from: "config.json", "safetensors metadata", "manifest config" or "tensor shapes".</summary>
+    /// <summary>Where <see cref="Config"/> came from: "config.json" (folder), "safetensors metadata" (written by convert),
+    /// "config.json beside the file", "manifest config" or "tensor shapes".</summary>
     public string ConfigSource { get; }
 
     /// <summary>The naming scheme found in the file: "hugging face" or "original (tue-mps/eomt)".</summary>
@@ -116,7 +117,9 @@ public sealed class EomtCheckpoint : IDisposable
 
     /// <summary>
     /// Loads a checkpoint file (.safetensors, .bin, .pth, .pt, .ckpt, a shape manifest .json) or a Hugging Face folder
-    /// (config.json + model.safetensors, sharded index, or pytorch_model.bin). Throws <see cref="CheckpointException"/>
+    /// (config.json + model.safetensors, sharded index, or pytorch_model.bin). The architecture comes from, in order:
+    /// the folder's config.json, the safetensors metadata <c>convert</c> writes, a config.json beside the file, else the
+    /// shapes alone; a declared architecture is always checked against the shapes. Throws <see cref="CheckpointException"/>
     /// with every missing, unexpected and mis-shaped tensor in one message.
     /// </summary>
     public static EomtCheckpoint Load(string path)
@@ -147,6 +150,10 @@ public sealed class EomtCheckpoint : IDisposable
             (configJson, configSource) = (m.ConfigJson, "manifest config");
         else if (source is SafeTensorsFile st && st.Metadata.TryGetValue(MetadataConfigKey, out var cj))
             (configJson, configSource) = (cj, "safetensors metadata");
+        else if (File.Exists(path) && source is not ManifestSource
+                 && File.Exists(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!, "config.json")))
+            (configJson, configSource) = (File.ReadAllText(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!, "config.json")),
+                "config.json beside the file");
         EomtConfig? declared = null;
         if (configJson is not null)
         {
