@@ -1,0 +1,233 @@
+using NativeEngine.Kernels;
+using NativeEngine.Reference;
+using NativeEngine.Runtime;
+using NativeEngine.Tensors;
+
+namespace NativeEngine.Conformance.Cases;
+
+internal static class TrainCases
+{
+    private const double Abs = 1e-6, Rel = 1e-5;
+    // Reductions: float32 sums of up to a few thousand terms of magnitude ≤ 1 against double.
+    private const double SumAbs = 1e-4, SumRel = 1e-4;
+    private const string Elem = "one rounding per element", Sum = "float32 chunked sums vs double";
+
+    private static readonly (int N, int I, int O)[] LinearShapes = [(1, 1, 1), (33, 4, 64), (300, 64, 32), (17, 32, 1)];
+
+    [ConformanceCases]
+    private static IEnumerable<ConformanceCase> Cases()
+    {
+        foreach (var (n, i, o) in LinearShapes)
+        {
+            string s = $"N={n} {i}->{o}";
+            yield return new("linear_forward", "TrainLinear.ForwardV1", s, SumAbs, SumRel, Sum, d => LinearCase(d, n, i, o, 0));
+            yield return new("linear_grad_input", "TrainLinear.GradInputV1", s, SumAbs, SumRel, Sum, d => LinearCase(d, n, i, o, 1));
+            yield return new("linear_grad_weight", "TrainLinear.GradWeightPartialV1", s, SumAbs, SumRel, Sum, d => LinearCase(d, n, i, o, 2));
+        }
+        foreach (var (n, c) in new[] { (1, 1), (257, 3), (1000, 33) })
+        {
+            yield return new("column_sum", "TrainLinear.ColumnSumPartialV1", $"[{n},{c}]", SumAbs, SumRel, Sum, d => ColumnSums(d, n, c));
+            yield return new("sum_chunks", "TrainLinear.SumChunksV1", $"[{n},{c}]", SumAbs, SumRel, Sum, d => ColumnSums(d, n, c));
+            yield return new("sum_squares", "TrainOptim.SumSquaresPartialV1", $"[{n * c}]", SumAbs, SumRel, Sum, d =>
+            {
+                var x = Inputs.Uniform(n * c, 3);
+                using var tx = Tensor.FromHost(d, new Shape(n * c), x);
+                using var ty = Tensor.Empty(d, new Shape(1));
+                TrainOptim.SumSquares(tx, ty);
+                return new([(float)x.Sum(v => (double)v * v)], ty.ToHostFloat());
+            });
+        }
+        foreach (int n in new[] { 1, 33, 1000 })
+        {
+            yield return new("relu_forward", "TrainOps.ReluV1", $"[{n}]", Abs, Rel, Elem, d => Unary(d, n, TrainOps.Relu, TrainRef.Relu));
+            yield return new("relu_backward", "TrainOps.ReluBackwardV1", $"[{n}]", Abs, Rel, Elem, d =>
+            {
+                var y = TrainRef.Relu(Inputs.Uniform(n, 4));
+                var dy = Inputs.Uniform(n, 5);
+                using var ty = Tensor.FromHost(d, new Shape(n), y);
+                using var tdy = Tensor.FromHost(d, new Shape(n), dy);
+                using var tdx = Tensor.Empty(d, new Shape(n));
+                TrainOps.ReluBackward(ty, tdy, tdx);
+                return new(TrainRef.ReluBackward(y, dy), tdx.ToHostFloat());
+            });
+            foreach (float p in new[] { 0f, 0.1f, 0.5f })
+                yield return new("dropout", "TrainOps.DropoutV1", $"[{n}] p={p}", Abs, Rel, "same counter-based mask, one multiply",
+                    d => Unary(d, n, (x, y) => TrainOps.Dropout(x, y, p, 7, 3), x => TrainRef.Dropout(x, p, 7, 3)));
+        }
+        foreach (var (b, c, h, w) in new[] { (1, 1, 1, 1), (2, 4, 3, 5) })
+            yield return new("to_pixels", "TrainOps.ToPixelsV1", $"[{b},{c},{h},{w}]", 0, 0, "a copy", d =>
+            {
+                var x = Inputs.Uniform(b * c * h * w, 6);
+                using var tx = Tensor.FromHost(d, new Shape(b, c, h, w), x);
+                using var ty = Tensor.Empty(d, new Shape(b * h * w, c));
+                TrainOps.ToPixels(tx, ty);
+                return new(AnomalyRef.ToPixelMajor(x, b, c, h * w), ty.ToHostFloat());
+            });
+        foreach (var (n, ca, cb) in new[] { (1, 1, 1), (37, 4, 32) })
+        {
+            yield return new("concat_cols", "TrainOps.ConcatColsV1", $"N={n} {ca}+{cb}", 0, 0, "a copy", d =>
+            {
+                var a = Inputs.Uniform(n * ca, 8);
+                var bb = Inputs.Uniform(n * cb, 9);
+                using var ta = Tensor.FromHost(d, new Shape(n, ca), a);
+                using var tb = Tensor.FromHost(d, new Shape(n, cb), bb);
+                using var ty = Tensor.Empty(d, new Shape(n, ca + cb));
+                TrainOps.ConcatColumns(ta, tb, ty);
+                return new(TrainRef.Concat(a, bb, n, ca, cb), ty.ToHostFloat());
+            });
+            yield return new("slice_cols", "TrainOps.SliceColsV1", $"N={n} {ca}+{cb}", 0, 0, "a copy", d =>
+            {
+                var y = Inputs.Uniform(n * (ca + cb), 10);
+                using var ty = Tensor.FromHost(d, new Shape(n, ca + cb), y);
+                using var to = Tensor.Empty(d, new Shape(n, cb));
+                TrainOps.SliceColumns(ty, to, ca);
+                return new(TrainRef.Slice(y, n, ca + cb, ca, cb), to.ToHostFloat());
+            });
+        }
+        foreach (var (b, h, w, c, oh, ow) in new[] { (1, 1, 1, 1, 3, 2), (2, 3, 3, 5, 6, 7), (1, 4, 5, 2, 4, 5), (1, 5, 4, 3, 3, 2) })
+        {
+            string s = $"[{b},{h},{w},{c}]->[{oh},{ow}]";
+            yield return new("upsample_bilinear_cl", "TrainOps.UpsampleV1", s, Abs, Rel, "4 taps", d => UpsampleCase(d, b, h, w, c, oh, ow, false));
+            yield return new("upsample_bilinear_cl_backward", "TrainOps.UpsampleBackwardV1", s, Abs * 10, Rel, "≤ (H/h)(W/w)·4 atomic adds",
+                d => UpsampleCase(d, b, h, w, c, oh, ow, true));
+        }
+        foreach (var (n, c) in new[] { (2, 1), (37, 5), (700, 64) })
+        {
+            string s = $"[{n},{c}]";
+            yield return new("batchnorm_centered_squares", "TrainNorm.CenteredSquaresV1", s, SumAbs, SumRel, Sum, d => BatchNorm(d, n, c, 0));
+            yield return new("batchnorm_finalize", "TrainNorm.FinalizeV1", s, SumAbs, SumRel, Sum, d => BatchNorm(d, n, c, 0));
+            yield return new("batchnorm_normalize", "TrainNorm.NormalizeV1", s, SumAbs, SumRel, Sum, d => BatchNorm(d, n, c, 0));
+            yield return new("batchnorm_backward_sums", "TrainNorm.BackwardSumsV1", s, SumAbs, SumRel, Sum, d => BatchNorm(d, n, c, 1));
+            yield return new("batchnorm_backward", "TrainNorm.BackwardV1", s, SumAbs, SumRel, Sum, d => BatchNorm(d, n, c, 1));
+        }
+        foreach (int n in new[] { 1, 40, 1000 })
+            yield return new("bce_with_logits", "TrainLoss.BceV1", $"[{n}] pw=10", SumAbs, SumRel, "stable softplus vs log σ in double; a sum for the loss", d =>
+            {
+                var x = Inputs.Uniform(n, 11, -8, 8);
+                var rng = new Random(12);
+                var labels = Enumerable.Range(0, n).Select(i => (byte)(i == 0 ? 1 : rng.Next(3) switch { 0 => 0, 1 => 1, _ => 255 })).ToArray();
+                using var tx = Tensor.FromHost(d, new Shape(n), x);
+                using var tl = Tensor.FromSpan<byte>(d, new Shape(n), labels);
+                using var loss = Tensor.Empty(d, new Shape(1));
+                using var g = Tensor.Empty(d, new Shape(n));
+                TrainLoss.BceWithLogits(tx, tl, 10f, labels.Count(l => l != 255), loss, g);
+                var (rl, rg) = TrainRef.Bce(x, labels, 10);
+                return new([(float)rl, .. rg], [.. loss.ToHostFloat(), .. g.ToHostFloat()]);
+            });
+        foreach (var (n, decoupled, step) in new[] { (1, false, 1), (100, false, 3), (100, true, 1), (257, true, 5) })
+            yield return new("adam_step", "TrainOptim.AdamV1", $"[{n}] {(decoupled ? "AdamW" : "Adam")} t={step}", Abs, Rel, Elem, d =>
+            {
+                var p = Inputs.Uniform(n, 13);
+                var g = Inputs.Uniform(n, 14);
+                var m = Inputs.Uniform(n, 15, -0.1f, 0.1f);
+                var v = Inputs.Uniform(n, 16, 0, 0.01f);
+                using var tp = Tensor.FromHost(d, new Shape(n), p);
+                using var tg = Tensor.FromHost(d, new Shape(n), g);
+                using var tm = Tensor.FromHost(d, new Shape(n), m);
+                using var tv = Tensor.FromHost(d, new Shape(n), v);
+                TrainOptim.Adam(tp, tg, tm, tv, step, 1e-3, 0.9, 0.999, 1e-8, 0.05, decoupled, 0.7f);
+                var r = TrainRef.Adam(p, g, m, v, step, 1e-3, 0.9, 0.999, 1e-8, 0.05, decoupled, 0.7f);
+                return new([.. r.P, .. r.M, .. r.V], [.. tp.ToHostFloat(), .. tm.ToHostFloat(), .. tv.ToHostFloat()]);
+            });
+    }
+
+    private static CaseResult Unary(ComputeDevice d, int n, Action<Tensor, Tensor> op, Func<float[], float[]> reference)
+    {
+        var x = Inputs.Uniform(n, 1);
+        using var tx = Tensor.FromHost(d, new Shape(n), x);
+        using var ty = Tensor.Empty(d, new Shape(n));
+        op(tx, ty);
+        return new(reference(x), ty.ToHostFloat());
+    }
+
+    private static CaseResult LinearCase(ComputeDevice d, int n, int i, int o, int which)
+    {
+        var x = Inputs.Uniform(n * i, 1);
+        var w = Inputs.Uniform(o * i, 2);
+        var b = Inputs.Uniform(o, 3);
+        var dy = Inputs.Uniform(n * o, 4);
+        using var tx = Tensor.FromHost(d, new Shape(n, i), x);
+        using var tw = Tensor.FromHost(d, new Shape(o, i), w);
+        using var tb = Tensor.FromHost(d, new Shape(o), b);
+        using var tdy = Tensor.FromHost(d, new Shape(n, o), dy);
+        switch (which)
+        {
+            case 0:
+                using (var ty = Tensor.Empty(d, new Shape(n, o)))
+                {
+                    TrainLinear.Forward(tx, tw, tb, ty);
+                    return new(TrainRef.Linear(x, w, b, n, i, o), ty.ToHostFloat());
+                }
+            case 1:
+                using (var tdx = Tensor.Empty(d, new Shape(n, i)))
+                {
+                    TrainLinear.GradInput(tdy, tw, tdx);
+                    return new(TrainRef.LinearGradInput(dy, w, n, i, o), tdx.ToHostFloat());
+                }
+            default:
+                using (var tdw = Tensor.Empty(d, new Shape(o, i)))
+                {
+                    TrainLinear.GradWeight(tdy, tx, tdw);
+                    return new(TrainRef.LinearGradWeight(dy, x, n, i, o), tdw.ToHostFloat());
+                }
+        }
+    }
+
+    private static CaseResult ColumnSums(ComputeDevice d, int n, int c)
+    {
+        var x = Inputs.Uniform(n * c, 2);
+        using var tx = Tensor.FromHost(d, new Shape(n, c), x);
+        using var ty = Tensor.Empty(d, new Shape(c));
+        TrainLinear.ColumnSums(tx, ty, 0.5f);
+        return new(TrainRef.ColumnSums(x, c, 0.5), ty.ToHostFloat());
+    }
+
+    private static CaseResult UpsampleCase(ComputeDevice d, int b, int h, int w, int c, int oh, int ow, bool backward)
+    {
+        if (!backward)
+        {
+            var x = Inputs.Uniform(b * h * w * c, 1);
+            using var tx = Tensor.FromHost(d, new Shape(b, h, w, c), x);
+            using var ty = Tensor.Empty(d, new Shape(b, oh, ow, c));
+            TrainOps.Upsample(tx, ty);
+            return new(TrainRef.Upsample(x, b, h, w, c, oh, ow), ty.ToHostFloat());
+        }
+        var dy = Inputs.Uniform(b * oh * ow * c, 2);
+        using var tdy = Tensor.FromHost(d, new Shape(b, oh, ow, c), dy);
+        using var tdx = Tensor.Empty(d, new Shape(b, h, w, c));
+        TrainOps.UpsampleBackward(tdy, tdx);
+        return new(TrainRef.UpsampleBackward(dy, b, h, w, c, oh, ow), tdx.ToHostFloat());
+    }
+
+    // which 0: forward (y, running mean, running var); 1: backward (dx, dγ, dβ).
+    private static CaseResult BatchNorm(ComputeDevice d, int n, int c, int which)
+    {
+        var x = Inputs.Uniform(n * c, 1, -1, 3);
+        var gamma = Inputs.Uniform(c, 2, 0.5f, 1.5f);
+        var beta = Inputs.Uniform(c, 3);
+        var rm = Inputs.Uniform(c, 4);
+        var rv = Inputs.Uniform(c, 5, 0.5f, 2f);
+        using var tx = Tensor.FromHost(d, new Shape(n, c), x);
+        using var tg = Tensor.FromHost(d, new Shape(c), gamma);
+        using var tb = Tensor.FromHost(d, new Shape(c), beta);
+        using var trm = Tensor.FromHost(d, new Shape(c), rm);
+        using var trv = Tensor.FromHost(d, new Shape(c), rv);
+        using var ty = Tensor.Empty(d, new Shape(n, c));
+        using var mean = Tensor.Empty(d, new Shape(c));
+        using var rstd = Tensor.Empty(d, new Shape(c));
+        TrainNorm.Forward(tx, tg, tb, trm, trv, ty, mean, rstd, training: true);
+        if (which == 0)
+        {
+            var r = TrainRef.BatchNormTrain(x, n, c, gamma, beta, rm, rv);
+            return new([.. r.Y, .. r.RunningMean, .. r.RunningVar], [.. ty.ToHostFloat(), .. trm.ToHostFloat(), .. trv.ToHostFloat()]);
+        }
+        var dy = Inputs.Uniform(n * c, 6);
+        using var tdy = Tensor.FromHost(d, new Shape(n, c), dy);
+        using var tdx = Tensor.Empty(d, new Shape(n, c));
+        using var dg = Tensor.Empty(d, new Shape(c));
+        using var db = Tensor.Empty(d, new Shape(c));
+        TrainNorm.Backward(tx, tdy, mean, rstd, tg, tdx, dg, db);
+        var rb = TrainRef.BatchNormBackward(x, dy, n, c, gamma);
+        return new([.. rb.Dx, .. rb.DGamma, .. rb.DBeta], [.. tdx.ToHostFloat(), .. dg.ToHostFloat(), .. db.ToHostFloat()]);
+    }
+}
