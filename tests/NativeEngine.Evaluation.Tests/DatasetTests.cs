@@ -1,4 +1,5 @@
 using NativeEngine.Evaluation.Datasets;
+using NativeEngine.Models.Imaging;
 using NativeEngine.Evaluation.Metrics;
 using NativeEngine.Tests;
 using SixLabors.ImageSharp;
@@ -29,7 +30,7 @@ public class DatasetTests(ITestOutputHelper output)
         Assert.Equal(6 * 6, mask.Values.Count(v => v == 1));
         Assert.Equal(24, mask.Values.Count(v => v == 255));
         var (wimg, _) = all[1].Samples[1].Load();
-        Assert.Equal(new byte[] { 250, 40, 200 }, wimg.Rgb.AsSpan((5 * 24 + 5) * 3, 3).ToArray()); // lossless WebP
+        Assert.Equal(new byte[] { 250, 40, 200 }, wimg.Pixels.AsSpan((5 * 24 + 5) * 3, 3).ToArray()); // lossless WebP
 
         var ra = all[3].Samples[0].Load().Mask;
         Assert.Equal(36, ra.Values.Count(v => LabelRule.Default[v] == PixelClass.Anomaly));

@@ -1,4 +1,5 @@
 using NativeEngine.Evaluation.Datasets;
+using NativeEngine.Models.Imaging;
 using NativeEngine.Evaluation.Metrics;
 using NativeEngine.Evaluation.Visuals;
 using SixLabors.ImageSharp;

@@ -1,3 +1,4 @@
+using NativeEngine.Models.Imaging;
 using NativeEngine.Evaluation.Metrics;
 
 namespace NativeEngine.Evaluation.Datasets;

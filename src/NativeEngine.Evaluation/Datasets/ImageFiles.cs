@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using NativeEngine.Models.Imaging;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.Formats.Png;
@@ -6,13 +7,6 @@ using SixLabors.ImageSharp.Formats.Webp;
 using SixLabors.ImageSharp.PixelFormats;
 
 namespace NativeEngine.Evaluation.Datasets;
-
-/// <summary>An 8-bit RGB image, row-major, 3 bytes per pixel.</summary>
-public sealed record RgbImage(int Width, int Height, byte[] Rgb)
-{
-    /// <summary>Pixels.</summary>
-    public int Pixels => Width * Height;
-}
 
 /// <summary>A single-channel 8-bit mask (raw label values), row-major.</summary>
 public sealed record LabelMask(int Width, int Height, byte[] Values);
@@ -62,20 +56,17 @@ public static class ImageFiles
         : head.Length >= 12 && head[..4].SequenceEqual("RIFF"u8) && head.Slice(8, 4).SequenceEqual("WEBP"u8) ? Format.WebP
         : Format.Unknown;
 
-    /// <summary>Decodes an image file to RGB (the single place images are decoded; swap the decoder here).</summary>
+    /// <summary>Decodes an image file to RGB through the models' hardened loader (the single place images are decoded).</summary>
     public static RgbImage ReadRgb(string path)
     {
-        var bytes = ReadChecked(path, out var format);
         try
         {
-            using var img = Image.Load<Rgb24>(Decoders, bytes);
-            var rgb = new byte[img.Width * img.Height * 3];
-            img.CopyPixelDataTo(rgb);
-            return new RgbImage(img.Width, img.Height, rgb);
+            return ImageLoader.Load(path);
         }
-        catch (Exception e) when (e is not ImageFileException)
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException)
         {
-            throw new ImageFileException(path, $"cannot decode this {format} file ({e.Message.ReplaceLineEndings(" ")}); re-export it as PNG or JPEG");
+            var why = e.Message.StartsWith(path + ": ", StringComparison.Ordinal) ? e.Message[(path.Length + 2)..] : e.Message;
+            throw new ImageFileException(path, why.ReplaceLineEndings(" ") + (why.Contains("truncated") ? "; re-download or re-export it" : ""));
         }
     }
 

@@ -1,3 +1,4 @@
+using NativeEngine.Models.Imaging;
 using NativeEngine.Evaluation.Datasets;
 using NativeEngine.Evaluation.Metrics;
 
@@ -53,10 +54,10 @@ public static class Heatmaps
     public static byte[] Overlay(RgbImage image, byte[] heat, LabelMask? mask = null, LabelRule? rule = null, float alpha = 0.5f)
     {
         int w = image.Width, h = image.Height;
-        if (heat.Length != image.Rgb.Length) throw new ArgumentException($"heatmap has {heat.Length / 3} pixels but the image is {w}×{h}; resize the score map to the image first", nameof(heat));
+        if (heat.Length != image.Pixels.Length) throw new ArgumentException($"heatmap has {heat.Length / 3} pixels but the image is {w}×{h}; resize the score map to the image first", nameof(heat));
         if (mask is not null && (mask.Width != w || mask.Height != h)) throw new ArgumentException($"mask is {mask.Width}×{mask.Height} but the image is {w}×{h}", nameof(mask));
         var o = new byte[heat.Length];
-        for (int i = 0; i < o.Length; i++) o[i] = (byte)MathF.Round(image.Rgb[i] * (1 - alpha) + heat[i] * alpha);
+        for (int i = 0; i < o.Length; i++) o[i] = (byte)MathF.Round(image.Pixels[i] * (1 - alpha) + heat[i] * alpha);
         if (mask is null) return o;
         rule ??= LabelRule.Default;
         var cls = rule.Table.ToArray();
