@@ -22,7 +22,16 @@ public static class SelftestCommand
             if (cases.Count == 0) throw new ArgumentException($"selftest: no conformance row matches --op {r.GetValue(op)}");
             using var d = Cli.OpenDevice(r.GetValue(device)!);
             Console.Error.WriteLine($"selftest: {cases.Count} rows over {cases.Select(c => c.Kernel).Distinct().Count()} of {KernelCatalog.All.Count} catalogued kernels");
-            var results = cases.Select(c => SelftestRunner.Run(d, c)).ToList();
+            // On a terminal, a progress line (the CPU simulator takes minutes for the whole table).
+            bool progress = !Console.IsErrorRedirected;
+            int width = progress ? TerminalWidth() : 0;
+            var results = new List<SelftestResult>(cases.Count);
+            foreach (var c in cases)
+            {
+                if (progress) Console.Error.Write($"\r[{results.Count + 1}/{cases.Count}] {c.Kernel} {c.Shape}".PadRight(width)[..width]);
+                results.Add(SelftestRunner.Run(d, c));
+            }
+            if (progress) Console.Error.Write("\r" + new string(' ', width) + "\r");
             Console.Write(SelftestRunner.Format(results));
             int failed = results.Count(x => !x.Passed);
             Console.WriteLine($"selftest: {results.Count - failed} passed, {failed} failed");
@@ -37,5 +46,17 @@ public static class SelftestCommand
             return 0;
         });
         return cmd;
+    }
+
+    private static int TerminalWidth()
+    {
+        try
+        {
+            return Math.Max(20, Console.WindowWidth - 1);
+        }
+        catch (IOException)
+        {
+            return 79;
+        }
     }
 }
