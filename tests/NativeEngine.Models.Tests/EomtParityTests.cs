@@ -27,16 +27,22 @@ public class EomtParityTests(DeviceFixture fx, ITestOutputHelper output)
     }
 
     [Fact]
-    public void SmallVitSShapedMatchesPyTorch()
+    public void SmallVitSShapedMatchesPyTorch() => CheckSeeded("eomt/small", 7, "eomt/small_forward.safetensors");
+
+    [Fact]
+    public void SwiGluMlpMatchesPyTorch() => CheckSeeded("eomt/tiny_swiglu", 5, "eomt/tiny_swiglu_forward.safetensors");
+
+    // Fixtures whose weights are not committed: config.json + the seed → model.safetensors in a temporary folder.
+    private void CheckSeeded(string folder, ulong seed, string fixture)
     {
-        var dir = Directory.CreateTempSubdirectory("eomt-small-");
+        var dir = Directory.CreateTempSubdirectory("eomt-seeded-");
         try
         {
-            File.Copy(Fixtures.Path("eomt/small/config.json"), Path.Combine(dir.FullName, "config.json"));
+            File.Copy(Fixtures.Path(folder + "/config.json"), Path.Combine(dir.FullName, "config.json"));
             var config = EomtWeights.ReadConfig(Path.Combine(dir.FullName, "config.json"));
-            using (var w = new EomtRandomWeights(config, 7))
+            using (var w = new EomtRandomWeights(config, seed))
                 EomtWeights.WriteSafeTensors(w, w.Names.Keys, Path.Combine(dir.FullName, "model.safetensors"));
-            CheckForward(dir.FullName, "eomt/small_forward.safetensors");
+            CheckForward(dir.FullName, fixture);
         }
         finally
         {

@@ -68,7 +68,7 @@ public static class BenchForwardCommand
         d.Synchronize();
         double ms = sw.Elapsed.TotalMilliseconds / iterations;
         double flops = EomtCost.Flops(cfg, batch);
-        Console.WriteLine($"time: {ms:F2} ms per forward, {ms / batch:F2} ms per window, {flops / 1e12:F3} TFLOP per forward → {flops / (ms * 1e-3) / 1e12:F2} TFLOP/s " +
+        Console.WriteLine($"time: {ms:F2} ms per forward, {ms / batch:F2} ms per window, {flops / 1e9:F2} GFLOP per forward → {flops / (ms * 1e-3) / 1e12:F4} TFLOP/s " +
                           $"({iterations} timed, {warmup} warm-up; forward + semantic map at {cfg.ImageSize}²)");
         Console.WriteLine($"device allocations during the timed runs: {d.Pool.Allocations - allocations} (steady state should be 0)");
 
