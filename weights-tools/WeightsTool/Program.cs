@@ -1,4 +1,3 @@
-using System.CommandLine;
+using NativeEngine.WeightsTool;
 
-var root = new RootCommand("weights-tools: inspect and convert EoMT checkpoints (safetensors, PyTorch zip, Lightning ckpt)");
-return root.Parse(args).Invoke();
+return WeightsToolApp.Run(args, Console.Out, Console.Error);

@@ -3,19 +3,37 @@ using NativeEngine.Kernels;
 
 namespace NativeEngine.Cli.Commands;
 
-/// <summary>`selftest [--device cpu|cuda]`: every catalogued kernel against its reference (filled in by issue 2).</summary>
+/// <summary>
+/// `selftest [--device cpu|cuda] [--op NAME]`: every row of the conformance table (each catalogued kernel against its
+/// plain reference on awkward shapes) on the chosen device, as a pass/fail table. How a GPU machine with only the
+/// .NET runtime checks every kernel. Exit 1 when any row fails.
+/// </summary>
 public static class SelftestCommand
 {
     /// <summary>Builds the command.</summary>
     public static Command Create()
     {
         var device = Cli.DeviceOption();
-        var cmd = new Command("selftest", "run every kernel of the catalogue against its reference on the chosen device");
-        cmd.Options.Add(device);
+        var op = new Option<string?>("--op") { Description = "only rows whose op or kernel name contains this text" };
+        var cmd = new Command("selftest", "run every kernel of the catalogue against its reference on the chosen device") { device, op };
         cmd.SetAction(r =>
         {
+            var cases = SelftestRunner.Select(r.GetValue(op)).ToList();
+            if (cases.Count == 0) throw new ArgumentException($"selftest: no conformance row matches --op {r.GetValue(op)}");
             using var d = Cli.OpenDevice(r.GetValue(device)!);
-            Console.WriteLine($"{KernelCatalog.All.Count} kernels in the catalogue");
+            Console.Error.WriteLine($"selftest: {cases.Count} rows over {cases.Select(c => c.Kernel).Distinct().Count()} of {KernelCatalog.All.Count} catalogued kernels");
+            var results = cases.Select(c => SelftestRunner.Run(d, c)).ToList();
+            Console.Write(SelftestRunner.Format(results));
+            int failed = results.Count(x => !x.Passed);
+            Console.WriteLine($"selftest: {results.Count - failed} passed, {failed} failed");
+            var uncovered = r.GetValue(op) is null ? Conformance.ConformanceTable.Uncovered().ToList() : [];
+            if (uncovered.Count > 0)
+                throw new InvalidOperationException($"selftest: catalogued kernels without a conformance row: {string.Join(", ", uncovered)}");
+            if (failed > 0)
+            {
+                var first = results.First(x => !x.Passed);
+                throw new InvalidOperationException($"selftest: {failed} of {results.Count} rows failed on {d.Kind}; first: {first.Case.Kernel} {first.Case.Shape}: {first.Detail}");
+            }
             return 0;
         });
         return cmd;

@@ -1,3 +1,6 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
 namespace NativeEngine.Weights.Eomt;
 
 /// <summary>
@@ -40,4 +43,83 @@ public sealed record EomtConfig(
 
     /// <summary>Mask-logit side M = G · 2^UpscaleBlocks.</summary>
     public int MaskSize => Grid << UpscaleBlocks;
+
+    /// <summary>Input channels of the patch embedding (3, RGB).</summary>
+    public int Channels { get; init; } = 3;
+
+    /// <summary>fc1 output rows: MlpHidden for GELU, 2·MlpHidden for SwiGLU (packed gate and value).</summary>
+    public int MlpIn => SwiGlu ? 2 * MlpHidden : MlpHidden;
+
+    /// <summary>A short human label, e.g. "EoMT-L 1024 (C 1024, 24 layers, 16 heads, Q 100, K 19, L2 4, GELU)".</summary>
+    public string Describe() =>
+        $"EoMT-{SizeName} {ImageSize} (C {HiddenSize}, {Layers} layers, {Heads} heads, patch {PatchSize}, {RegisterTokens} registers, " +
+        $"Q {Queries}, K {Classes}, L2 {QueryBlocks}, {UpscaleBlocks} upscale blocks, {(SwiGlu ? "SwiGLU" : "GELU")} MLP {MlpHidden})";
+
+    /// <summary>S, B, L or g by hidden size (the DINOv2 family), else "C&lt;n&gt;".</summary>
+    public string SizeName => HiddenSize switch { 384 => "S", 768 => "B", 1024 => "L", 1536 => "g", _ => $"C{HiddenSize}" };
+
+    /// <summary>
+    /// Reads a Hugging Face config.json (eomt.md §5.3). Missing keys take the HF defaults; K comes from
+    /// id2label (or num_labels). SwiGLU's per-branch width follows HF: ((int)(C·mlp_ratio·2/3) + 7) / 8 · 8.
+    /// </summary>
+    public static EomtConfig FromConfigJson(string json)
+    {
+        var o = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 16 }) as JsonObject
+            ?? throw new FormatException("config.json is not a JSON object");
+        int I(string k, int def) => o[k] is JsonValue v && v.TryGetValue<double>(out var d) ? checked((int)d) : def;
+        double D(string k, double def) => o[k] is JsonValue v && v.TryGetValue<double>(out var d) ? d : def;
+        bool B(string k, bool def) => o[k] is JsonValue v && v.TryGetValue<bool>(out var b) ? b : def;
+
+        int c = I("hidden_size", 1024);
+        double ratio = D("mlp_ratio", 4);
+        bool swiglu = B("use_swiglu_ffn", false);
+        int classes = o["id2label"] is JsonObject labels ? labels.Count : I("num_labels", -1);
+        if (classes < 0) throw new FormatException("config.json has neither id2label nor num_labels (K is unknown)");
+        var act = o["hidden_act"]?.GetValue<string>() ?? "gelu";
+        if (!swiglu && act != "gelu") throw new FormatException($"config.json hidden_act '{act}' is not supported (EoMT uses exact 'gelu')");
+        int mlp = swiglu ? ((int)(c * ratio * 2 / 3) + 7) / 8 * 8 : (int)(c * ratio);
+        return new EomtConfig(
+            HiddenSize: c,
+            Layers: I("num_hidden_layers", 24),
+            Heads: I("num_attention_heads", 16),
+            PatchSize: I("patch_size", 16),
+            RegisterTokens: I("num_register_tokens", 4),
+            Queries: I("num_queries", 200),
+            Classes: classes,
+            ImageSize: I("image_size", 640),
+            QueryBlocks: I("num_blocks", 4),
+            UpscaleBlocks: I("num_upscale_blocks", 2),
+            SwiGlu: swiglu,
+            MlpHidden: mlp,
+            LayerNormEps: (float)D("layer_norm_eps", 1e-6))
+        { Channels = I("num_channels", 3) };
+    }
+
+    /// <summary>A Hugging Face style config.json for this architecture (labels named class_0…).</summary>
+    public string ToConfigJson()
+    {
+        var labels = new JsonObject();
+        for (int k = 0; k < Classes; k++) labels[k.ToString(System.Globalization.CultureInfo.InvariantCulture)] = $"class_{k}";
+        var o = new JsonObject
+        {
+            ["model_type"] = "eomt",
+            ["architectures"] = new JsonArray("EomtForUniversalSegmentation"),
+            ["hidden_size"] = HiddenSize,
+            ["num_hidden_layers"] = Layers,
+            ["num_attention_heads"] = Heads,
+            ["mlp_ratio"] = SwiGlu ? 4 : (double)MlpHidden / HiddenSize,
+            ["hidden_act"] = "gelu",
+            ["layer_norm_eps"] = LayerNormEps,
+            ["image_size"] = ImageSize,
+            ["patch_size"] = PatchSize,
+            ["num_channels"] = Channels,
+            ["num_upscale_blocks"] = UpscaleBlocks,
+            ["use_swiglu_ffn"] = SwiGlu,
+            ["num_blocks"] = QueryBlocks,
+            ["num_queries"] = Queries,
+            ["num_register_tokens"] = RegisterTokens,
+            ["id2label"] = labels,
+        };
+        return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
 }

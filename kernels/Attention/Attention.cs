@@ -1,0 +1,270 @@
+// Multi-head scaled dot-product attention on the fused QKV projection (eomt.md §1.5, §2.2).
+//   qkv (B, N, 3C) = [q | k | v], each C = H·D wide, head h in columns h·D .. h·D+D-1 of its part;
+//   out[b, i, h·D + e] = Σ_j softmax_j(q_i·k_j / √D) · v_j[e]        → out (B, N, C), head-major, ready for out_proj.
+// PyTorch: F.scaled_dot_product_attention(q, k, v) on q/k/v = qkv.view(B, N, 3, H, D).permute(2, 0, 3, 1, 4),
+//          then .transpose(1, 2).reshape(B, N, C).
+// Optional mask `allowed` (B, N, N) u8, shared by all heads: 1 = key j may be attended by query i. Masked keys get
+// the score −1e9 (Hugging Face EoMT turns the boolean mask into an additive float mask of +1 / −1e9, so its masked
+// scores are s − 1e9 ≈ −1e9). Consequence for a fully-masked row (never produced by EoMT: query rows always see the
+// Q+1+R prefix tokens and other rows see everything): every key scores −1e9, the softmax is uniform and the row is
+// the mean of V, exactly what HF computes whenever |q·k/√D| < 32. (The original code's boolean SDPA mask gives NaN in
+// torch < 2.5 and 0 from torch 2.5 on; we follow HF, the parity reference.)
+//
+// Versions
+//   v1 one thread per (b, h, query row): online softmax over all keys, the output row doubles as the accumulator
+//      (no N×N matrix, no local arrays). Reads K and V once per query: N²·2D·4 B per head from cache. The CPU path.
+//   v2 flash-attention tiles: a group of 8 warps per (b·h, 32-query tile). The Q tile (32×D) stays in shared memory;
+//      K tiles (32 keys × D, row stride D+1 so lane j reads key j without bank conflicts) and then V tiles reuse one
+//      shared buffer. Lane j computes the scores of key j for the warp's 4 rows; the row max comes from a warp
+//      reduction, the running sum stays per lane until the end, P (32 × 32) goes through shared memory; the output
+//      (4 rows × D ≤ 128) lives in registers, lane l owning dims l, l+32, l+64, l+96. 37 KB shared memory;
+//      D ≤ 128 (Auto falls back to v1 above that).
+//
+// Napkin math, EoMT-L at 1024 (N = 4096 + 100 + 5 = 4201, C = 1024, H = 16, D = 64), batch 1, one layer:
+//   FLOPs: QKᵀ and PV are 2·N²·D each per head → 4·N²·C = 72.3 GFLOP (+ N²·H = 0.28 G exp).
+//   Bytes (compulsory): read qkv N·3C·4 = 51.6 MB, write N·C·4 = 17.2 MB → 69 MB ≈ 21 µs at 3.35 TB/s: compute bound.
+//   H100 FP32 (no tensor cores) 67 TFLOP/s → ≥ 1.1 ms; FA2-class mma.sync FP16 at ~300 TFLOP/s → ~0.25 ms.
+//   v2 re-reads K and V once per 32-query tile: ⌈N/32⌉·2·N·D·4·H = 132 · 2.15 MB · 16 ≈ 4.5 GB from L2 (≈ 0.5 ms at
+//   ~10 TB/s), so a v3 with mma.sync and 64–128-row tiles is the next step.
+using ILGPU;
+using ILGPU.Algorithms;
+using ILGPU.Runtime;
+using NativeEngine.Tensors;
+
+namespace NativeEngine.Kernels;
+
+/// <summary>Multi-head attention over a fused QKV tensor, optionally masked (EoMT's masked-attention path).</summary>
+public static partial class Attention
+{
+    /// <summary>The score given to a masked key (Hugging Face EoMT's additive mask value).</summary>
+    public const float MaskedScore = -1e9f;
+
+    /// <summary>Largest head dim the tiled version supports (its shared-memory tiles are sized for it).</summary>
+    public const int TiledMaxHeadDim = 128;
+
+    private const int TileRows = 32, TileKeys = 32, Threads = 256;
+
+    [Kernel("attention", Version = "v1 one thread per query row, online softmax")]
+    internal static void ForwardV1(Index1D i, ArrayView<float> qkv, ArrayView<float> output, ArrayView<byte> allowed,
+        int n, int heads, int d, float scale, int masked)
+    {
+        int row = i % n, bh = i / n;
+        int h = bh % heads, b = bh / heads;
+        int c = heads * d, stride = 3 * c;
+        int qBase = (b * n + row) * stride + h * d;
+        int oBase = (b * n + row) * c + h * d;
+        for (int e = 0; e < d; e++) output[oBase + e] = 0f;
+        float m = float.NegativeInfinity, l = 0f;
+        for (int j = 0; j < n; j++)
+        {
+            int kBase = (b * n + j) * stride + c + h * d;
+            float s = 0f;
+            for (int e = 0; e < d; e++) s += qkv[qBase + e] * qkv[kBase + e];
+            s *= scale;
+            if (masked != 0 && allowed[(b * n + row) * n + j] == 0) s = MaskedScore;
+            float mNew = XMath.Max(m, s);
+            float corr = XMath.Exp(m - mNew); // 0 at the first key (m = −∞)
+            float p = XMath.Exp(s - mNew);
+            l = l * corr + p;
+            int vBase = kBase + c;
+            for (int e = 0; e < d; e++) output[oBase + e] = output[oBase + e] * corr + p * qkv[vBase + e];
+            m = mNew;
+        }
+        float inv = 1f / l;
+        for (int e = 0; e < d; e++) output[oBase + e] *= inv;
+    }
+
+    [Kernel("attention", Version = "v2 flash tiles: Q tile + K/V tiles in shared memory, online softmax in registers",
+        GroupX = Threads, TileX = TileRows, TileY = 1)]
+    internal static void ForwardV2(ArrayView<float> qkv, ArrayView<float> output, ArrayView<byte> allowed,
+        int n, int heads, int d, float scale, int masked)
+    {
+        var qs = SharedMemory.Allocate<float>(TileRows * TiledMaxHeadDim);        // (32, D), row stride D
+        var kv = SharedMemory.Allocate<float>(TileKeys * (TiledMaxHeadDim + 1)); // K: (32, D) stride D+1; V: stride D
+        var ps = SharedMemory.Allocate<float>(TileRows * TileKeys);              // P tile (32 rows, 32 keys)
+        int tid = Group.IdxX, lane = Warp.LaneIdx, r0 = Warp.WarpIdx * 4;
+        int q0 = Grid.IdxX * TileRows, bh = Grid.IdxY;
+        int h = bh % heads, b = bh / heads;
+        int c = heads * d, stride = 3 * c, tokens = b * n, ks = d + 1;
+
+        for (int idx = tid; idx < TileRows * d; idx += Threads)
+        {
+            int r = idx / d, e = idx - r * d, t = q0 + r;
+            qs[idx] = t < n ? qkv[(tokens + t) * stride + h * d + e] : 0f;
+        }
+
+        float m0 = float.NegativeInfinity, m1 = m0, m2 = m0, m3 = m0;
+        float l0 = 0f, l1 = 0f, l2 = 0f, l3 = 0f; // per-lane partial sums, reduced at the end
+        float o00 = 0f, o01 = 0f, o02 = 0f, o03 = 0f, o10 = 0f, o11 = 0f, o12 = 0f, o13 = 0f;
+        float o20 = 0f, o21 = 0f, o22 = 0f, o23 = 0f, o30 = 0f, o31 = 0f, o32 = 0f, o33 = 0f;
+
+        for (int k0 = 0; k0 < n; k0 += TileKeys)
+        {
+            Group.Barrier(); // the previous V tile is consumed (first pass: the Q tile is loaded)
+            for (int idx = tid; idx < TileKeys * d; idx += Threads)
+            {
+                int j = idx / d, e = idx - j * d, t = k0 + j;
+                kv[j * ks + e] = t < n ? qkv[(tokens + t) * stride + c + h * d + e] : 0f;
+            }
+            Group.Barrier();
+
+            float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
+            int kRow = lane * ks, qRow = r0 * d;
+            for (int e = 0; e < d; e++)
+            {
+                float k = kv[kRow + e];
+                s0 += qs[qRow + e] * k;
+                s1 += qs[qRow + d + e] * k;
+                s2 += qs[qRow + 2 * d + e] * k;
+                s3 += qs[qRow + 3 * d + e] * k;
+            }
+            int key = k0 + lane;
+            s0 = Score(s0 * scale, allowed, masked, n, tokens, q0 + r0, key);
+            s1 = Score(s1 * scale, allowed, masked, n, tokens, q0 + r0 + 1, key);
+            s2 = Score(s2 * scale, allowed, masked, n, tokens, q0 + r0 + 2, key);
+            s3 = Score(s3 * scale, allowed, masked, n, tokens, q0 + r0 + 3, key);
+
+            // Online softmax: the tile max is finite (key k0 < n exists), so corr and p are well defined.
+            float mn0 = XMath.Max(m0, WarpMax(s0)), mn1 = XMath.Max(m1, WarpMax(s1));
+            float mn2 = XMath.Max(m2, WarpMax(s2)), mn3 = XMath.Max(m3, WarpMax(s3));
+            float c0 = XMath.Exp(m0 - mn0), c1 = XMath.Exp(m1 - mn1), c2 = XMath.Exp(m2 - mn2), c3 = XMath.Exp(m3 - mn3);
+            float p0 = XMath.Exp(s0 - mn0), p1 = XMath.Exp(s1 - mn1), p2 = XMath.Exp(s2 - mn2), p3 = XMath.Exp(s3 - mn3);
+            m0 = mn0; m1 = mn1; m2 = mn2; m3 = mn3;
+            l0 = l0 * c0 + p0; l1 = l1 * c1 + p1; l2 = l2 * c2 + p2; l3 = l3 * c3 + p3;
+            o00 *= c0; o01 *= c0; o02 *= c0; o03 *= c0;
+            o10 *= c1; o11 *= c1; o12 *= c1; o13 *= c1;
+            o20 *= c2; o21 *= c2; o22 *= c2; o23 *= c2;
+            o30 *= c3; o31 *= c3; o32 *= c3; o33 *= c3;
+            // P goes through shared memory (made visible by the barriers below) rather than 4 shuffles per key:
+            // the same cost on a GPU, and far cheaper on the CPU simulator where every shuffle is a warp barrier.
+            int pRow = r0 * TileKeys + lane;
+            ps[pRow] = p0; ps[pRow + TileKeys] = p1; ps[pRow + 2 * TileKeys] = p2; ps[pRow + 3 * TileKeys] = p3;
+
+            Group.Barrier(); // every warp is done with K
+            for (int idx = tid; idx < TileKeys * d; idx += Threads)
+            {
+                int j = idx / d, t = k0 + j;
+                kv[idx] = t < n ? qkv[(tokens + t) * stride + 2 * c + h * d + (idx - j * d)] : 0f;
+            }
+            Group.Barrier();
+
+            int kn = XMath.Min(TileKeys, n - k0);
+            for (int j = 0; j < kn; j++)
+            {
+                int v = j * d + lane;
+                float v0 = lane < d ? kv[v] : 0f;
+                float v1 = lane + 32 < d ? kv[v + 32] : 0f;
+                float v2 = lane + 64 < d ? kv[v + 64] : 0f;
+                float v3 = lane + 96 < d ? kv[v + 96] : 0f;
+                int pj = r0 * TileKeys + j; // broadcast reads
+                float pa = ps[pj], pb = ps[pj + TileKeys], pc = ps[pj + 2 * TileKeys], pd = ps[pj + 3 * TileKeys];
+                o00 += pa * v0; o01 += pa * v1; o02 += pa * v2; o03 += pa * v3;
+                o10 += pb * v0; o11 += pb * v1; o12 += pb * v2; o13 += pb * v3;
+                o20 += pc * v0; o21 += pc * v1; o22 += pc * v2; o23 += pc * v3;
+                o30 += pd * v0; o31 += pd * v1; o32 += pd * v2; o33 += pd * v3;
+            }
+        }
+
+        l0 = WarpSum(l0); l1 = WarpSum(l1); l2 = WarpSum(l2); l3 = WarpSum(l3);
+        StoreRow(output, n, tokens, c, h * d, d, lane, q0 + r0, o00 / l0, o01 / l0, o02 / l0, o03 / l0);
+        StoreRow(output, n, tokens, c, h * d, d, lane, q0 + r0 + 1, o10 / l1, o11 / l1, o12 / l1, o13 / l1);
+        StoreRow(output, n, tokens, c, h * d, d, lane, q0 + r0 + 2, o20 / l2, o21 / l2, o22 / l2, o23 / l2);
+        StoreRow(output, n, tokens, c, h * d, d, lane, q0 + r0 + 3, o30 / l3, o31 / l3, o32 / l3, o33 / l3);
+    }
+
+    private static float Score(float s, ArrayView<byte> allowed, int masked, int n, int tokens, int row, int key)
+    {
+        if (key >= n) return float.NegativeInfinity;                // padding key of the last tile: weight 0
+        if (masked != 0 && row < n && allowed[(tokens + row) * n + key] == 0) return MaskedScore;
+        return s;
+    }
+
+    private static void StoreRow(ArrayView<float> output, int n, int tokens, int c, int col, int d, int lane, int row,
+        float a, float b, float e, float f)
+    {
+        if (row >= n) return;
+        int o = (tokens + row) * c + col + lane;
+        if (lane < d) output[o] = a;
+        if (lane + 32 < d) output[o + 32] = b;
+        if (lane + 64 < d) output[o + 64] = e;
+        if (lane + 96 < d) output[o + 96] = f;
+    }
+
+    private static float WarpMax(float v)
+    {
+        for (int offset = 16; offset > 0; offset >>= 1) v = XMath.Max(v, Warp.ShuffleXor(v, offset));
+        return v;
+    }
+
+    private static float WarpSum(float v)
+    {
+        for (int offset = 16; offset > 0; offset >>= 1) v += Warp.ShuffleXor(v, offset);
+        return v;
+    }
+
+    [Kernel("attention_mask", Version = "v1 one thread per mask element")]
+    internal static void QueryPatchMaskV1(Index1D i, ArrayView<float> gridLogits, ArrayView<byte> allowed,
+        int n, int queries, int firstPatch)
+    {
+        int j = i % n, row = (i / n) % n, b = i / (n * n);
+        int patches = n - firstPatch;
+        bool open = row >= queries || j < firstPatch || gridLogits[(b * queries + row) * patches + (j - firstPatch)] > 0f;
+        allowed[i] = open ? (byte)1 : (byte)0;
+    }
+
+    /// <summary>
+    /// Attention over the fused projection <paramref name="qkv"/> (B, N, 3C) into <paramref name="output"/> (B, N, C),
+    /// scale 1/√D with D = C / <paramref name="heads"/>. <paramref name="allowed"/> (B, N, N) u8, when given, lets query
+    /// i attend key j only where it is 1 (masked keys score −1e9; see the file header for fully-masked rows).
+    /// Auto runs v1 on the CPU accelerator and v2 on CUDA when D ≤ 128 (v1 otherwise).
+    /// </summary>
+    public static void Forward(Tensor qkv, Tensor output, int heads, Tensor? allowed = null, KernelChoice choice = KernelChoice.Auto)
+    {
+        if (qkv.Shape.Rank != 3 || heads <= 0 || qkv.Shape[2] % (3 * heads) != 0 || qkv.Shape[2] == 0)
+            throw new ArgumentException($"attention: qkv must be (B, N, 3·heads·D) with heads = {heads}, got {qkv.Shape}");
+        int b = qkv.Shape[0], n = qkv.Shape[1], c = qkv.Shape[2] / 3, d = c / heads;
+        output.Expect("attention output", b, n, c);
+        if (allowed is not null)
+        {
+            if (allowed.DType != DType.UInt8) throw new ArgumentException($"attention: allowed must be u8, got {allowed.DType.Name()}");
+            allowed.Expect("attention allowed mask", b, n, n);
+        }
+        Int32Extent.Check(qkv, "attention qkv");
+        if (allowed is not null) Int32Extent.Check(allowed, "attention allowed mask");
+        if (b * n == 0) return;
+        float scale = 1f / MathF.Sqrt(d);
+        var mask = allowed?.Cast<byte>() ?? qkv.Cast<byte>(); // never read when masked == 0
+        int masked = allowed is null ? 0 : 1;
+        bool tiled = choice.UseTiled(qkv.Device);
+        if (tiled && d > TiledMaxHeadDim)
+        {
+            if (choice == KernelChoice.Tiled)
+                throw new ArgumentException($"attention: the tiled version supports head dim ≤ {TiledMaxHeadDim}, got D = {d} (C = {c}, heads = {heads}); use KernelChoice.Simple or Auto");
+            tiled = false;
+        }
+        if (tiled)
+            LaunchForwardV2(qkv.Device, new Index2D(n, b * heads), qkv.View, output.View, mask, n, heads, d, scale, masked);
+        else
+            LaunchForwardV1(qkv.Device, b * heads * n, qkv.View, output.View, mask, n, heads, d, scale, masked);
+    }
+
+    /// <summary>
+    /// Builds EoMT's masked-attention mask (eomt.md §2.2): <paramref name="allowed"/> (B, N, N) u8 is 1 everywhere
+    /// except query rows i &lt; Q against patch columns j ≥ <paramref name="firstPatch"/> (= Q + 1 + registers), where it
+    /// is gridLogits[b, i, j − firstPatch] &gt; 0. <paramref name="gridLogits"/> is (B, Q, G, G) or (B, Q, G²): the mask
+    /// logits already bilinearly downsampled to the patch grid.
+    /// </summary>
+    public static void QueryPatchMask(Tensor gridLogits, int firstPatch, Tensor allowed)
+    {
+        if (allowed.DType != DType.UInt8 || allowed.Shape.Rank != 3 || allowed.Shape[1] != allowed.Shape[2])
+            throw new ArgumentException($"attention mask: allowed must be u8 (B, N, N), got {allowed.Shape} {allowed.DType.Name()}");
+        int b = allowed.Shape[0], n = allowed.Shape[1];
+        if (gridLogits.Shape.Rank < 3 || gridLogits.Shape[0] != b)
+            throw new ArgumentException($"attention mask: gridLogits must be (B={b}, Q, G, G), got {gridLogits.Shape}");
+        int q = gridLogits.Shape[1];
+        if (firstPatch < q || firstPatch > n || gridLogits.Length != (long)b * q * (n - firstPatch))
+            throw new ArgumentException($"attention mask: gridLogits {gridLogits.Shape} must hold B·Q·(N − firstPatch) = {b}·{q}·{n - firstPatch} logits (N = {n}, firstPatch = {firstPatch} ≥ Q)");
+        if (allowed.Length == 0) return;
+        LaunchQueryPatchMaskV1(allowed.Device, (int)allowed.Length, gridLogits.View, allowed.Cast<byte>(), n, q, firstPatch);
+    }
+}

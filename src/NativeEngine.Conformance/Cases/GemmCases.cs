@@ -1,0 +1,109 @@
+using NativeEngine.Kernels;
+using NativeEngine.Reference;
+using NativeEngine.Runtime;
+using NativeEngine.Tensors;
+
+namespace NativeEngine.Conformance.Cases;
+
+internal static class GemmCases
+{
+    // float32 accumulation of K products of U(-1,1) values against a float64 reference: the error grows like K·u·E|ab|
+    // (u = 6e-8, E|ab| = 1/4) in the worst case and like √K·u·|c| typically; atol = 1e-6·K sits between the two.
+    private static double Atol(int k) => 1e-6 * Math.Max(k, 1);
+    private const double Rel = 1e-5;
+    private const string Why = "K-term float32 dot products, atol 1e-6·K";
+
+    private sealed record Spec(int Batch, int M, int N, int K, bool TransA, bool TransB, bool SharedB = false,
+        bool Bias = false, float Alpha = 1, float Beta = 0, bool Gelu = false, bool Special = false)
+    {
+        public string Label =>
+            $"{(Batch > 1 ? $"{Batch}x" : "")}[{M}x{K}]·[{K}x{N}]{(TransA ? " Aᵀ" : "")}{(TransB ? " Bᵀ" : "")}" +
+            $"{(SharedB ? " sharedB" : "")}{(Bias ? " +bias" : "")}{(Alpha != 1 ? $" α={Alpha}" : "")}{(Beta != 0 ? $" β={Beta}" : "")}" +
+            $"{(Gelu ? " gelu" : "")}{(Special ? " NaN/inf" : "")}";
+    }
+
+    [ConformanceCases]
+    private static IEnumerable<ConformanceCase> Cases()
+    {
+        // v1 (implicit, cheap on the CPU simulator): awkward sizes, every transpose, batch, bias, alpha/beta, GELU.
+        var v1 = new List<Spec>();
+        foreach (var (m, n, k) in new[] { (1, 1, 1), (31, 33, 17), (32, 32, 32), (33, 31, 65), (5, 70, 130) })
+            foreach (bool ta in new[] { false, true })
+                foreach (bool tb in new[] { false, true })
+                    v1.Add(new(1, m, n, k, ta, tb));
+        v1.Add(new(3, 7, 9, 11, false, false));
+        v1.Add(new(3, 7, 9, 11, true, true, SharedB: true));
+        v1.Add(new(2, 17, 19, 23, false, true, Bias: true, Alpha: 0.5f, Beta: -1.5f));
+        v1.Add(new(1, 9, 40, 33, false, true, Bias: true, Gelu: true));
+        v1.Add(new(1, 4, 6, 0, false, false, Bias: true, Beta: 2f)); // K = 0: C = beta·C + bias
+        v1.Add(new(1, 6, 5, 7, false, false, Special: true));
+        foreach (var s in v1) yield return Row("Gemm.MatmulV1", KernelChoice.Simple, s);
+
+        // v2 (16×16 groups with barriers: slow on the simulator): one or a few 64×64 tiles, 1–3 K steps.
+        var v2 = new List<Spec>
+        {
+            new(1, 1, 1, 1, false, false),
+            new(1, 33, 31, 17, false, false),
+            new(1, 33, 31, 17, true, false),
+            new(1, 33, 31, 17, false, true),
+            new(1, 33, 31, 17, true, true),
+            new(1, 65, 66, 40, false, true, Bias: true),
+            new(2, 20, 70, 16, false, false, SharedB: true, Alpha: 2f, Beta: 0.5f),
+            new(2, 9, 12, 33, true, false, Bias: true),
+            new(1, 9, 12, 33, false, true, Bias: true, Gelu: true),
+            new(1, 6, 5, 7, false, false, Special: true),
+        };
+        foreach (var s in v2) yield return Row("Gemm.MatmulV2", KernelChoice.Tiled, s);
+
+        // Linear (x (…, K) · Wᵀ) on both versions, with a 3-D x.
+        foreach (var (kernel, choice) in new[] { ("Gemm.MatmulV1", KernelChoice.Simple), ("Gemm.MatmulV2", KernelChoice.Tiled) })
+            yield return new("gemm", kernel, "linear x[2,5,24]·W[19,24]ᵀ+b", Atol(24), Rel, Why, d => Linear(d, choice));
+    }
+
+    private static ConformanceCase Row(string kernel, KernelChoice choice, Spec s) =>
+        new("gemm", kernel, s.Label, Atol(s.K), Rel, s.Special ? "NaN/±inf propagate as in float64" : Why, d => Run(d, s, choice));
+
+    private static CaseResult Run(ComputeDevice d, Spec s, KernelChoice choice)
+    {
+        int seed = s.M * 7 + s.N * 13 + s.K;
+        var a = Inputs.Uniform(s.Batch * s.M * s.K, seed);
+        var b = Inputs.Uniform((s.SharedB ? 1 : s.Batch) * s.K * s.N, seed + 1);
+        var c = Inputs.Uniform(s.Batch * s.M * s.N, seed + 2);
+        var bias = s.Bias ? Inputs.Uniform(s.N, seed + 3) : null;
+        if (s.Special)
+        {
+            a[0] = float.NaN;                 // row 0 of C: NaN
+            a[s.K + 1] = float.PositiveInfinity; // row 1: ±inf by the sign of B's row 1
+            a[2 * s.K + 2] = -0f;
+            b[3 * s.N + 2] = float.NegativeInfinity; // column 2 of C: ∓inf, NaN where ∞ meets ∞ of the other sign
+        }
+        if (s.Beta == 0) Array.Fill(c, float.NaN); // beta = 0 must not read C (torch.addmm semantics)
+
+        int ar = s.TransA ? s.K : s.M, ac = s.TransA ? s.M : s.K;
+        using var ta = Tensor.FromHost(d, s.Batch > 1 ? new Shape(s.Batch, ar, ac) : new Shape(ar, ac), a);
+        int br = s.TransB ? s.N : s.K, bc = s.TransB ? s.K : s.N;
+        using var tb = Tensor.FromHost(d, s.Batch > 1 && !s.SharedB ? new Shape(s.Batch, br, bc) : new Shape(br, bc), b);
+        using var tc = Tensor.FromHost(d, s.Batch > 1 ? new Shape(s.Batch, s.M, s.N) : new Shape(s.M, s.N), c);
+        using var tbias = bias is null ? null : Tensor.FromHost(d, new Shape(s.N), bias);
+        if (s.Gelu)
+            Gemm.Linear(ta, tb, tbias, tc, GemmEpilogue.Gelu, choice); // GELU specs are 2-D with Bᵀ: x·Wᵀ
+        else
+            Gemm.Matmul(ta, tb, tc, s.TransA, s.TransB, tbias, s.Alpha, s.Beta, choice);
+        var expected = GemmRef.Matmul(a, b, c, s.Batch, s.M, s.N, s.K, s.TransA, s.TransB, s.SharedB, bias, s.Alpha, s.Beta, s.Gelu);
+        return new(expected, tc.ToHostFloat());
+    }
+
+    private static CaseResult Linear(ComputeDevice d, KernelChoice choice)
+    {
+        const int rows = 10, n = 19, k = 24;
+        var x = Inputs.Uniform(rows * k, 11);
+        var w = Inputs.Uniform(n * k, 12);
+        var bias = Inputs.Uniform(n, 13);
+        using var tx = Tensor.FromHost(d, new Shape(2, 5, k), x);
+        using var tw = Tensor.FromHost(d, new Shape(n, k), w);
+        using var tbias = Tensor.FromHost(d, new Shape(n), bias);
+        using var ty = Tensor.Empty(d, new Shape(2, 5, n));
+        Gemm.Linear(tx, tw, tbias, ty, choice);
+        return new(GemmRef.Linear(x, w, bias, rows, n, k), ty.ToHostFloat());
+    }
+}

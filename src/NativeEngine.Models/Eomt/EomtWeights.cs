@@ -1,0 +1,120 @@
+using System.Text.Json;
+using NativeEngine.Runtime;
+using NativeEngine.Tensors;
+using NativeEngine.Weights.Eomt;
+using NativeEngine.Weights.SafeTensors;
+
+namespace NativeEngine.Models.Eomt;
+
+/// <summary>
+/// Where an <see cref="EomtModel"/> reads its weights from: the architecture and float32 data of every tensor by its
+/// canonical Hugging Face name (eomt.md §5.2). Implemented by checkpoint readers and by <see cref="EomtRandomWeights"/>.
+/// </summary>
+public interface IEomtWeightSource : IDisposable
+{
+    /// <summary>The architecture.</summary>
+    EomtConfig Config { get; }
+
+    /// <summary>A description for messages (the file or folder path).</summary>
+    string Origin { get; }
+
+    /// <summary>True when the tensor exists.</summary>
+    bool Contains(string name);
+
+    /// <summary>The stored shape.</summary>
+    int[] Shape(string name);
+
+    /// <summary>The data converted to float32 (F32, F16 and BF16 files).</summary>
+    float[] ReadFloat32(string name);
+}
+
+/// <summary>Opening checkpoints for the model.</summary>
+public static class EomtWeights
+{
+    /// <summary>
+    /// Opens a Hugging Face folder (config.json + model.safetensors) or a .safetensors file with a config.json beside
+    /// it. (Temporary reader until weights-tools' EomtCheckpoint lands: then this becomes one line over it.)
+    /// </summary>
+    public static IEomtWeightSource Open(string path) => new HfSafeTensorsWeights(path);
+
+    /// <summary>attn_mask_probs (one per query block; zeros when the checkpoint has none).</summary>
+    public static float[] AttnMaskProbs(IEomtWeightSource w) => w.Contains("attn_mask_probs")
+        ? w.ReadFloat32("attn_mask_probs")
+        : new float[w.Config.QueryBlocks];
+
+    /// <summary>Reads an HF config.json into an <see cref="EomtConfig"/> (keys of eomt.md §5.3, with their defaults).</summary>
+    public static EomtConfig ReadConfig(string configJson)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(configJson));
+        var r = doc.RootElement;
+        int Int(string k, int d) => r.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : d;
+        int c = Int("hidden_size", 1024);
+        bool swiglu = r.TryGetProperty("use_swiglu_ffn", out var s) && s.ValueKind == JsonValueKind.True;
+        double ratio = r.TryGetProperty("mlp_ratio", out var m) ? m.GetDouble() : 4;
+        // SwiGLU per-branch width as timm/HF compute it: (int(C·ratio·2/3) + 7) // 8 · 8 (4096 for giant).
+        int hidden = swiglu ? ((int)(c * ratio * 2 / 3) + 7) / 8 * 8 : (int)(c * ratio);
+        int classes = r.TryGetProperty("id2label", out var labels) ? labels.EnumerateObject().Count()
+            : throw new InvalidDataException($"{configJson}: no id2label (the class count K comes from it)");
+        float eps = r.TryGetProperty("layer_norm_eps", out var e) ? e.GetSingle() : 1e-6f;
+        return new EomtConfig(c, Int("num_hidden_layers", 24), Int("num_attention_heads", 16), Int("patch_size", 16),
+            Int("num_register_tokens", 4), Int("num_queries", 200), classes, Int("image_size", 640), Int("num_blocks", 4),
+            Int("num_upscale_blocks", 2), swiglu, hidden, eps);
+    }
+
+    /// <summary>Uploads every weight of <paramref name="source"/> as a safetensors file (used to materialise random checkpoints).</summary>
+    public static void WriteSafeTensors(IEomtWeightSource source, IEnumerable<string> names, string path) =>
+        SafeTensorsWriter.Write(path, names.Select(n =>
+            SafeTensorsWriter.F32(n, source.ReadFloat32(n), source.Shape(n).Select(d => (long)d).ToArray())));
+}
+
+/// <summary>
+/// Weights read by prefix path (STYLE.md): <c>w.Sub("layers.3").Load("norm1.weight", C)</c> asserts the shape with the
+/// full name in the message and uploads the data once.
+/// </summary>
+public sealed class WeightPath(IEomtWeightSource source, ComputeDevice device, string prefix = "")
+{
+    /// <summary>A child path ("layers.3" → "layers.3.").</summary>
+    public WeightPath Sub(string name) => new(source, device, prefix + name + ".");
+
+    /// <summary>The full name of a tensor under this path.</summary>
+    public string Name(string name) => prefix + name;
+
+    /// <summary>Reads a tensor on the host after checking its shape.</summary>
+    public float[] Host(string name, params int[] dims)
+    {
+        string full = prefix + name;
+        if (!source.Contains(full))
+            throw new InvalidDataException($"{source.Origin}: missing weight '{full}' (expected shape [{string.Join(",", dims)}])");
+        var got = source.Shape(full);
+        if (!got.SequenceEqual(dims))
+            throw new InvalidDataException($"{source.Origin}: weight '{full}' has shape [{string.Join(",", got)}], expected [{string.Join(",", dims)}]");
+        return source.ReadFloat32(full);
+    }
+
+    /// <summary>Reads, checks and uploads a tensor.</summary>
+    public Tensor Load(string name, params int[] dims) => Tensor.FromHost(device, new Shape(dims), Host(name, dims));
+}
+
+/// <summary>An HF-named safetensors checkpoint with its config.json (the interim reader).</summary>
+internal sealed class HfSafeTensorsWeights : IEomtWeightSource
+{
+    private readonly SafeTensorsFile file;
+
+    public HfSafeTensorsWeights(string path)
+    {
+        string weights = Directory.Exists(path) ? System.IO.Path.Combine(path, "model.safetensors") : path;
+        string config = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(weights))!, "config.json");
+        if (!File.Exists(weights)) throw new FileNotFoundException($"no weights at {weights}", weights);
+        if (!File.Exists(config)) throw new FileNotFoundException($"{path}: no config.json beside the weights", config);
+        Config = EomtWeights.ReadConfig(config);
+        file = SafeTensorsFile.Open(weights);
+        Origin = path;
+    }
+
+    public EomtConfig Config { get; }
+    public string Origin { get; }
+    public bool Contains(string name) => file.Tensors.ContainsKey(name);
+    public int[] Shape(string name) => file.Get(name).Shape.Select(d => (int)d).ToArray();
+    public float[] ReadFloat32(string name) => file.ReadFloat32(name);
+    public void Dispose() => file.Dispose();
+}

@@ -1,0 +1,54 @@
+namespace NativeEngine.Reference;
+
+/// <summary>Multi-head attention on a fused QKV tensor, materialising each score row (double accumulation).</summary>
+public static class AttentionRef
+{
+    /// <summary>
+    /// qkv (B, N, 3C) → out (B, N, C): softmax(q·kᵀ/√D)·v per head; allowed (B, N, N) optional, 0 = the key scores −1e9
+    /// (Hugging Face EoMT's additive mask; a fully-masked row becomes the mean of V).
+    /// </summary>
+    public static float[] Forward(float[] qkv, int b, int n, int heads, int d, byte[]? allowed = null)
+    {
+        int c = heads * d;
+        var output = new float[b * n * c];
+        double scale = 1.0 / Math.Sqrt(d);
+        var scores = new double[n];
+        for (int bi = 0; bi < b; bi++)
+            for (int h = 0; h < heads; h++)
+                for (int i = 0; i < n; i++)
+                {
+                    double max = double.NegativeInfinity;
+                    for (int j = 0; j < n; j++)
+                    {
+                        double s = 0;
+                        for (int e = 0; e < d; e++)
+                            s += (double)qkv[(bi * n + i) * 3 * c + h * d + e] * qkv[(bi * n + j) * 3 * c + c + h * d + e];
+                        s *= scale;
+                        if (allowed is not null && allowed[(bi * n + i) * n + j] == 0) s = -1e9;
+                        scores[j] = s;
+                        max = Math.Max(max, s);
+                    }
+                    double sum = 0;
+                    for (int j = 0; j < n; j++) sum += scores[j] = Math.Exp(scores[j] - max);
+                    for (int e = 0; e < d; e++)
+                    {
+                        double acc = 0;
+                        for (int j = 0; j < n; j++) acc += scores[j] * qkv[(bi * n + j) * 3 * c + 2 * c + h * d + e];
+                        output[(bi * n + i) * c + h * d + e] = (float)(acc / sum);
+                    }
+                }
+        return output;
+    }
+
+    /// <summary>EoMT's masked-attention mask: 1 except query rows i &lt; Q × patch columns j ≥ firstPatch, where it is logit &gt; 0.</summary>
+    public static byte[] QueryPatchMask(float[] gridLogits, int b, int n, int q, int firstPatch)
+    {
+        var allowed = new byte[b * n * n];
+        int patches = n - firstPatch;
+        for (int bi = 0; bi < b; bi++)
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < n; j++)
+                    allowed[(bi * n + i) * n + j] = (byte)(i >= q || j < firstPatch || gridLogits[(bi * q + i) * patches + j - firstPatch] > 0 ? 1 : 0);
+        return allowed;
+    }
+}
