@@ -9,4 +9,5 @@ root.Subcommands.Add(ForwardCommand.Create());
 root.Subcommands.Add(PtxCheckCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(MetricsCommand.Create());
+root.Subcommands.Add(TrainHeadCommand.Create());
 return Cli.Run(root, args);

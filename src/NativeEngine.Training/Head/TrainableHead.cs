@@ -87,6 +87,24 @@ public sealed class TrainableHead : IDisposable
         return Forward(tape, x, training, seed, step);
     }
 
+    /// <summary>Overwrites every parameter and running statistic with <paramref name="values"/>' (same layout and sizes).</summary>
+    public void Load(AnomalyHead values)
+    {
+        foreach (var p in Parameters) Upload(p.Value, values[p.Name].Data);
+        if (names.Bn is { } bn)
+        {
+            Upload(runningMean!, values[bn + ".running_mean"].Data);
+            Upload(runningVar!, values[bn + ".running_var"].Data);
+        }
+    }
+
+    private static void Upload(Tensor t, float[] data)
+    {
+        if (data.Length != t.Length) throw new ArgumentException($"head tensor {t.Shape}: expected {t.Length} values, got {data.Length}");
+        using var tmp = Tensor.FromHost(t.Device, t.Shape, data);
+        tmp.CopyTo(t);
+    }
+
     /// <summary>Drops every parameter's gradient.</summary>
     public void ZeroGrad()
     {
