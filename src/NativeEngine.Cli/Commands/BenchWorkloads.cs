@@ -1,0 +1,116 @@
+using NativeEngine.Conformance;
+using NativeEngine.Kernels;
+using NativeEngine.Reference;
+using NativeEngine.Runtime;
+using NativeEngine.Tensors;
+
+namespace NativeEngine.Cli.Commands;
+
+/// <summary>
+/// The ops `bench kernels` can time, one entry each: inputs, napkin math (FLOPs, bytes) and a check against the
+/// plain reference. Catalogue ops without an entry are listed as "no workload".
+/// </summary>
+public static class BenchWorkloads
+{
+    private const double ElemAbs = 1e-6, ElemRel = 1e-5;
+
+    /// <summary>Every workload, by op.</summary>
+    public static IReadOnlyList<BenchWorkload> All { get; } =
+    [
+        Binary("add", Elementwise.Add, ElementwiseRef.Add),
+        Binary("mul", Elementwise.Mul, ElementwiseRef.Mul),
+        new("bias", "RxC", ["64x64"], ["4096x1024"], false, (d, s) =>
+        {
+            int r = s[0], c = s[1];
+            var x = Inputs.Uniform(r * c, 1);
+            var b = Inputs.Uniform(c, 2);
+            var tx = Tensor.FromHost(d, new Shape(r, c), x);
+            var tb = Tensor.FromHost(d, new Shape(c), b);
+            var ty = Tensor.Empty(d, new Shape(r, c));
+            return new BenchCase($"[{r},{c}]", (double)r * c, 4.0 * (2.0 * r * c + c),
+                _ => Elementwise.Bias(tx, tb, ty),
+                () => BenchCase.Compare(ElementwiseRef.Bias(x, b), ty.ToHostFloat(), ElemAbs, ElemRel), tx, tb, ty);
+        }),
+        Unary("gelu_erf", 20, Activation.GeluErf, ActivationRef.GeluErf),
+        Unary("sigmoid", 4, Activation.Sigmoid, ActivationRef.Sigmoid),
+        // 5 FLOPs per element (max, subtract, exp, sum, scale), 8 bytes (read x, write y).
+        new("softmax_rows", "RxC", ["64x100"], ["4096x4101", "16384x1024"], true, (d, s) =>
+        {
+            int r = s[0], c = s[1];
+            var x = Inputs.Uniform(r * c, 1, -8, 8);
+            var tx = Tensor.FromHost(d, new Shape(r, c), x);
+            var ty = Tensor.Empty(d, new Shape(r, c));
+            return new BenchCase($"[{r},{c}]", 5.0 * r * c, 8.0 * r * c, choice => Softmax.Rows(tx, ty, choice),
+                () => BenchCase.Compare(SoftmaxRef.Rows(x, c), ty.ToHostFloat(), ElemAbs, ElemRel), tx, ty);
+        }),
+        // 8 FLOPs per element (two sums, centre, scale, affine), 8 bytes + gamma and beta.
+        new("layer_norm", "RxC", ["64x100"], ["4101x1024", "1800x1024"], true, (d, s) =>
+        {
+            int r = s[0], c = s[1];
+            var x = Inputs.Uniform(r * c, 1, -3, 3);
+            var g = Inputs.Uniform(c, 2, 0.5f, 1.5f);
+            var b = Inputs.Uniform(c, 3);
+            var tx = Tensor.FromHost(d, new Shape(r, c), x);
+            var tg = Tensor.FromHost(d, new Shape(c), g);
+            var tb = Tensor.FromHost(d, new Shape(c), b);
+            var ty = Tensor.Empty(d, new Shape(r, c));
+            return new BenchCase($"[{r},{c}]", 8.0 * r * c, 8.0 * r * c + 8.0 * c, choice => LayerNorm.Forward(tx, tg, tb, ty, 1e-5f, choice),
+                () => BenchCase.Compare(LayerNormRef.Forward(x, g, b, c, 1e-5f), ty.ToHostFloat(), 1e-5, 1e-5), tx, tg, tb, ty);
+        }),
+        // C(M,N) = A(M,K)·B(K,N): 2·M·N·K FLOPs, 4·(MK + KN + MN) bytes. EoMT-L's MLP fc1 at 640² is 1800x4096x1024.
+        new("gemm", "MxNxK", ["64x64x64"], ["1800x4096x1024", "2048x2048x2048"], true, (d, s) =>
+        {
+            int m = s[0], n = s[1], k = s[2];
+            var a = Inputs.Uniform(m * k, 1);
+            var b = Inputs.Uniform(k * n, 2);
+            var ta = Tensor.FromHost(d, new Shape(m, k), a);
+            var tb = Tensor.FromHost(d, new Shape(k, n), b);
+            var tc = Tensor.Empty(d, new Shape(m, n));
+            return new BenchCase($"{m}x{n}x{k}", 2.0 * m * n * k, 4.0 * ((double)m * k + (double)k * n + (double)m * n),
+                choice => Gemm.Matmul(ta, tb, tc, choice: choice), () => CheckGemmRows(a, b, tc.ToHostFloat(), m, n, k), ta, tb, tc);
+        }),
+    ];
+
+    // A full float64 reference of a large GEMM takes minutes: check 8 rows spread over M (first, last, between) instead.
+    private static (double MaxDiff, string? Error) CheckGemmRows(float[] a, float[] b, float[] c, int m, int n, int k)
+    {
+        double max = 0;
+        foreach (int i in Enumerable.Range(0, 8).Select(t => (int)((long)t * (m - 1) / 7)).Distinct())
+        {
+            var expected = GemmRef.Matmul(a[(i * k)..((i + 1) * k)], b, null, 1, 1, n, k, false, false);
+            var (diff, error) = BenchCase.Compare(expected, c.AsSpan(i * n, n), 1e-6 * k, 1e-5);
+            max = Math.Max(max, diff);
+            if (error is not null) return (max, $"row {i}: {error}");
+        }
+        return (max, null);
+    }
+
+    /// <summary>The workload for an op, or null.</summary>
+    public static BenchWorkload? For(string op) => All.FirstOrDefault(w => w.Op == op);
+
+    // y = f(x) over N elements: 8 bytes per element; flopsPerElement is the napkin count of the math.
+    private static BenchWorkload Unary(string op, double flopsPerElement, Action<Tensor, Tensor> run, Func<float[], float[]> reference) =>
+        new(op, "N", ["4096"], ["16777216"], false, (d, s) =>
+        {
+            int n = s[0];
+            var x = Inputs.Uniform(n, 1, -6, 6);
+            var tx = Tensor.FromHost(d, new Shape(n), x);
+            var ty = Tensor.Empty(d, new Shape(n));
+            return new BenchCase($"[{n}]", flopsPerElement * n, 8.0 * n, _ => run(tx, ty),
+                () => BenchCase.Compare(reference(x), ty.ToHostFloat(), ElemAbs, ElemRel), tx, ty);
+        });
+
+    // y = f(a, b) over N elements: 1 FLOP and 12 bytes per element.
+    private static BenchWorkload Binary(string op, Action<Tensor, Tensor, Tensor> run, Func<float[], float[], float[]> reference) =>
+        new(op, "N", ["4096"], ["16777216"], false, (d, s) =>
+        {
+            int n = s[0];
+            var a = Inputs.Uniform(n, 1);
+            var b = Inputs.Uniform(n, 2);
+            var ta = Tensor.FromHost(d, new Shape(n), a);
+            var tb = Tensor.FromHost(d, new Shape(n), b);
+            var ty = Tensor.Empty(d, new Shape(n));
+            return new BenchCase($"[{n}]", n, 12.0 * n, _ => run(ta, tb, ty),
+                () => BenchCase.Compare(reference(a, b), ty.ToHostFloat(), ElemAbs, ElemRel), ta, tb, ty);
+        });
+}
