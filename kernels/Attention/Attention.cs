@@ -16,8 +16,9 @@
 //   v2 flash-attention tiles: a group of 8 warps per (b·h, 32-query tile). The Q tile (32×D) stays in shared memory;
 //      K tiles (32 keys × D, row stride D+1 so lane j reads key j without bank conflicts) and then V tiles reuse one
 //      shared buffer. Lane j computes the scores of key j for the warp's 4 rows; the row max comes from a warp
-//      reduction, the running sum stays per lane until the end; the output (4 rows × D ≤ 128) lives in registers,
-//      lane l owning dims l, l+32, l+64, l+96. 32.9 KB shared memory; D ≤ 128 (Auto falls back to v1 above that).
+//      reduction, the running sum stays per lane until the end, P (32 × 32) goes through shared memory; the output
+//      (4 rows × D ≤ 128) lives in registers, lane l owning dims l, l+32, l+64, l+96. 37 KB shared memory;
+//      D ≤ 128 (Auto falls back to v1 above that).
 //
 // Napkin math, EoMT-L at 1024 (N = 4096 + 100 + 5 = 4201, C = 1024, H = 16, D = 64), batch 1, one layer:
 //   FLOPs: QKᵀ and PV are 2·N²·D each per head → 4·N²·C = 72.3 GFLOP (+ N²·H = 0.28 G exp).
@@ -80,6 +81,7 @@ public static partial class Attention
     {
         var qs = SharedMemory.Allocate<float>(TileRows * TiledMaxHeadDim);        // (32, D), row stride D
         var kv = SharedMemory.Allocate<float>(TileKeys * (TiledMaxHeadDim + 1)); // K: (32, D) stride D+1; V: stride D
+        var ps = SharedMemory.Allocate<float>(TileRows * TileKeys);              // P tile (32 rows, 32 keys)
         int tid = Group.IdxX, lane = Warp.LaneIdx, r0 = Warp.WarpIdx * 4;
         int q0 = Grid.IdxX * TileRows, bh = Grid.IdxY;
         int h = bh % heads, b = bh / heads;
@@ -133,6 +135,10 @@ public static partial class Attention
             o10 *= c1; o11 *= c1; o12 *= c1; o13 *= c1;
             o20 *= c2; o21 *= c2; o22 *= c2; o23 *= c2;
             o30 *= c3; o31 *= c3; o32 *= c3; o33 *= c3;
+            // P goes through shared memory (made visible by the barriers below) rather than 4 shuffles per key:
+            // the same cost on a GPU, and far cheaper on the CPU simulator where every shuffle is a warp barrier.
+            int pRow = r0 * TileKeys + lane;
+            ps[pRow] = p0; ps[pRow + TileKeys] = p1; ps[pRow + 2 * TileKeys] = p2; ps[pRow + 3 * TileKeys] = p3;
 
             Group.Barrier(); // every warp is done with K
             for (int idx = tid; idx < TileKeys * d; idx += Threads)
@@ -150,14 +156,12 @@ public static partial class Attention
                 float v1 = lane + 32 < d ? kv[v + 32] : 0f;
                 float v2 = lane + 64 < d ? kv[v + 64] : 0f;
                 float v3 = lane + 96 < d ? kv[v + 96] : 0f;
-                float pj = Warp.Shuffle(p0, j);
-                o00 += pj * v0; o01 += pj * v1; o02 += pj * v2; o03 += pj * v3;
-                pj = Warp.Shuffle(p1, j);
-                o10 += pj * v0; o11 += pj * v1; o12 += pj * v2; o13 += pj * v3;
-                pj = Warp.Shuffle(p2, j);
-                o20 += pj * v0; o21 += pj * v1; o22 += pj * v2; o23 += pj * v3;
-                pj = Warp.Shuffle(p3, j);
-                o30 += pj * v0; o31 += pj * v1; o32 += pj * v2; o33 += pj * v3;
+                int pj = r0 * TileKeys + j; // broadcast reads
+                float pa = ps[pj], pb = ps[pj + TileKeys], pc = ps[pj + 2 * TileKeys], pd = ps[pj + 3 * TileKeys];
+                o00 += pa * v0; o01 += pa * v1; o02 += pa * v2; o03 += pa * v3;
+                o10 += pb * v0; o11 += pb * v1; o12 += pb * v2; o13 += pb * v3;
+                o20 += pc * v0; o21 += pc * v1; o22 += pc * v2; o23 += pc * v3;
+                o30 += pd * v0; o31 += pd * v1; o32 += pd * v2; o33 += pd * v3;
             }
         }
 
@@ -225,6 +229,8 @@ public static partial class Attention
             if (allowed.DType != DType.UInt8) throw new ArgumentException($"attention: allowed must be u8, got {allowed.DType.Name()}");
             allowed.Expect("attention allowed mask", b, n, n);
         }
+        Int32Extent.Check(qkv, "attention qkv");
+        if (allowed is not null) Int32Extent.Check(allowed, "attention allowed mask");
         if (b * n == 0) return;
         float scale = 1f / MathF.Sqrt(d);
         var mask = allowed?.Cast<byte>() ?? qkv.Cast<byte>(); // never read when masked == 0

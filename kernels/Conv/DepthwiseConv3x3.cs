@@ -41,6 +41,7 @@ public static partial class DepthwiseConv3x3
         int c = x.Shape[1];
         weight.Expect("depthwise conv weight (C, 1, 3, 3)", c, 1, 3, 3);
         y.Expect("depthwise conv y", x.Shape.ToArray());
+        Int32Extent.Check(x, "depthwise conv x");
         if (x.Length == 0) return;
         LaunchForwardV1(x.Device, (int)x.Length, x.View, weight.View, y.View, c, x.Shape[2], x.Shape[3]);
     }

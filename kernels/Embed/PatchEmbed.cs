@@ -37,6 +37,7 @@ public static partial class PatchEmbed
             throw new ArgumentException($"im2col: pixels must be (B, Ch, H, W) with H and W multiples of the patch {patch}, got {pixels.Shape}");
         int b = pixels.Shape[0], ch = pixels.Shape[1], h = pixels.Shape[2], w = pixels.Shape[3];
         cols.Expect("im2col cols", b, h / patch * (w / patch), ch * patch * patch);
+        Int32Extent.Check(cols, "im2col cols");
         if (cols.Length == 0) return;
         LaunchIm2ColV1(pixels.Device, (int)cols.Length, pixels.View, cols.View, ch, h, w, patch);
     }

@@ -48,6 +48,7 @@ public static partial class LayerNorm2d
         if (gamma.Length != c || beta.Length != c)
             throw new ArgumentException($"layernorm2d: gamma and beta must hold C = {c} values, got {gamma.Shape} and {beta.Shape}");
         y.Expect("layernorm2d y", x.Shape.ToArray());
+        Int32Extent.Check(x, "layernorm2d x");
         if (b * pixels == 0 || c == 0) return;
         LaunchForwardV1(x.Device, b * pixels, x.View, gamma.View, beta.View, y.View, c, pixels, eps);
     }

@@ -43,8 +43,21 @@ public static partial class Bilinear
         if (x.Shape.Rank != 4 || y.Shape.Rank != 4 || x.Shape[0] != y.Shape[0] || x.Shape[1] != y.Shape[1])
             throw new ArgumentException($"bilinear resize: x (B, C, H, W) and y (B, C, H2, W2) must agree on B and C, got x {x.Shape}, y {y.Shape}");
         int inH = x.Shape[2], inW = x.Shape[3], outH = y.Shape[2], outW = y.Shape[3];
+        Int32Extent.Check(x, "bilinear resize x");
+        Int32Extent.Check(y, "bilinear resize y");
         if (y.Length == 0) return;
         if (inH == 0 || inW == 0) throw new ArgumentException($"bilinear resize: empty input {x.Shape} for output {y.Shape}");
         LaunchResizeV1(x.Device, (int)y.Length, x.View, y.View, inH, inW, outH, outW, (float)inH / outH, (float)inW / outW);
+    }
+}
+
+/// <summary>The model kernels index with 32-bit ints (fewer registers, perf.md §3.6): refuse tensors beyond that.</summary>
+internal static class Int32Extent
+{
+    /// <summary>Throws a clear error when <paramref name="t"/> has more than int.MaxValue elements.</summary>
+    public static void Check(Tensor t, string what)
+    {
+        if (t.Length > int.MaxValue)
+            throw new ArgumentException($"{what}: {t.Shape} has {t.Length} elements, more than the 2^31 − 1 the kernels index: use a smaller batch");
     }
 }

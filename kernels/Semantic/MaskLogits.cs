@@ -61,6 +61,8 @@ public static partial class MaskLogits
             throw new ArgumentException($"mask logits: pixelFeatures must be (B={b}, C={c}, H, W), got {pixelFeatures.Shape}");
         int h = pixelFeatures.Shape[2], w = pixelFeatures.Shape[3];
         logits.Expect("mask logits", b, q, h, w);
+        Int32Extent.Check(pixelFeatures, "mask logits pixelFeatures");
+        Int32Extent.Check(logits, "mask logits");
         if (logits.Length == 0) return;
         if (choice.UseTiled(queryTokens.Device))
             LaunchComputeV2(queryTokens.Device, new Index3D(h * w, q, b), queryTokens.View, pixelFeatures.View, logits.View, q, c, h * w);

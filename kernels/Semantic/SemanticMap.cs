@@ -85,6 +85,8 @@ public static partial class SemanticMap
             throw new ArgumentException($"semantic map: classLogits must be (B={b}, Q={q}, K+1), got {classLogits.Shape}");
         int k = classLogits.Shape[2] - 1;
         map.Expect("semantic map", b, k, h, w);
+        Int32Extent.Check(maskLogits, "semantic map maskLogits");
+        Int32Extent.Check(map, "semantic map");
         if (map.Length == 0) return;
         var device = maskLogits.Device;
         using var probs = Tensor.Empty(device, classLogits.Shape);

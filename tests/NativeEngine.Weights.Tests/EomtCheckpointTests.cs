@@ -40,15 +40,33 @@ public class EomtCheckpointTests
     }
 
     [Fact]
-    public void ASingleSafetensorsFileIsInferredFromShapes()
+    public void ASafetensorsFileUsesTheConfigBesideIt()
     {
         using var ck = EomtCheckpoint.Load(Fixtures.Path("weights/tiny_hf/model.safetensors"));
-        Assert.Equal("tensor shapes", ck.ConfigSource);
-        // C=16 < 64: heads cannot come from shapes; the inference assumes head dim 64 and says so.
-        Assert.Equal(Tiny with { Heads = 1 }, ck.Config);
-        Assert.Contains(ck.Notes, n => n.Contains("heads = C/64"));
-        Assert.Equal([16L, 16L], ck.Shape("embeddings.position_embeddings.weight"));
-        Assert.Equal([16L, 16L], ck.Shape("layers.2.attention.v_proj.weight"));
+        Assert.Equal("config.json beside the file", ck.ConfigSource);
+        Assert.Equal(Tiny, ck.Config);
+    }
+
+    [Fact]
+    public void ALoneSafetensorsFileIsInferredFromShapes()
+    {
+        var dir = Directory.CreateTempSubdirectory("eomt-lone").FullName;
+        try
+        {
+            var p = Path.Combine(dir, "weights.safetensors");
+            File.Copy(Fixtures.Path("weights/tiny_hf/model.safetensors"), p);
+            using var ck = EomtCheckpoint.Load(p);
+            Assert.Equal("tensor shapes", ck.ConfigSource);
+            // C=16 < 64: heads cannot come from shapes; the inference assumes head dim 64 and says so.
+            Assert.Equal(Tiny with { Heads = 1 }, ck.Config);
+            Assert.Contains(ck.Notes, n => n.Contains("heads = C/64"));
+            Assert.Equal([16L, 16L], ck.Shape("embeddings.position_embeddings.weight"));
+            Assert.Equal([16L, 16L], ck.Shape("layers.2.attention.v_proj.weight"));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
     }
 
     [Fact]

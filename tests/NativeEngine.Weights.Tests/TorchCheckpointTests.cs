@@ -90,6 +90,8 @@ public class TorchCheckpointTests
         { "hostile_reduce_string.pth", "REDUCE applied to a str ('foo')" },
         { "hostile_inst_opcode.pth", "unsupported pickle opcode 0x69 ('i', INST)" },
         { "broken_short_storage.pth", "but its record holds only" },
+        { "hostile_view_past_storage.pth", "reaches element 3 of storage '0' which has 2" },
+        { "hostile_deflated_storage.pth", "is compressed (method 8)" },
         { "broken_truncated.pth", "no end-of-central-directory record" },
         { "legacy_format.pth", "legacy PyTorch serialization format" },
         { "torchscript.pt", "TorchScript archive" },

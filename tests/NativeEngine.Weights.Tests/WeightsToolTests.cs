@@ -42,7 +42,7 @@ public class WeightsToolTests
     public static TheoryData<string> AllRefused => new()
     {
         "hostile_os_system.pth", "hostile_raw_pickle.bin", "hostile_eval.pth", "hostile_reduce_string.pth", "hostile_inst_opcode.pth",
-        "broken_short_storage.pth", "broken_truncated.pth", "legacy_format.pth", "torchscript.pt",
+        "broken_short_storage.pth", "hostile_view_past_storage.pth", "hostile_deflated_storage.pth", "broken_truncated.pth", "legacy_format.pth", "torchscript.pt",
         "broken_offsets_past_end.safetensors", "broken_wrong_dtype_length.safetensors", "broken_overlapping.safetensors",
         "broken_unknown_dtype.safetensors", "broken_huge_header.safetensors", "broken_header_past_end.safetensors", "broken_not_json.safetensors",
     };

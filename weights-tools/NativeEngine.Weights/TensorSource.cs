@@ -43,6 +43,13 @@ public interface ITensorSource : IDisposable
     void ReadBytes(string name, long byteOffset, Span<byte> destination);
 }
 
+/// <summary>A source whose tensors already lie dense and little-endian in memory (memory-mapped safetensors).</summary>
+public interface ISpanTensorSource : ITensorSource
+{
+    /// <summary>The tensor's bytes without a copy (valid until the source is disposed).</summary>
+    ReadOnlySpan<byte> GetSpan(string name);
+}
+
 /// <summary>Helpers over <see cref="ITensorSource"/>.</summary>
 public static class TensorSourceExtensions
 {

@@ -32,10 +32,10 @@ public interface IEomtWeightSource : IDisposable
 public static class EomtWeights
 {
     /// <summary>
-    /// Opens a Hugging Face folder (config.json + model.safetensors) or a .safetensors file with a config.json beside
-    /// it. (Temporary reader until weights-tools' EomtCheckpoint lands: then this becomes one line over it.)
+    /// Opens any EoMT checkpoint weights-tools reads (HF folder or safetensors, original .bin/.pth, Lightning .ckpt; any
+    /// naming scheme mapped to the canonical HF names; F32/F16/BF16).
     /// </summary>
-    public static IEomtWeightSource Open(string path) => new HfSafeTensorsWeights(path);
+    public static IEomtWeightSource Open(string path) => new CheckpointWeights(EomtCheckpoint.Load(path));
 
     /// <summary>attn_mask_probs (one per query block; zeros when the checkpoint has none).</summary>
     public static float[] AttnMaskProbs(IEomtWeightSource w) => w.Contains("attn_mask_probs")
@@ -95,26 +95,13 @@ public sealed class WeightPath(IEomtWeightSource source, ComputeDevice device, s
     public Tensor Load(string name, params int[] dims) => Tensor.FromHost(device, new Shape(dims), Host(name, dims));
 }
 
-/// <summary>An HF-named safetensors checkpoint with its config.json (the interim reader).</summary>
-internal sealed class HfSafeTensorsWeights : IEomtWeightSource
+/// <summary>weights-tools' <see cref="EomtCheckpoint"/> as a model weight source.</summary>
+internal sealed class CheckpointWeights(EomtCheckpoint checkpoint) : IEomtWeightSource
 {
-    private readonly SafeTensorsFile file;
-
-    public HfSafeTensorsWeights(string path)
-    {
-        string weights = Directory.Exists(path) ? System.IO.Path.Combine(path, "model.safetensors") : path;
-        string config = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(weights))!, "config.json");
-        if (!File.Exists(weights)) throw new FileNotFoundException($"no weights at {weights}", weights);
-        if (!File.Exists(config)) throw new FileNotFoundException($"{path}: no config.json beside the weights", config);
-        Config = EomtWeights.ReadConfig(config);
-        file = SafeTensorsFile.Open(weights);
-        Origin = path;
-    }
-
-    public EomtConfig Config { get; }
-    public string Origin { get; }
-    public bool Contains(string name) => file.Tensors.ContainsKey(name);
-    public int[] Shape(string name) => file.Get(name).Shape.Select(d => (int)d).ToArray();
-    public float[] ReadFloat32(string name) => file.ReadFloat32(name);
-    public void Dispose() => file.Dispose();
+    public EomtConfig Config => checkpoint.Config;
+    public string Origin => checkpoint.Path;
+    public bool Contains(string name) => checkpoint.Contains(name);
+    public int[] Shape(string name) => checkpoint.Shape(name).Select(d => checked((int)d)).ToArray();
+    public float[] ReadFloat32(string name) => checkpoint.ReadFloat32(name);
+    public void Dispose() => checkpoint.Dispose();
 }

@@ -39,7 +39,8 @@ public sealed class EomtCheckpoint : IDisposable
     /// <summary>The architecture.</summary>
     public EomtConfig Config { get; }
 
-    /// <summary>Where <see cref="Config"/> came from: "config.json", "safetensors metadata", "manifest config" or "tensor shapes".</summary>
+    /// <summary>Where <see cref="Config"/> came from: "config.json" (folder), "safetensors metadata" (written by convert),
+    /// "config.json beside the file", "manifest config" or "tensor shapes".</summary>
     public string ConfigSource { get; }
 
     /// <summary>The naming scheme found in the file: "hugging face" or "original (tue-mps/eomt)".</summary>
@@ -84,8 +85,16 @@ public sealed class EomtCheckpoint : IDisposable
     /// <summary>The tensor as float32 (F16 and BF16 widened exactly), dense row-major in its canonical shape.</summary>
     public float[] ReadFloat32(string name)
     {
-        var (dtype, bytes) = ReadRaw(name);
-        return DTypeConvert.ToFloat32(dtype, bytes);
+        if (Source is ISpanTensorSource mapped)
+        {
+            // Memory-mapped: convert straight from the mapping, no intermediate byte copy.
+            var r = Ref(name);
+            var dtype = Source.Infos[r.SourceName].DType;
+            int size = DTypeConvert.SizeOf(dtype);
+            return DTypeConvert.ToFloat32(dtype, mapped.GetSpan(r.SourceName).Slice(checked((int)(r.ElementOffset * size)), checked((int)(r.Elements * size))));
+        }
+        var (dt, bytes) = ReadRaw(name);
+        return DTypeConvert.ToFloat32(dt, bytes);
     }
 
     /// <summary>The tensor's stored dtype and dense little-endian bytes (for uploading half types as they are).</summary>
@@ -108,7 +117,9 @@ public sealed class EomtCheckpoint : IDisposable
 
     /// <summary>
     /// Loads a checkpoint file (.safetensors, .bin, .pth, .pt, .ckpt, a shape manifest .json) or a Hugging Face folder
-    /// (config.json + model.safetensors, sharded index, or pytorch_model.bin). Throws <see cref="CheckpointException"/>
+    /// (config.json + model.safetensors, sharded index, or pytorch_model.bin). The architecture comes from, in order:
+    /// the folder's config.json, the safetensors metadata <c>convert</c> writes, a config.json beside the file, else the
+    /// shapes alone; a declared architecture is always checked against the shapes. Throws <see cref="CheckpointException"/>
     /// with every missing, unexpected and mis-shaped tensor in one message.
     /// </summary>
     public static EomtCheckpoint Load(string path)
@@ -139,6 +150,10 @@ public sealed class EomtCheckpoint : IDisposable
             (configJson, configSource) = (m.ConfigJson, "manifest config");
         else if (source is SafeTensorsFile st && st.Metadata.TryGetValue(MetadataConfigKey, out var cj))
             (configJson, configSource) = (cj, "safetensors metadata");
+        else if (File.Exists(path) && source is not ManifestSource
+                 && File.Exists(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!, "config.json")))
+            (configJson, configSource) = (File.ReadAllText(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!, "config.json")),
+                "config.json beside the file");
         EomtConfig? declared = null;
         if (configJson is not null)
         {

@@ -25,7 +25,7 @@ public sealed record TensorEntry(string Name, string DType, long[] Shape, long B
 /// known dtypes, offsets contiguous from 0 and non-overlapping, dtype size × shape = byte length (with overflow
 /// checks), and the last offset equal to the data length.
 /// </summary>
-public sealed unsafe class SafeTensorsFile : ITensorSource
+public sealed unsafe class SafeTensorsFile : ISpanTensorSource
 {
     /// <summary>The reference implementation's header cap (MAX_HEADER_SIZE).</summary>
     public const long MaxHeaderSize = 100_000_000;

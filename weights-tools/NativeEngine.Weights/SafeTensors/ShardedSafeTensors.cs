@@ -7,7 +7,7 @@ namespace NativeEngine.Weights.SafeTensors;
 /// {tensor: shard file}}) beside its shard files. Shard names must be plain file names in the index's folder;
 /// every tensor must live in exactly the shard the map names, and every shard tensor must be in the map.
 /// </summary>
-public sealed class ShardedSafeTensors : ITensorSource
+public sealed class ShardedSafeTensors : ISpanTensorSource
 {
     private readonly Dictionary<string, SafeTensorsFile> shardOf;
     private readonly List<SafeTensorsFile> shards;
@@ -102,6 +102,11 @@ public sealed class ShardedSafeTensors : ITensorSource
         if (!shardOf.TryGetValue(name, out var f)) throw new KeyNotFoundException($"{Path}: no tensor named '{name}'");
         f.ReadBytes(name, byteOffset, destination);
     }
+
+    /// <inheritdoc/>
+    public ReadOnlySpan<byte> GetSpan(string name) => shardOf.TryGetValue(name, out var f)
+        ? f.GetSpan(name)
+        : throw new KeyNotFoundException($"{Path}: no tensor named '{name}'");
 
     /// <inheritdoc/>
     public void Dispose()

@@ -22,7 +22,7 @@ public sealed record PyTuple(object?[] Items)
     public object? this[int i] => Items[i];
 
     /// <inheritdoc/>
-    public override string ToString() => "(" + string.Join(", ", Items.Select(PickleText.Short)) + ")";
+    public override string ToString() => PickleText.Short(this);
 }
 
 /// <summary>A Python dict or OrderedDict (insertion ordered; keys compared by value).</summary>
@@ -112,9 +112,14 @@ public sealed record TorchTensor(TorchStorage Storage, long StorageOffset, long[
 
 internal static class PickleText
 {
-    public static string Short(object? v) => v switch
+    // Depth-limited: a hostile pickle may nest tuples a million deep; error messages must not recurse that far.
+    public static string Short(object? v) => Short(v, 0);
+
+    private static string Short(object? v, int depth) => v switch
     {
         null => "None",
+        PyTuple t when depth >= 3 => $"tuple[{t.Count}]",
+        PyTuple t => "(" + string.Join(", ", t.Items.Take(8).Select(x => Short(x, depth + 1))) + (t.Count > 8 ? ", …" : "") + ")",
         string s => s.Length > 40 ? $"'{s[..40]}…'" : $"'{s}'",
         byte[] b => $"bytes[{b.Length}]",
         BigInteger i => i.ToString(System.Globalization.CultureInfo.InvariantCulture),

@@ -5,42 +5,11 @@ using NativeEngine.Tensors;
 
 namespace NativeEngine.Conformance.Cases;
 
-internal static class LayoutImagingCases
+internal static class ImagingCases
 {
-    private const string Copy = "pure data movement: exact";
-
     [ConformanceCases]
     private static IEnumerable<ConformanceCase> Cases()
     {
-        foreach (var (b, n, c, start, count) in new[] { (1, 5, 1, 0, 5), (2, 39, 33, 3, 7), (3, 17, 64, 16, 1) })
-            yield return new("token_rows", "Layout.TokenRowsV1", $"[{b},{n},{c}] rows {start}+{count}", 0, 0, Copy, d =>
-            {
-                var x = Inputs.Uniform(b * n * c, 1);
-                using var tx = Tensor.FromHost(d, new Shape(b, n, c), x);
-                using var ty = Tensor.Empty(d, new Shape(b, count, c));
-                Layout.TokenRows(tx, start, ty);
-                return new(LayoutRef.TokenRows(x, b, n, c, start, count), ty.ToHostFloat());
-            });
-        foreach (var (b, c, g, start) in new[] { (1, 1, 1, 0), (2, 33, 5, 9), (1, 64, 4, 7) })
-            yield return new("tokens_to_channels", "Layout.TokensToChannelsV1", $"[{b},{start + g * g},{c}] → [{b},{c},{g},{g}]", 0, 0, Copy, d =>
-            {
-                int n = start + g * g;
-                var x = Inputs.Uniform(b * n * c, 2);
-                using var tx = Tensor.FromHost(d, new Shape(b, n, c), x);
-                using var ty = Tensor.Empty(d, new Shape(b, c, g, g));
-                Layout.TokensToChannels(tx, start, ty);
-                return new(LayoutRef.TokensToChannels(x, b, n, c, start, g * g), ty.ToHostFloat());
-            });
-        foreach (var (b, q, start, p) in new[] { (1, 1, 1, 1), (2, 6, 9, 25), (1, 31, 36, 33) })
-            yield return new("query_mask", "Layout.QueryMaskV1", $"B{b} Q{q} start{start} P{p}", 0, 0, "a comparison with 0: exact", d =>
-            {
-                int n = start + p;
-                var logits = Inputs.Uniform(b * q * p, 3);
-                using var tl = Tensor.FromHost(d, new Shape(b, q, p), logits);
-                using var ta = Tensor.Empty(d, new Shape(b, n, n), DType.UInt8);
-                Layout.QueryMask(tl, start, ta);
-                return new(ToFloat(LayoutRef.QueryMask(logits, b, n, q, start)), ToFloat(ta.ToHost<byte>()));
-            });
         foreach (var (h, w, top, left, rows, cols) in new[] { (1, 1, 0, 0, 1, 1), (40, 68, 0, 28, 40, 40), (33, 31, 2, 0, 31, 31) })
             yield return new("normalize_rgb", "Imaging.NormalizeRgbV1", $"[{h},{w},3] window {rows}x{cols} at ({top},{left})", 1e-6, 1e-6,
                 "float32 (p/255 − mean)/std against float64: two roundings", d => Normalize(d, h, w, top, left, rows, cols));
@@ -48,8 +17,6 @@ internal static class LayoutImagingCases
             yield return new("stitch_windows", "Imaging.StitchWindowsV1", $"K{k} S{s} long side {len}, {starts.Length} windows", 1e-6, 1e-6,
                 "at most a few float32 adds and one division", d => Stitch(d, k, s, len, starts, along));
     }
-
-    private static float[] ToFloat(byte[] b) => b.Select(v => (float)v).ToArray();
 
     private static CaseResult Normalize(ComputeDevice d, int h, int w, int top, int left, int rows, int cols)
     {

@@ -1,0 +1,152 @@
+using System.CommandLine;
+using System.Diagnostics;
+using NativeEngine.Kernels;
+using NativeEngine.Models.Eomt;
+using NativeEngine.Runtime;
+using NativeEngine.Tensors;
+using NativeEngine.Weights.Eomt;
+
+namespace NativeEngine.Cli.Commands;
+
+/// <summary>
+/// `bench forward --config S-640|B-640|L-640|L-1024|B-1024|g-640 [--batch N] [--dtype f32|f16|bf16] [--layers N] [--size S]`:
+/// random weights of the published shapes (nothing to download), one forward validated against the reference path
+/// (every op's simple v1 kernel) at a reduced size, then the full forward + semantic map timed (warm-up excluded):
+/// ms per window, achieved TFLOP/s and the share of each kernel family (from one extra, synchronised run).
+/// </summary>
+public static class BenchForwardCommand
+{
+    /// <summary>Builds the `forward` subcommand of `bench`.</summary>
+    public static Command Create()
+    {
+        var config = new Option<string>("--config") { Description = "S-640, B-640, L-640, L-1024, B-1024 or g-640", Required = true };
+        var batch = new Option<int>("--batch") { Description = "windows per forward", DefaultValueFactory = _ => 1 };
+        var dtype = new Option<string>("--dtype") { Description = "weight precision f32|f16|bf16 (weights rounded to it; compute is float32)", DefaultValueFactory = _ => "f32" };
+        var layers = new Option<int?>("--layers") { Description = "override the depth (the CPU simulator is far too slow for the published ones)" };
+        var size = new Option<int?>("--size") { Description = "override the crop size S (multiple of 16)" };
+        var iterations = new Option<int>("--iterations") { Description = "timed forwards", DefaultValueFactory = _ => 5 };
+        var warmup = new Option<int>("--warmup") { Description = "untimed forwards first (kernel compilation happens here)", DefaultValueFactory = _ => 1 };
+        var device = Cli.DeviceOption();
+        var cmd = new Command("forward", "time the EoMT forward with random weights of a published shape");
+        foreach (var o in new Option[] { config, batch, dtype, layers, size, iterations, warmup, device }) cmd.Options.Add(o);
+        cmd.SetAction(r =>
+        {
+            var cfg = EomtRandomWeights.Published(r.GetValue(config)!);
+            if (r.GetValue(layers) is int l)
+                cfg = cfg with { Layers = Math.Max(1, l), QueryBlocks = Math.Min(cfg.QueryBlocks, Math.Max(1, l)) };
+            if (r.GetValue(size) is int s)
+                cfg = s > 0 && s % cfg.PatchSize == 0 ? cfg with { ImageSize = s } : throw new ArgumentException($"--size {s} must be a positive multiple of {cfg.PatchSize}");
+            string dt = r.GetValue(dtype)!.ToLowerInvariant();
+            if (dt is not ("f32" or "f16" or "bf16")) throw new ArgumentException($"unknown --dtype '{dt}': use f32, f16 or bf16");
+            using var d = Cli.OpenDevice(r.GetValue(device)!);
+            Run(d, r.GetValue(config)!, cfg, Math.Max(1, r.GetValue(batch)), dt, Math.Max(1, r.GetValue(iterations)), Math.Max(0, r.GetValue(warmup)));
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static void Run(ComputeDevice d, string name, EomtConfig cfg, int batch, string dtype, int iterations, int warmup)
+    {
+        Console.WriteLine($"bench forward {name}: C {cfg.HiddenSize}, {cfg.Layers} layers (L2 {cfg.QueryBlocks}), {cfg.Heads} heads, S {cfg.ImageSize}, " +
+                          $"Q {cfg.Queries}, K {cfg.Classes}{(cfg.SwiGlu ? ", SwiGLU" : "")}, batch {batch}, weights {dtype} (compute float32)");
+        Console.WriteLine($"device: {d.Description}");
+        if (d.IsCpu) Console.WriteLine("note: the CPU accelerator is a simulator; use --layers/--size to keep runs short, timings are not GPU numbers");
+        Validate(d, cfg, dtype);
+
+        var sw = Stopwatch.StartNew();
+        using var source = new RoundedWeights(new EomtRandomWeights(cfg, 1), dtype);
+        using var model = EomtModel.Load(d, source);
+        Console.WriteLine($"weights: {((EomtRandomWeights)source.Inner).Parameters / 1e6:F2} M parameters built and uploaded in {sw.Elapsed.TotalSeconds:F1} s");
+        using var pixels = RandomPixels(d, batch, cfg.ImageSize);
+        using var map = Tensor.Empty(d, new Shape(batch, cfg.Classes, cfg.ImageSize, cfg.ImageSize));
+        void Once() => model.SemanticMap(model.Forward(pixels), map);
+        for (int i = 0; i < warmup; i++) Once();
+        d.Synchronize();
+        long allocations = d.Pool.Allocations;
+        sw.Restart();
+        for (int i = 0; i < iterations; i++) Once();
+        d.Synchronize();
+        double ms = sw.Elapsed.TotalMilliseconds / iterations;
+        double flops = EomtCost.Flops(cfg, batch);
+        Console.WriteLine($"time: {ms:F2} ms per forward, {ms / batch:F2} ms per window, {flops / 1e9:F2} GFLOP per forward → {flops / (ms * 1e-3) / 1e12:F4} TFLOP/s " +
+                          $"({iterations} timed, {warmup} warm-up; forward + semantic map at {cfg.ImageSize}²)");
+        Console.WriteLine($"device allocations during the timed runs: {d.Pool.Allocations - allocations} (steady state should be 0)");
+
+        var profiler = new OpProfiler(d);
+        model.Profiler = profiler;
+        Once();
+        model.Profiler = null;
+        double total = profiler.Milliseconds.Values.Sum();
+        Console.WriteLine($"share per kernel family (one synchronised run, {total:F2} ms):");
+        foreach (var (family, t) in profiler.Milliseconds.OrderByDescending(kv => kv.Value))
+            Console.WriteLine($"  {family,-26} {t,10:F3} ms  {100 * t / total,5:F1} %");
+    }
+
+    // The reference path is the same graph on every op's simple v1 kernel; the timed path is KernelChoice.Auto (tiled
+    // versions on CUDA). Reduced size: the published widths, L2 + 1 layers, a 4×4 patch grid.
+    private static void Validate(ComputeDevice d, EomtConfig full, string dtype)
+    {
+        var cfg = full with { Layers = Math.Min(full.Layers, full.QueryBlocks + 1), ImageSize = 4 * full.PatchSize };
+        using var source = new RoundedWeights(new EomtRandomWeights(cfg, 2), dtype);
+        using var model = EomtModel.Load(d, source);
+        using var pixels = RandomPixels(d, 1, cfg.ImageSize);
+        model.Choice = KernelChoice.Simple;
+        var o = model.Forward(pixels);
+        float[] refCls = o.ClassQueriesLogits.ToHostFloat(), refMask = o.MasksQueriesLogits.ToHostFloat();
+        if (d.IsCpu)
+        {
+            Console.WriteLine($"validate ({cfg.Layers} layers, {cfg.ImageSize} px): on the CPU accelerator the timed path IS the reference path " +
+                              "(Auto picks the simple kernels); run on CUDA to validate the tiled ones");
+            return;
+        }
+        model.Choice = KernelChoice.Auto;
+        o = model.Forward(pixels);
+        double e1 = RelMax(refCls, o.ClassQueriesLogits.ToHostFloat()), e2 = RelMax(refMask, o.MasksQueriesLogits.ToHostFloat());
+        Console.WriteLine($"validate ({cfg.Layers} layers, {cfg.ImageSize} px, tiled vs simple): max|Δ|/max|ref| class {e1:E2}, masks {e2:E2}");
+        if (e1 > 1e-4 || e2 > 1e-4)
+            throw new InvalidOperationException($"validation failed (> 1e-4 of max|ref|): the timed kernels disagree with the reference path; not timing");
+    }
+
+    private static double RelMax(float[] r, float[] a)
+    {
+        double max = 0, diff = 0;
+        for (int i = 0; i < r.Length; i++)
+        {
+            max = Math.Max(max, Math.Abs(r[i]));
+            diff = Math.Max(diff, Math.Abs(r[i] - a[i]));
+        }
+        return diff / Math.Max(max, 1e-30);
+    }
+
+    private static Tensor RandomPixels(ComputeDevice d, int batch, int size)
+    {
+        var rng = new Random(3);
+        var v = new float[batch * 3 * size * size];
+        for (int i = 0; i < v.Length; i++) v[i] = (float)(rng.NextDouble() * 4 - 2);
+        return Tensor.FromHost(d, new Shape(batch, 3, size, size), v);
+    }
+
+    // Weights rounded to f16/bf16 on the host, as a checkpoint stored in that precision would load.
+    private sealed class RoundedWeights(IEomtWeightSource inner, string dtype) : IEomtWeightSource
+    {
+        public IEomtWeightSource Inner => inner;
+        public EomtConfig Config => inner.Config;
+        public string Origin => inner.Origin + $" ({dtype})";
+        public bool Contains(string name) => inner.Contains(name);
+        public int[] Shape(string name) => inner.Shape(name);
+        public float[] ReadFloat32(string name)
+        {
+            var v = inner.ReadFloat32(name);
+            if (dtype == "f16") for (int i = 0; i < v.Length; i++) v[i] = (float)(Half)v[i];
+            if (dtype == "bf16")
+                for (int i = 0; i < v.Length; i++)
+                {
+                    uint bits = BitConverter.SingleToUInt32Bits(v[i]);
+                    bits = (bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000u; // round to nearest even
+                    v[i] = BitConverter.UInt32BitsToSingle(bits);
+                }
+            return v;
+        }
+        public void Dispose() => inner.Dispose();
+    }
+}

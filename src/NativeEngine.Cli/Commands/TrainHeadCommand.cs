@@ -1,0 +1,108 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using NativeEngine.Models.Anomaly;
+using NativeEngine.Training.Head;
+
+namespace NativeEngine.Cli.Commands;
+
+/// <summary>
+/// `train-head`: trains the EoMT-EXT anomaly head. Features mode: pixel rows [N,4] (or [N,36] for the hybrid) and
+/// labels [N] u8 in {0,1,255}; checkpoints (head + optimiser state + step) are written atomically and `--resume`
+/// continues from the last one with exactly the weights an uninterrupted run would reach.
+/// </summary>
+public static class TrainHeadCommand
+{
+    /// <summary>Builds the command.</summary>
+    public static Command Create()
+    {
+        var device = Cli.DeviceOption();
+        var features = new Option<string>("--features") { Description = "features safetensors: [N,4] (or [N,36] hybrid) float32", Required = true };
+        var labels = new Option<string>("--labels") { Description = "labels safetensors: [N] uint8 in {0,1,255} (255 = void, ignored)", Required = true };
+        var init = new Option<string?>("--init") { Description = "initial head (seed names; network.anomaly_head. prefix accepted); default: fresh torch-default init" };
+        var output = new Option<string>("--out") { Description = "where the trained head is written (seed tensor names)", Required = true };
+        var steps = new Option<int>("--steps") { Description = "optimiser steps", Required = true };
+        var lr = new Option<double>("--lr") { Description = "base learning rate", DefaultValueFactory = _ => 1e-4 };
+        var optimizer = new Option<string>("--optimizer") { Description = "adam | adamw", DefaultValueFactory = _ => "adamw" };
+        var wd = new Option<double>("--weight-decay") { Description = "weight decay (AdamW: decoupled; Adam: L2)", DefaultValueFactory = _ => 0.05 };
+        var dropout = new Option<float?>("--dropout") { Description = "dropout probability (default: the --init file's, else 0.1)" };
+        var batch = new Option<int>("--batch") { Description = "pixels per step", DefaultValueFactory = _ => 65536 };
+        var seed = new Option<int>("--seed") { Description = "seed of batch order, dropout masks and a fresh init", DefaultValueFactory = _ => 0 };
+        var clip = new Option<double>("--clip-norm") { Description = "gradient-norm clipping (0 = off; the seed used 0.01)", DefaultValueFactory = _ => 0 };
+        var schedule = new Option<string>("--schedule") { Description = "constant | warmup-poly", DefaultValueFactory = _ => "constant" };
+        var warmup = new Option<int>("--warmup-steps") { Description = "warm-up steps of warmup-poly", DefaultValueFactory = _ => 0 };
+        var layout = new Option<string?>("--layout") { Description = "plain | bn | hybrid (default: the --init file's, else plain)" };
+        var hidden = new Option<string>("--hidden") { Description = "hidden sizes H1,H2 of a fresh head", DefaultValueFactory = _ => "64,32" };
+        var posWeight = new Option<float>("--pos-weight") { Description = "BCE pos_weight", DefaultValueFactory = _ => 10f };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "checkpoint file (default: <out>.ckpt)" };
+        var every = new Option<int>("--checkpoint-every") { Description = "write a checkpoint every K steps (0 = only at the end)", DefaultValueFactory = _ => 100 };
+        var resume = new Option<bool>("--resume") { Description = "continue from the checkpoint when it exists" };
+        var stopAfter = new Option<int?>("--stop-after") { Description = "stop after M steps of this invocation (leaves a checkpoint; for testing interruption)" };
+        var logEvery = new Option<int>("--log-every") { Description = "progress line every K steps (0 = about 20 lines)", DefaultValueFactory = _ => 0 };
+
+        var cmd = new Command("train-head", "train the EoMT-EXT anomaly head (only the head gets gradients) from a features file");
+        foreach (var o in new Option[] { device, features, labels, init, output, steps, lr, optimizer, wd, dropout, batch, seed, clip, schedule,
+                     warmup, layout, hidden, posWeight, checkpoint, every, resume, stopAfter, logEvery })
+            cmd.Options.Add(o);
+        cmd.SetAction(r =>
+        {
+            var data = FeatureDataset.Load(r.GetValue(features)!, r.GetValue(labels)!);
+            var head = InitialHead(r.GetValue(init), r.GetValue(layout), r.GetValue(hidden)!, r.GetValue(dropout), r.GetValue(seed), data.Dim);
+            string outPath = r.GetValue(output)!;
+            string ckpt = r.GetValue(checkpoint) ?? outPath + ".ckpt";
+            var options = new HeadTrainingOptions(r.GetValue(steps), r.GetValue(batch), r.GetValue(seed), r.GetValue(optimizer)!, r.GetValue(lr),
+                r.GetValue(wd), r.GetValue(clip), r.GetValue(schedule)!, r.GetValue(warmup), r.GetValue(posWeight), r.GetValue(every), ckpt);
+            using var d = Cli.OpenDevice(r.GetValue(device)!);
+            using var trainer = new HeadTrainer(d, head, data, options);
+            Console.Error.WriteLine($"train-head: {head.Layout} head ({head.Tensors.Where(t => t.Trainable).Sum(t => t.Data.Length)} parameters), " +
+                $"{data.Count} pixels x {data.Dim}, {trainer.BatchesPerEpoch} batches of {Math.Min(options.Batch, data.Count)} per epoch, {options.Optimizer} lr {options.Lr:G3}");
+            if (r.GetValue(resume) && File.Exists(ckpt))
+                Console.Error.WriteLine($"resumed from {ckpt} at step {trainer.Resume(ckpt)}");
+            int log = r.GetValue(logEvery) is > 0 and var k ? k : Math.Max(1, options.Steps / 20);
+            var clock = Stopwatch.StartNew();
+            int first = trainer.Step;
+            StepReport last = default;
+            trainer.Run(rep =>
+            {
+                last = rep;
+                if (rep.Step % log == 0 || rep.Step == rep.Steps || rep.Step == first + 1)
+                    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"step {rep.Step}/{rep.Steps}  loss {rep.Loss:F5}  lr {rep.Lr:E2}  valid {rep.ValidPixels}  ({(rep.Step - first) / Math.Max(clock.Elapsed.TotalSeconds, 1e-9):F1} steps/s)"));
+            }, r.GetValue(stopAfter));
+            if (trainer.Step < options.Steps)
+            {
+                Console.Error.WriteLine($"stopped at step {trainer.Step}/{options.Steps}; checkpoint {ckpt} (continue with --resume)");
+                return 0;
+            }
+            string tmp = outPath + ".tmp";
+            trainer.Current().Save(tmp, new Dictionary<string, string> { ["trained.steps"] = trainer.Step.ToString(CultureInfo.InvariantCulture) });
+            File.Move(tmp, outPath, overwrite: true);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote {outPath} after {trainer.Step} steps, last loss {last.Loss:F5}"));
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static AnomalyHead InitialHead(string? init, string? layoutName, string hidden, float? dropout, int seed, int featureDim)
+    {
+        AnomalyHeadLayout? layout = layoutName?.ToLowerInvariant() switch
+        {
+            null => null,
+            "plain" => AnomalyHeadLayout.Plain,
+            "bn" or "batchnorm" => AnomalyHeadLayout.BatchNorm,
+            "hybrid" => AnomalyHeadLayout.Hybrid,
+            _ => throw new ArgumentException($"--layout '{layoutName}': use plain, bn or hybrid"),
+        };
+        if (init is not null)
+        {
+            var head = AnomalyHead.Load(init);
+            if (layout is { } l && l != head.Layout) throw new ArgumentException($"--layout {layoutName} but {init} holds a {head.Layout} head");
+            return dropout is { } p ? head.WithDropout(p) : head;
+        }
+        var sizes = hidden.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        if (sizes.Length != 2) throw new ArgumentException($"--hidden '{hidden}': expected H1,H2 (e.g. 64,32)");
+        var lay = layout ?? (featureDim == 4 ? AnomalyHeadLayout.Plain : AnomalyHeadLayout.Hybrid);
+        return AnomalyHead.Create(new AnomalyHeadOptions(lay, sizes[0], sizes[1], dropout ?? 0.1f,
+            ProjDim: lay == AnomalyHeadLayout.Hybrid ? featureDim - 4 : 32), seed);
+    }
+}

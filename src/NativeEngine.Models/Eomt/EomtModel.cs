@@ -1,0 +1,382 @@
+using NativeEngine.Kernels;
+using NativeEngine.Runtime;
+using NativeEngine.Tensors;
+using NativeEngine.Weights.Eomt;
+
+namespace NativeEngine.Models.Eomt;
+
+/// <summary>
+/// The model's outputs, named as Hugging Face's. They are views into the model's activation arena: valid until the next
+/// <see cref="EomtModel.Forward"/>; copy them (ToHostFloat, CopyTo) to keep them.
+/// </summary>
+/// <param name="ClassQueriesLogits">(B, Q, K+1); the last class is "no object".</param>
+/// <param name="MasksQueriesLogits">(B, Q, M, M), M = G·2^upscale blocks (S/4 for patch 16).</param>
+/// <param name="LastHiddenState">(B, Q+1+R+G², C): the final LayerNorm's output, as HF's last_hidden_state.</param>
+public sealed record EomtOutput(Tensor ClassQueriesLogits, Tensor MasksQueriesLogits, Tensor LastHiddenState);
+
+/// <summary>
+/// EoMT inference (eomt.md): a DINOv2-style ViT with registers whose last L2 blocks also carry Q learned queries,
+/// then class and mask heads. Float32 compute; weights uploaded once; one activation arena per batch size, reused by
+/// every forward (no device allocation in steady state).
+/// </summary>
+public sealed class EomtModel : IDisposable
+{
+    // Every transform between checkpoint tensors (HF names, eomt.md §5.2) and engine tensors, listed once:
+    //   layers.i.attention.{q,k,v}_proj.{weight,bias}  → rows concatenated [q; k; v] → qkv (3C, C), (3C): timm's fused qkv
+    //   layers.i.mlp.weights_in (2H, C), (2H)         → rows [0, H) gate (SiLU), rows [H, 2H) value   (SwiGLU, gate first)
+    //   embeddings.patch_embeddings.projection.weight → (C, 3p²): the 16×16 stride-16 conv as a GEMM over Im2Col columns
+    //   embeddings.cls_token (1, 1, C) → (C); embeddings.register_tokens (1, R, C) → (R, C)
+    private sealed record Block(Tensor Norm1W, Tensor Norm1B, Tensor QkvW, Tensor QkvB, Tensor OutW, Tensor OutB, Tensor Ls1,
+        Tensor Norm2W, Tensor Norm2B, Tensor Fc1W, Tensor Fc1B, Tensor? GateW, Tensor? GateB, Tensor Fc2W, Tensor Fc2B, Tensor Ls2);
+
+    private sealed record Upscale(Tensor ConvW, Tensor ConvB, Tensor DepthW, Tensor NormW, Tensor NormB);
+
+    private readonly ComputeDevice device;
+    private readonly List<Tensor> owned = [];
+    private readonly Tensor patchW, patchB, pos, cls, registers, query, normW, normB, classW, classB;
+    private readonly Tensor[] maskW = new Tensor[3], maskB = new Tensor[3];
+    private readonly Block[] blocks;
+    private readonly Upscale[] upscale;
+    private readonly bool[] maskedBlock;
+    private Arena? arena;
+
+    /// <summary>The architecture.</summary>
+    public EomtConfig Config { get; }
+
+    /// <summary>The device holding the weights and activations.</summary>
+    public ComputeDevice Device => device;
+
+    /// <summary>Kernel versions to run (Auto: simple on the CPU accelerator, tiled on CUDA).</summary>
+    public KernelChoice Choice { get; set; } = KernelChoice.Auto;
+
+    /// <summary>When set, every op group is timed per kernel family (see <see cref="OpProfiler"/>).</summary>
+    public OpProfiler? Profiler { get; set; }
+
+    /// <summary>True when some query block runs the deterministic masked attention (attn_mask_probs = 1).</summary>
+    public bool UsesMaskedAttention => maskedBlock.Any(m => m);
+
+    private int C => Config.HiddenSize;
+    private int Prefix => 1 + Config.RegisterTokens;               // CLS + registers
+    private int Tokens0 => Prefix + Config.Grid * Config.Grid;      // N before the queries
+    private int Tokens1 => Config.Queries + Tokens0;                // N after the queries
+    private int FirstQueryBlock => Config.Layers - Config.QueryBlocks;
+
+    private EomtModel(ComputeDevice device, IEomtWeightSource source)
+    {
+        this.device = device;
+        Config = source.Config;
+        var c = Config;
+        int p = c.PatchSize, g2 = c.Grid * c.Grid, hid = c.MlpHidden;
+        if (c.HiddenSize % c.Heads != 0) throw new InvalidDataException($"{source.Origin}: hidden size {c.HiddenSize} is not a multiple of {c.Heads} heads");
+        if (c.QueryBlocks < 1 || c.QueryBlocks > c.Layers) throw new InvalidDataException($"{source.Origin}: num_blocks {c.QueryBlocks} must be in 1..{c.Layers}");
+        var w = new WeightPath(source, device);
+        Tensor Up(float[] data, params int[] dims) => Keep(Tensor.FromHost(device, new Shape(dims), data));
+        Tensor Load(WeightPath at, string name, params int[] dims) => Keep(at.Load(name, dims));
+
+        var e = w.Sub("embeddings");
+        patchW = Up(e.Host("patch_embeddings.projection.weight", C, 3, p, p), C, 3 * p * p);
+        patchB = Load(e, "patch_embeddings.projection.bias", C);
+        pos = Load(e, "position_embeddings.weight", g2, C);
+        cls = Up(e.Host("cls_token", 1, 1, C), C);
+        registers = Up(e.Host("register_tokens", 1, c.RegisterTokens, C), c.RegisterTokens, C);
+        blocks = new Block[c.Layers];
+        for (int i = 0; i < c.Layers; i++)
+        {
+            var l = w.Sub($"layers.{i}");
+            var a = l.Sub("attention");
+            float[] qkvW = [.. a.Host("q_proj.weight", C, C), .. a.Host("k_proj.weight", C, C), .. a.Host("v_proj.weight", C, C)];
+            float[] qkvB = [.. a.Host("q_proj.bias", C), .. a.Host("k_proj.bias", C), .. a.Host("v_proj.bias", C)];
+            Tensor fc1W, fc1B, fc2W, fc2B;
+            Tensor? gateW = null, gateB = null;
+            if (c.SwiGlu)
+            {
+                var win = l.Host("mlp.weights_in.weight", 2 * hid, C);
+                var bin = l.Host("mlp.weights_in.bias", 2 * hid);
+                gateW = Up(win[..(hid * C)], hid, C);
+                gateB = Up(bin[..hid], hid);
+                fc1W = Up(win[(hid * C)..], hid, C);
+                fc1B = Up(bin[hid..], hid);
+                fc2W = Load(l, "mlp.weights_out.weight", C, hid);
+                fc2B = Load(l, "mlp.weights_out.bias", C);
+            }
+            else
+            {
+                fc1W = Load(l, "mlp.fc1.weight", hid, C);
+                fc1B = Load(l, "mlp.fc1.bias", hid);
+                fc2W = Load(l, "mlp.fc2.weight", C, hid);
+                fc2B = Load(l, "mlp.fc2.bias", C);
+            }
+            blocks[i] = new Block(Load(l, "norm1.weight", C), Load(l, "norm1.bias", C), Up(qkvW, 3 * C, C), Up(qkvB, 3 * C),
+                Load(a, "out_proj.weight", C, C), Load(a, "out_proj.bias", C), Load(l, "layer_scale1.lambda1", C),
+                Load(l, "norm2.weight", C), Load(l, "norm2.bias", C), fc1W, fc1B, gateW, gateB, fc2W, fc2B, Load(l, "layer_scale2.lambda1", C));
+        }
+        normW = Load(w, "layernorm.weight", C);
+        normB = Load(w, "layernorm.bias", C);
+        query = Load(w, "query.weight", c.Queries, C);
+        classW = Load(w, "class_predictor.weight", c.Classes + 1, C);
+        classB = Load(w, "class_predictor.bias", c.Classes + 1);
+        for (int j = 0; j < 3; j++)
+        {
+            maskW[j] = Load(w, $"mask_head.fc{j + 1}.weight", C, C);
+            maskB[j] = Load(w, $"mask_head.fc{j + 1}.bias", C);
+        }
+        upscale = new Upscale[c.UpscaleBlocks];
+        for (int j = 0; j < c.UpscaleBlocks; j++)
+        {
+            var u = w.Sub($"upscale_block.block.{j}");
+            upscale[j] = new Upscale(Load(u, "conv1.weight", C, C, 2, 2), Load(u, "conv1.bias", C), Load(u, "conv2.weight", C, 1, 3, 3),
+                Load(u, "layernorm2d.weight", C), Load(u, "layernorm2d.bias", C));
+        }
+        maskedBlock = MaskedBlocks(source);
+    }
+
+    /// <summary>Builds the model from a weight source (shapes checked, weights uploaded once).</summary>
+    public static EomtModel Load(ComputeDevice device, IEomtWeightSource source) => new(device, source);
+
+    /// <summary>Opens a checkpoint (file or HF folder) and builds the model.</summary>
+    public static EomtModel Load(ComputeDevice device, string path)
+    {
+        using var source = EomtWeights.Open(path);
+        return Load(device, source);
+    }
+
+    // attn_mask_probs: 0 → plain attention; 1 → the deterministic masked attention of eomt.md §2.2 (as both reference
+    // implementations do at p = 1); anything in between is random per query at inference in the references: refused.
+    private static bool[] MaskedBlocks(IEomtWeightSource source)
+    {
+        var probs = EomtWeights.AttnMaskProbs(source);
+        if (probs.Length != source.Config.QueryBlocks)
+            throw new InvalidDataException($"{source.Origin}: attn_mask_probs has {probs.Length} values, expected num_blocks = {source.Config.QueryBlocks}");
+        for (int j = 0; j < probs.Length; j++)
+            if (probs[j] != 0f && probs[j] != 1f)
+                throw new NotSupportedException(
+                    $"{source.Origin}: attn_mask_probs[{j}] = {probs[j]}: between 0 and 1 the reference implementations keep each query's attention " +
+                    "mask at random (training-time mask annealing), so inference is not deterministic; only 0 (plain attention, released checkpoints) " +
+                    "or 1 (deterministic masked attention) are supported");
+        return probs.Select(v => v == 1f).ToArray();
+    }
+
+    private Tensor Keep(Tensor t)
+    {
+        owned.Add(t);
+        return t;
+    }
+
+    /// <summary>
+    /// Runs the model on normalised pixels (B, 3, S, S). <paramref name="probe"/>, when given, sees the intermediate
+    /// activations by name (embeddings, layers.{i}, intermediate.{j}.*, mask_embeddings, upscale.{j}) while they are live.
+    /// </summary>
+    public EomtOutput Forward(Tensor pixelValues, Action<string, Tensor>? probe = null)
+    {
+        var c = Config;
+        int s = c.ImageSize;
+        if (pixelValues.Shape.Rank != 4 || pixelValues.Shape[1] != 3 || pixelValues.Shape[2] != s || pixelValues.Shape[3] != s)
+            throw new ArgumentException($"pixel_values: expected (B, 3, {s}, {s}), got {pixelValues.Shape} (the position embedding is fixed to {s}x{s}; no interpolation)");
+        int b = pixelValues.Shape[0];
+        if (arena is null || arena.Batch != b)
+        {
+            arena?.Dispose();
+            arena = new Arena(this, b);
+        }
+        var a = arena;
+        Profiler?.Start();
+        PatchEmbed.Im2Col(pixelValues, a.Cols, c.PatchSize);
+        Gemm.Linear(a.Cols, patchW, patchB, a.Patches, choice: Choice);
+        Kernels.Tokens.Assemble(a.Patches, pos, cls, registers, a.Tokens);
+        Mark("patch embed + tokens");
+        probe?.Invoke("embeddings", a.Tokens);
+        var x = a.Tokens;
+        for (int i = 0; i < c.Layers; i++)
+        {
+            Tensor? allowed = null;
+            if (i == FirstQueryBlock)
+            {
+                Kernels.Tokens.InsertQueries(x, query, a.Hidden); // [Q | CLS | registers | patches]
+                x = a.Hidden;
+                Mark("patch embed + tokens");
+            }
+            if (i >= FirstQueryBlock && maskedBlock[i - FirstQueryBlock])
+                allowed = QueryMask(x, i - FirstQueryBlock, probe);
+            RunBlock(blocks[i], x, allowed);
+            probe?.Invoke($"layers.{i}", x);
+        }
+        LayerNorm.Forward(x, normW, normB, a.Normed, c.LayerNormEps, choice: Choice);
+        Mark("layernorm");
+        Predict(a.Normed, probe);
+        return new EomtOutput(a.Cls, a.Masks, a.Normed);
+    }
+
+    /// <summary>
+    /// The per-pixel class scores of eomt.md §4.2 steps 4-5 into <paramref name="map"/> (B, K, S, S): mask logits
+    /// bilinearly upsampled to S (align_corners=False), sigmoid, weighted by softmax over K+1 with no-object dropped
+    /// (not renormalised), summed over the queries.
+    /// </summary>
+    public void SemanticMap(EomtOutput output, Tensor map)
+    {
+        var a = arena ?? throw new InvalidOperationException("SemanticMap needs a Forward first");
+        int s = Config.ImageSize;
+        map.Expect("semantic_map", a.Batch, Config.Classes, s, s);
+        a.Upsampled ??= Tensor.Empty(device, new Shape(a.Batch, Config.Queries, s, s));
+        Bilinear.Resize(output.MasksQueriesLogits, a.Upsampled);
+        Kernels.SemanticMap.Forward(a.Upsampled, output.ClassQueriesLogits, map, Choice);
+        Mark("semantic map");
+    }
+
+    // One pre-norm block: x += ls1 ⊙ Attn(LN1(x)); x += ls2 ⊙ MLP(LN2(x)). x is (B, N, C), updated in place.
+    private void RunBlock(Block w, Tensor x, Tensor? allowed)
+    {
+        var a = arena!;
+        int b = x.Shape[0], n = x.Shape[1], hid = Config.MlpHidden;
+        var h = View(a.Branch, b, n, C);
+        var qkv = View(a.Qkv, b, n, 3 * C);
+        var att = View(a.Attn, b, n, C);
+        var mlp = View(a.Mlp, b, n, hid);
+        LayerNorm.Forward(x, w.Norm1W, w.Norm1B, h, Config.LayerNormEps, choice: Choice);
+        Mark("layernorm");
+        Gemm.Linear(h, w.QkvW, w.QkvB, qkv, choice: Choice);
+        Mark("gemm");
+        Attention.Forward(qkv, att, Config.Heads, allowed, choice: Choice);
+        Mark("attention");
+        Gemm.Linear(att, w.OutW, w.OutB, h, choice: Choice);
+        Mark("gemm");
+        LayerScale.AddScaled(x, h, w.Ls1, x);
+        Mark("layerscale");
+        LayerNorm.Forward(x, w.Norm2W, w.Norm2B, h, Config.LayerNormEps, choice: Choice);
+        Mark("layernorm");
+        Gemm.Linear(h, w.Fc1W, w.Fc1B, mlp, choice: Choice);
+        if (w.GateW is not null)
+            Gemm.Linear(h, w.GateW, w.GateB, View(a.Gate!, b, n, hid), choice: Choice);
+        Mark("gemm");
+        if (w.GateW is null)
+            Activation.GeluErf(mlp, mlp);
+        else
+            Activation.SiLUMul(View(a.Gate!, b, n, hid), mlp, mlp); // silu(first half) · second half
+        Mark("activation");
+        Gemm.Linear(mlp, w.Fc2W, w.Fc2B, h, choice: Choice);
+        Mark("gemm");
+        LayerScale.AddScaled(x, h, w.Ls2, x);
+        Mark("layerscale");
+    }
+
+    // Heads on the final-normed sequence y (B, N1, C) → arena Cls (B, Q, K+1) and Masks (B, Q, M, M).
+    private void Predict(Tensor y, Action<string, Tensor>? probe)
+    {
+        var a = arena!;
+        var c = Config;
+        Kernels.Tokens.SliceTokens(y, 0, a.Queries);
+        Gemm.Linear(a.Queries, classW, classB, a.Cls, choice: Choice);
+        Gemm.Linear(a.Queries, maskW[0], maskB[0], a.Embed1, choice: Choice);
+        Activation.GeluErf(a.Embed1, a.Embed1);
+        Gemm.Linear(a.Embed1, maskW[1], maskB[1], a.Embed2, choice: Choice);
+        Activation.GeluErf(a.Embed2, a.Embed2);
+        Gemm.Linear(a.Embed2, maskW[2], maskB[2], a.Embed1, choice: Choice);
+        Mark("heads: class + mask MLP");
+        probe?.Invoke("mask_embeddings", a.Embed1);
+        int g = c.Grid, b = a.Batch;
+        var feat = View(a.FeatA, b, C, g, g);
+        Kernels.Tokens.ToFeatureMap(y, c.Queries + Prefix, feat);
+        for (int j = 0; j < upscale.Length; j++, g *= 2)
+        {
+            var u = upscale[j];
+            var up = View(a.FeatB, b, C, 2 * g, 2 * g);
+            var dw = View(a.FeatC, b, C, 2 * g, 2 * g);
+            ConvTranspose2x2.Forward(feat, u.ConvW, u.ConvB, up, Choice);
+            Activation.GeluErf(up, up);
+            DepthwiseConv3x3.Forward(up, u.DepthW, dw);
+            feat = View(a.FeatA, b, C, 2 * g, 2 * g);
+            LayerNorm2d.Forward(dw, u.NormW, u.NormB, feat, 1e-6f);
+            Mark("heads: upscale");
+            probe?.Invoke($"upscale.{j}", feat);
+        }
+        MaskLogits.Compute(a.Embed1, feat, a.Masks, Choice);
+        Mark("mask logits");
+    }
+
+    // eomt.md §2.2: intermediate predictions from the final norm of the block's input, mask logits bilinearly
+    // downsampled to the patch grid, queries may attend to a patch only where that logit is > 0.
+    private Tensor QueryMask(Tensor x, int j, Action<string, Tensor>? probe)
+    {
+        var a = arena!;
+        var c = Config;
+        LayerNorm.Forward(x, normW, normB, a.Normed, c.LayerNormEps, choice: Choice);
+        Predict(a.Normed, null);
+        probe?.Invoke($"intermediate.{j}.class_queries_logits", a.Cls);
+        probe?.Invoke($"intermediate.{j}.masks_queries_logits", a.Masks);
+        a.Grid ??= Tensor.Empty(device, new Shape(a.Batch, c.Queries, c.Grid, c.Grid));
+        a.Allowed ??= Tensor.Empty(device, new Shape(a.Batch, Tokens1, Tokens1), DType.UInt8);
+        Bilinear.Resize(a.Masks, a.Grid);
+        Attention.QueryPatchMask(a.Grid, c.Queries + Prefix, a.Allowed);
+        Mark("masked-attention mask");
+        return a.Allowed;
+    }
+
+    private void Mark(string family) => Profiler?.Mark(family);
+
+    private static Tensor View(Tensor flat, params int[] dims)
+    {
+        long n = 1;
+        foreach (var d in dims) n *= d;
+        return flat.Slice(0, (int)n).Reshape(dims);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        arena?.Dispose();
+        arena = null;
+        foreach (var t in owned) t.Dispose();
+        owned.Clear();
+    }
+
+    // Every activation of one forward, allocated once per batch size from the device pool; blocks before the query
+    // injection use leading views of the N1-sized buffers. Flat buffers so a view can take any shape that fits.
+    private sealed class Arena : IDisposable
+    {
+        private readonly List<Tensor> all = [];
+        public readonly int Batch;
+        public readonly Tensor Cols, Patches, Tokens, Hidden, Normed, Branch, Qkv, Attn, Mlp, Queries, Cls, Embed1, Embed2, FeatA, FeatB, FeatC, Masks;
+        public readonly Tensor? Gate;
+        public Tensor? Upsampled, Grid, Allowed;
+
+        public Arena(EomtModel m, int b)
+        {
+            var c = m.Config;
+            int cc = c.HiddenSize, n1 = m.Tokens1, g2 = c.Grid * c.Grid, ms = c.MaskSize;
+            Batch = b;
+            Tensor T(params int[] dims) => Add(Tensor.Empty(m.device, new Shape(dims)));
+            Tensor Flat(long n) => T(checked((int)n));
+            Cols = T(b, g2, 3 * c.PatchSize * c.PatchSize);
+            Patches = T(b, g2, cc);
+            Tokens = T(b, m.Tokens0, cc);
+            Hidden = T(b, n1, cc);
+            Normed = T(b, n1, cc);
+            Branch = Flat((long)b * n1 * cc);
+            Qkv = Flat((long)b * n1 * 3 * cc);
+            Attn = Flat((long)b * n1 * cc);
+            Mlp = Flat((long)b * n1 * c.MlpHidden);
+            Gate = c.SwiGlu ? Flat((long)b * n1 * c.MlpHidden) : null;
+            Queries = T(b, c.Queries, cc);
+            Embed1 = T(b, c.Queries, cc);
+            Embed2 = T(b, c.Queries, cc);
+            Cls = T(b, c.Queries, c.Classes + 1);
+            FeatA = Flat((long)b * cc * ms * ms);
+            FeatB = Flat((long)b * cc * ms * ms);
+            FeatC = Flat((long)b * cc * ms * ms);
+            Masks = T(b, c.Queries, ms, ms);
+        }
+
+        private Tensor Add(Tensor t)
+        {
+            all.Add(t);
+            return t;
+        }
+
+        public void Dispose()
+        {
+            foreach (var t in all) t.Dispose();
+            Upsampled?.Dispose();
+            Grid?.Dispose();
+            Allowed?.Dispose();
+        }
+    }
+}

@@ -1,0 +1,255 @@
+using System.Globalization;
+using NativeEngine.Models.Anomaly;
+using NativeEngine.Runtime;
+using NativeEngine.Tensors;
+using NativeEngine.Training.Autograd;
+using NativeEngine.Training.Optim;
+using NativeEngine.Weights.SafeTensors;
+
+namespace NativeEngine.Training.Head;
+
+/// <summary>Settings of a head training run (defaults: the seed's effective AdamW settings, seed.md §2.2).</summary>
+/// <param name="Steps">Total optimiser steps.</param>
+/// <param name="Batch">Pixels per step (the last partial batch of an epoch is dropped, as the seed's loader does).</param>
+/// <param name="Seed">Seeds the batch order (per epoch) and the dropout masks (per step).</param>
+/// <param name="Optimizer">"adamw" (decoupled decay) or "adam" (L2 decay).</param>
+/// <param name="Lr">Base learning rate.</param>
+/// <param name="WeightDecay">Weight decay.</param>
+/// <param name="ClipNorm">Gradient-norm clipping threshold; 0 = off (the seed used 0.01).</param>
+/// <param name="Schedule">"constant" or "warmup-poly".</param>
+/// <param name="WarmupSteps">Linear warm-up steps of "warmup-poly".</param>
+/// <param name="PosWeight">BCE pos_weight (seed: 10).</param>
+/// <param name="CheckpointEvery">Write a checkpoint every K steps (0 = only at the end when a path is given).</param>
+/// <param name="CheckpointPath">Where checkpoints go (written atomically: temp file, then rename).</param>
+public sealed record HeadTrainingOptions(int Steps, int Batch = 65536, int Seed = 0, string Optimizer = "adamw", double Lr = 1e-4,
+    double WeightDecay = 0.05, double ClipNorm = 0, string Schedule = "constant", int WarmupSteps = 0, float PosWeight = 10f,
+    int CheckpointEvery = 0, string? CheckpointPath = null);
+
+/// <summary>What one step reports.</summary>
+public readonly record struct StepReport(int Step, int Steps, float Loss, double Lr, float GradNorm, int ValidPixels);
+
+/// <summary>Pixel rows for training: features (N, D) float32 (D = 4 statistics, or 36 for the hybrid) and labels (N) in {0, 1, 255}.</summary>
+public sealed class FeatureDataset
+{
+    /// <summary>Wraps host arrays.</summary>
+    public FeatureDataset(float[] features, int dim, byte[] labels)
+    {
+        if (dim <= 0 || features.Length != (long)labels.Length * dim)
+            throw new ArgumentException($"features: expected shape [{labels.Length},{dim}] to match labels [{labels.Length}], got {features.Length} values");
+        Features = features;
+        Dim = dim;
+        Labels = labels;
+    }
+
+    /// <summary>Row-major (N, D).</summary>
+    public float[] Features { get; }
+
+    /// <summary>D.</summary>
+    public int Dim { get; }
+
+    /// <summary>(N) in {0, 1, 255}.</summary>
+    public byte[] Labels { get; }
+
+    /// <summary>N.</summary>
+    public int Count => Labels.Length;
+
+    /// <summary>Reads features [N,D] f32 and labels [N] u8 (the tensor named "features"/"labels", or the only one in the file).</summary>
+    public static FeatureDataset Load(string featuresPath, string labelsPath)
+    {
+        using var ff = SafeTensorsFile.Open(featuresPath);
+        var fe = Pick(ff, "features", featuresPath);
+        if (fe.Shape.Length != 2 || fe.DType != "F32")
+            throw new ArgumentException($"{featuresPath}: {fe.Name} expected shape [N,4] or [N,36] F32, got [{string.Join(",", fe.Shape)}] {fe.DType}");
+        using var lf = SafeTensorsFile.Open(labelsPath);
+        var le = Pick(lf, "labels", labelsPath);
+        if (le.DType != "U8" || le.Elements != fe.Shape[0])
+            throw new ArgumentException($"{labelsPath}: {le.Name} expected shape [{fe.Shape[0]}] U8, got [{string.Join(",", le.Shape)}] {le.DType}");
+        var labels = lf.ReadBytes(le.Name);
+        int bad = Array.FindIndex(labels, l => l is not (0 or 1 or 255));
+        if (bad >= 0) throw new ArgumentException($"{labelsPath}: label {labels[bad]} at {bad}; labels must be 0, 1 or 255 (void)");
+        return new FeatureDataset(ff.ReadFloat32(fe.Name), (int)fe.Shape[1], labels);
+    }
+
+    private static TensorEntry Pick(SafeTensorsFile f, string name, string path) =>
+        f.Tensors.TryGetValue(name, out var e) ? e
+        : f.Tensors.Count == 1 ? f.Tensors.Values.First()
+        : throw new ArgumentException($"{path}: no tensor named '{name}' (found {string.Join(", ", f.Tensors.Keys)})");
+}
+
+/// <summary>
+/// Trains an anomaly head on pixel rows. Everything random is a pure function of (seed, step): the batch order is a
+/// per-epoch permutation seeded by (seed, epoch), dropout masks come from (seed, step), and every reduction is a
+/// fixed-order chunked sum. A run resumed from a checkpoint therefore ends with exactly the weights of an
+/// uninterrupted run on the same device.
+/// </summary>
+public sealed class HeadTrainer : IDisposable
+{
+    private readonly AnomalyHead template;
+    private readonly FeatureDataset data;
+    private readonly TrainableHead head;
+    private readonly AdamOptimizer optimizer;
+    private readonly Func<int, double> schedule;
+    private int[]? permutation;
+    private int permutationEpoch = -1;
+
+    /// <summary>Uploads <paramref name="init"/> and prepares the optimiser.</summary>
+    public HeadTrainer(ComputeDevice device, AnomalyHead init, FeatureDataset data, HeadTrainingOptions options)
+    {
+        if (data.Dim != init.InputDim)
+            throw new ArgumentException($"features have {data.Dim} columns but a {init.Layout} head takes {init.InputDim}" +
+                (data.Dim == 36 ? " (use --layout hybrid)" : ""));
+        if (options.Steps < 0 || options.Batch < 1) throw new ArgumentException($"steps {options.Steps} and batch {options.Batch} must be ≥ 0 and ≥ 1");
+        Device = device;
+        template = init;
+        this.data = data;
+        Options = options;
+        head = new TrainableHead(init, device);
+        bool decoupled = options.Optimizer.ToLowerInvariant() switch
+        {
+            "adamw" => true,
+            "adam" => false,
+            _ => throw new ArgumentException($"optimizer '{options.Optimizer}': use adam or adamw"),
+        };
+        optimizer = new AdamOptimizer(head.Parameters, new AdamOptions(options.Lr, WeightDecay: options.WeightDecay, Decoupled: decoupled));
+        schedule = options.Schedule.ToLowerInvariant() switch
+        {
+            "constant" => LrSchedule.Constant(options.Lr),
+            "warmup-poly" => LrSchedule.WarmupPoly(options.Lr, options.WarmupSteps, options.Steps),
+            _ => throw new ArgumentException($"schedule '{options.Schedule}': use constant or warmup-poly"),
+        };
+    }
+
+    /// <summary>The device.</summary>
+    public ComputeDevice Device { get; }
+
+    /// <summary>The settings.</summary>
+    public HeadTrainingOptions Options { get; }
+
+    /// <summary>Steps completed.</summary>
+    public int Step { get; private set; }
+
+    /// <summary>Batches per epoch (drop-last).</summary>
+    public int BatchesPerEpoch => Math.Max(1, data.Count / Math.Min(Options.Batch, data.Count));
+
+    /// <summary>The current head (host copy).</summary>
+    public AnomalyHead Current() => head.ToHost(template);
+
+    /// <summary>
+    /// Runs until <see cref="HeadTrainingOptions.Steps"/> (or <paramref name="stopAfter"/> steps of this call, to
+    /// simulate an interruption), reporting each step, writing checkpoints every K steps and at the end.
+    /// </summary>
+    public void Run(Action<StepReport>? progress = null, int? stopAfter = null, CancellationToken cancel = default)
+    {
+        int begin = Step;
+        while (Step < Options.Steps && (stopAfter is null || Step - begin < stopAfter) && !cancel.IsCancellationRequested)
+        {
+            var report = TrainStep();
+            progress?.Invoke(report);
+            if (Options.CheckpointPath is { } path && Options.CheckpointEvery > 0 && Step % Options.CheckpointEvery == 0)
+                SaveCheckpoint(path);
+        }
+        if (Options.CheckpointPath is { } p) SaveCheckpoint(p);
+    }
+
+    /// <summary>One optimiser step on the next batch.</summary>
+    public StepReport TrainStep()
+    {
+        int t = Step;
+        var rows = BatchRows(t);
+        int dim = data.Dim, n = rows.Length;
+        var x = new float[n * dim];
+        var y = new byte[n];
+        int valid = 0;
+        for (int i = 0; i < n; i++)
+        {
+            Array.Copy(data.Features, (long)rows[i] * dim, x, (long)i * dim, dim);
+            y[i] = data.Labels[rows[i]];
+            if (y[i] != 255) valid++;
+        }
+        using var tx = Tensor.FromHost(Device, new Shape(n, dim), x);
+        using var ty = Tensor.FromSpan<byte>(Device, new Shape(n), y);
+        head.ZeroGrad();
+        float loss;
+        using (var tape = new Tape(Device))
+        {
+            var logits = head.Forward(tape, Tape.Constant(tx), training: true, Options.Seed, t);
+            var l = Ops.BceWithLogits(tape, logits, ty, Options.PosWeight, valid);
+            tape.Backward();
+            loss = l.ToHostFloat()[0];
+        }
+        var (norm, scale) = optimizer.GradClip(Options.ClipNorm);
+        double lr = schedule(t);
+        optimizer.Step(lr, scale);
+        Step = t + 1;
+        return new StepReport(Step, Options.Steps, loss, lr, norm, valid);
+    }
+
+    // Rows of step t: slot t mod E of the epoch-(t div E) permutation (Fisher–Yates with Random(seed, epoch)).
+    private int[] BatchRows(int t)
+    {
+        int batch = Math.Min(Options.Batch, data.Count), epoch = t / BatchesPerEpoch, slot = t % BatchesPerEpoch;
+        if (permutationEpoch != epoch)
+        {
+            var rng = new Random(unchecked(Options.Seed * 1000003 + epoch));
+            permutation = Enumerable.Range(0, data.Count).ToArray();
+            for (int i = permutation.Length - 1; i > 0; i--)
+            {
+                int j = rng.Next(i + 1);
+                (permutation[i], permutation[j]) = (permutation[j], permutation[i]);
+            }
+            permutationEpoch = epoch;
+        }
+        return permutation!.AsSpan(slot * batch, batch).ToArray();
+    }
+
+    /// <summary>Writes head + optimiser moments + step + settings to <paramref name="path"/> atomically (temp file, then rename).</summary>
+    public void SaveCheckpoint(string path)
+    {
+        var meta = new Dictionary<string, string>
+        {
+            ["checkpoint.step"] = Step.ToString(CultureInfo.InvariantCulture),
+            ["checkpoint.settings"] = Fingerprint(),
+            ["checkpoint.rng"] = "counter-based: batch order from (seed, epoch), dropout from (seed, step); nothing else to save",
+        };
+        var extra = optimizer.StateTensors().Select(s => SafeTensorsWriter.F32(s.Name, s.Data, s.Shape.Select(d => (long)d).ToArray()));
+        string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(dir);
+        string tmp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
+        Current().Save(tmp, meta, extra);
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    /// <summary>
+    /// Restores head, optimiser moments and step from a checkpoint written by <see cref="SaveCheckpoint"/> with the
+    /// same settings; returns the step reached.
+    /// </summary>
+    public int Resume(string path)
+    {
+        using var f = SafeTensorsFile.Open(path);
+        if (!f.Metadata.TryGetValue("checkpoint.step", out var s))
+            throw new ArgumentException($"{path}: not a train-head checkpoint (no checkpoint.step in its metadata)");
+        if (f.Metadata.GetValueOrDefault("checkpoint.settings") != Fingerprint())
+            throw new ArgumentException($"{path}: written with other settings ({f.Metadata.GetValueOrDefault("checkpoint.settings")}) than this run ({Fingerprint()}); resume with the same options");
+        var saved = AnomalyHead.Load(path, template.Options.Dropout);
+        if (saved.Layout != template.Layout) throw new ArgumentException($"{path}: holds a {saved.Layout} head, this run trains {template.Layout}");
+        head.Load(saved);
+        optimizer.LoadState(f.ReadFloat32, int.Parse(s, CultureInfo.InvariantCulture));
+        Step = optimizer.StepCount;
+        return Step;
+    }
+
+    private string Fingerprint() => string.Join(";",
+        $"layout={template.Layout}", $"in={template.InputDim}", $"h={template.Options.Hidden1},{template.Options.Hidden2}",
+        $"dropout={template.Options.Dropout.ToString("R", CultureInfo.InvariantCulture)}", $"n={data.Count}",
+        $"steps={Options.Steps}", $"batch={Options.Batch}", $"seed={Options.Seed}", $"opt={Options.Optimizer}",
+        $"lr={Options.Lr.ToString("R", CultureInfo.InvariantCulture)}", $"wd={Options.WeightDecay.ToString("R", CultureInfo.InvariantCulture)}",
+        $"clip={Options.ClipNorm.ToString("R", CultureInfo.InvariantCulture)}", $"schedule={Options.Schedule}", $"warmup={Options.WarmupSteps}",
+        $"pw={Options.PosWeight.ToString("R", CultureInfo.InvariantCulture)}");
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        optimizer.Dispose();
+        head.Dispose();
+    }
+}

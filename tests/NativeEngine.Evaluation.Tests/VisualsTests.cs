@@ -1,0 +1,98 @@
+using NativeEngine.Evaluation.Datasets;
+using NativeEngine.Models.Imaging;
+using NativeEngine.Evaluation.Metrics;
+using NativeEngine.Evaluation.Visuals;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace NativeEngine.Evaluation.Tests;
+
+/// <summary>The written pictures: right size, decodable, not blank; colormap endpoints; contour placement.</summary>
+public class VisualsTests
+{
+    /// <summary>Opens a PNG and returns its size and the number of distinct colours.</summary>
+    internal static (int W, int H, int Colors) Inspect(string path)
+    {
+        using var img = Image.Load<Rgb24>(path);
+        var set = new HashSet<int>();
+        img.ProcessPixelRows(a =>
+        {
+            for (int y = 0; y < a.Height; y++)
+                foreach (var p in a.GetRowSpan(y)) set.Add(p.R << 16 | p.G << 8 | p.B);
+        });
+        return (img.Width, img.Height, set.Count);
+    }
+
+    [Fact]
+    public void MagmaEndpointsAreThePublishedOnes()
+    {
+        // matplotlib magma: 0 → (0, 0, 4) black-purple, 1 → (252, 253, 191) pale yellow.
+        Assert.Equal(((byte)0, (byte)0, (byte)4), Colormaps.Color(Colormaps.Map.Magma, 0));
+        Assert.Equal(((byte)252, (byte)253, (byte)191), Colormaps.Color(Colormaps.Map.Magma, 1));
+        Assert.Equal(768, Colormaps.Table(Colormaps.Map.Magma).Length);
+    }
+
+    [Fact]
+    public void CurvesAreWrittenAndNotBlank()
+    {
+        var (scores, labels, _, _) = MetricsTests.Load("blobs");
+        var m = ExactPixelMetrics.Compute(scores, labels);
+        var shifted = ExactPixelMetrics.Compute(scores.Select(s => s * s).ToArray(), labels);
+        var dir = Directory.CreateTempSubdirectory("ne-vis-").FullName;
+        try
+        {
+            var pr = Path.Combine(dir, "pr.png");
+            var roc = Path.Combine(dir, "roc.png");
+            CurvePlots.PrecisionRecall("BLOBS PR", [("HEAD", m), ("SQUARED", shifted)]).SavePng(pr);
+            CurvePlots.Roc("BLOBS ROC", [("HEAD", m)], 500, 400).SavePng(roc);
+            var a = Inspect(pr);
+            Assert.Equal((640, 480), (a.W, a.H));
+            Assert.True(a.Colors > 20, $"PR plot has {a.Colors} colours");
+            var b = Inspect(roc);
+            Assert.Equal((500, 400), (b.W, b.H));
+            Assert.True(b.Colors > 10);
+            Assert.Empty(Directory.GetFiles(dir, "*.tmp*"));
+            if (Environment.GetEnvironmentVariable("NE_KEEP_PLOTS") is { } keep) { File.Copy(pr, Path.Combine(keep, "pr.png"), true); File.Copy(roc, Path.Combine(keep, "roc.png"), true); }
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void HeatmapOverlayAndContour()
+    {
+        int w = 24, h = 16;
+        var image = new RgbImage(w, h, Enumerable.Repeat((byte)100, w * h * 3).ToArray());
+        var mask = new LabelMask(w, h, new byte[w * h]);
+        var scores = new float[w * h];
+        for (int y = 4; y < 10; y++) for (int x = 5; x < 11; x++) { mask.Values[y * w + x] = 1; scores[y * w + x] = 0.9f; }
+        mask.Values[0] = 255;
+        var heat = Heatmaps.Colorize(scores, ScoreRange.Unit);
+        Assert.Equal((0, 0, 4), (heat[0], heat[1], heat[2]));
+        var o = Heatmaps.Overlay(image, heat, mask);
+        int Px(int x, int y, int c) => o[3 * (y * w + x) + c];
+        Assert.Equal((0, 255, 0), (Px(5, 4, 0), Px(5, 4, 1), Px(5, 4, 2)));    // boundary of the square
+        Assert.NotEqual(255, Px(7, 6, 1));                                       // interior: blended heat
+        Assert.Equal(25, Px(0, 0, 0));                                           // void dimmed: (100·½ + 0·½)/2
+        var dir = Directory.CreateTempSubdirectory("ne-vis-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "o.png");
+            Png.SaveRgb(path, w, h, o);
+            Assert.Equal((w, h), (Inspect(path).W, Inspect(path).H));
+            Png.SaveGray16(Path.Combine(dir, "s.png"), w, h, scores, 0, 1);
+            using var g = Image.Load<L16>(Path.Combine(dir, "s.png"));
+            Assert.Equal((ushort)Math.Round(0.9 * 65535), g[6, 6].PackedValue);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void ResizeKeepsConstantsAndCorners()
+    {
+        var s = new float[] { 1, 2, 3, 4 };
+        var r = Heatmaps.Resize(s, 2, 2, 4, 4);
+        Assert.Equal(1f, r[0]);
+        Assert.Equal(4f, r[15]);
+        Assert.All(Heatmaps.Resize(Enumerable.Repeat(0.5f, 9).ToArray(), 3, 3, 7, 5), v => Assert.Equal(0.5f, v, 6));
+    }
+}
