@@ -10,13 +10,12 @@ namespace NativeEngine.Cli.Ptx;
 
 /// <summary>
 /// Compiles catalogued kernels to PTX without a GPU: ILGPU's PTX backend only needs a context for its IR, so a
-/// context with just the CPU device (configured like <see cref="Runtime.ComputeDevice"/>'s: algorithms on, O1) is
+/// context with just the CPU device (configured by <see cref="Runtime.ComputeDevice.ConfigureContext"/>, as every device is) is
 /// enough. PTX ISA 7.8 is the newest that ptxas 11.8 (Debian 12) accepts.
 /// </summary>
 public sealed class PtxCompiler : IDisposable
 {
-    private readonly Context context = Context.Create(b =>
-        b.CPU(new CPUDevice(32, 8, 1)).EnableAlgorithms().Optimize(OptimizationLevel.O1));
+    private readonly Context context = Context.Create(b => Runtime.ComputeDevice.ConfigureContext(b));
 
     private readonly Dictionary<CudaArchitecture, PTXBackend> backends = new();
 

@@ -75,12 +75,9 @@ public sealed class ComputeDevice : IDisposable
         if (kind == DeviceKind.Auto)
             kind = ParseKind(Environment.GetEnvironmentVariable(EnvironmentVariable));
 
-        // Warp 32 and 256 threads per group make the CPU simulator accept the same launch shapes as a GPU, so warp-
-        // and group-level code behaves identically (ILGPU's default CPU device has warp 4, 16 threads per group).
-        var cpu = new CPUDevice(32, 8, Math.Max(1, Environment.ProcessorCount));
         var context = Context.Create(b =>
         {
-            b.CPU(cpu).EnableAlgorithms().Optimize(OptimizationLevel.O1);
+            ConfigureContext(b, Math.Max(1, Environment.ProcessorCount));
             if (kind != DeviceKind.Cpu) b.Cuda();
         });
         try
@@ -99,6 +96,15 @@ public sealed class ComputeDevice : IDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// The context settings every kernel is compiled with, shared by devices and the offline PTX check so both see
+    /// the same IR: the CUDA-like CPU device, ILGPU.Algorithms (XMath, warp reductions) and optimisation level O1.
+    /// </summary>
+    public static Context.Builder ConfigureContext(Context.Builder builder, int cpuMultiprocessors = 1) =>
+        // Warp 32 and 256 threads per group make the CPU simulator accept the same launch shapes as a GPU, so warp-
+        // and group-level code behaves identically (ILGPU's default CPU device has warp 4, 16 threads per group).
+        builder.CPU(new CPUDevice(32, 8, cpuMultiprocessors)).EnableAlgorithms().Optimize(OptimizationLevel.O1);
 
     /// <summary>Waits for every launched kernel and copy to finish.</summary>
     public void Synchronize() => Accelerator.Synchronize();
