@@ -2,7 +2,6 @@ using ILGPU;
 using ILGPU.Backends.EntryPoints;
 using ILGPU.Backends.PTX;
 using KernelSpecialization = ILGPU.Runtime.KernelSpecialization;
-using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
 using NativeEngine.Kernels;
 
