@@ -45,4 +45,21 @@ public class DemoTests(DeviceFixture fixture, ITestOutputHelper output)
         }
         finally { Directory.Delete(dir, true); }
     }
+
+    [Fact]
+    public void NativeProtocolStitchesTheHeadOverWindows()
+    {
+        // 2:1 scene → short side 256, long side 512 → two windows; maps come back at the scene's own size.
+        var (image, mask) = DemoScene.Draw(400, 200, seed: 3);
+        using var engine = AnomalySegmenter.Create(fixture.Device);
+        using var model = engine.BuiltInDemoModel();
+        var maps = model.Segment(image, new ScoreRequest([ScoreMethod.Head, ScoreMethod.Rba], EvalProtocol.Native, Semantic: true));
+        Assert.Equal((400, 200), (maps.Width, maps.Height));
+        Assert.Equal(400 * 200, maps.Semantic!.Length);
+        var head = ExactPixelMetrics.Compute(maps.Scores[ScoreMethod.Head], mask);
+        var rba = ExactPixelMetrics.Compute(maps.Scores[ScoreMethod.Rba], mask);
+        output.WriteLine($"native: head AuPRC {MetricsFiles.Pct(head.Auprc)}, RbA AuPRC {MetricsFiles.Pct(rba.Auprc)}");
+        Assert.True(head.Auprc > 0.8, $"head AuPRC {head.Auprc}");
+        Assert.All(maps.Scores[ScoreMethod.Head], v => Assert.InRange(v, 0f, 1f));
+    }
 }
