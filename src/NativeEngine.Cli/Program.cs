@@ -10,4 +10,7 @@ root.Subcommands.Add(PtxCheckCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(MetricsCommand.Create());
 root.Subcommands.Add(TrainHeadCommand.Create());
+root.Subcommands.Add(EvalCommand.Create());
+root.Subcommands.Add(InferCommand.Create());
+root.Subcommands.Add(DemoCommand.Create());
 return Cli.Run(root, args);
