@@ -37,12 +37,29 @@ public sealed class TrainHeadTests(DeviceFixture fx) : IDisposable
         return (f, l);
     }
 
+    private static readonly object ConsoleLock = new();
+
+    // Runs `train-head` in-process; a failure's stderr becomes the assertion message.
     private static int RunCli(params string[] args)
     {
         var root = new RootCommand("test");
         root.Subcommands.Add(TrainHeadCommand.Create());
-        return NativeEngine.Cli.Cli.Run(root, ["train-head", "--device", "cpu", .. args]);
+        lock (ConsoleLock)
+        {
+            var saved = Console.Error;
+            var err = new StringWriter();
+            Console.SetError(err);
+            try
+            {
+                int code = NativeEngine.Cli.Cli.Run(root, ["train-head", "--device", "cpu", .. args]);
+                LastError = err.ToString();
+                return code;
+            }
+            finally { Console.SetError(saved); }
+        }
     }
+
+    private static string LastError = "";
 
     private static string[] Common(string f, string l, string output) =>
         ["--features", f, "--labels", l, "--out", output, "--steps", "12", "--batch", "128", "--layout", "bn", "--dropout", "0.1",
@@ -73,7 +90,9 @@ public sealed class TrainHeadTests(DeviceFixture fx) : IDisposable
         var otherSeed = Common(f, l, resumed);
         otherSeed[Array.IndexOf(otherSeed, "--seed") + 1] = "8";
         Assert.Equal(1, RunCli([.. otherSeed, "--resume"]));   // a checkpoint only resumes the run that wrote it
-        Assert.Equal(0, RunCli([.. Common(f, l, resumed), "--resume"]));
+        Assert.Contains("other settings", LastError);
+        int code = RunCli([.. Common(f, l, resumed), "--resume"]);
+        Assert.True(code == 0, LastError);
         AssertSameWeights(full, resumed);
     }
 
@@ -112,5 +131,28 @@ public sealed class TrainHeadTests(DeviceFixture fx) : IDisposable
         var losses = new List<float>();
         t.Run(r => losses.Add(r.Loss));
         Assert.True(losses[^1] < 0.9 * losses[0], $"loss {losses[0]:F4} → {losses[^1]:F4}");
+    }
+
+    [Fact]
+    public void DatasetModeCachesTheFrozenModelsStatisticsAndTrains()
+    {
+        // A generator-built split in the seed's layout (train/images, train/gt_pixel), at the tiny EoMT's 40×40.
+        var pool = Enumerable.Range(0, 3).Select(i => NativeEngine.Training.Synthetic.ProceduralScenes.Object(40 + i, 10)).ToArray();
+        var scenes = Enumerable.Range(0, 4).Select(i => NativeEngine.Training.Synthetic.ProceduralScenes.Scene(i, 40, 40));
+        var (written, anomalous) = NativeEngine.Training.Synthetic.SyntheticFolders.Build(scenes, pool, dir, "train",
+            new NativeEngine.Training.Synthetic.PasteOptions(FeatherKernel: 3));
+        Assert.True(anomalous >= 2, $"{anomalous} of {written} scenes got an object");
+        string output = Path.Combine(dir, "head.safetensors"), cache = Path.Combine(dir, "stats.safetensors");
+        string[] args = ["--weights", Fixtures.Path("eomt/tiny"), "--images", Path.Combine(dir, "train", "images"), "--masks", Path.Combine(dir, "train", "gt_pixel"),
+            "--cache", cache, "--out", output, "--steps", "3", "--batch", "800", "--checkpoint-every", "0"];
+        Assert.Equal(0, RunCli(args));
+        var data = FeatureDataset.Load(cache, cache);
+        Assert.Equal(anomalous * 40 * 40, data.Count);
+        Assert.Equal(4, data.Dim);
+        Assert.Contains((byte)1, data.Labels);
+        var stamp = File.GetLastWriteTimeUtc(cache);
+        Assert.Equal(0, RunCli(args));   // the second run reuses the cache
+        Assert.Equal(stamp, File.GetLastWriteTimeUtc(cache));
+        Assert.Equal(AnomalyHeadLayout.Plain, AnomalyHead.Load(output).Layout);
     }
 }

@@ -17,8 +17,13 @@ public static class TrainHeadCommand
     public static Command Create()
     {
         var device = Cli.DeviceOption();
-        var features = new Option<string>("--features") { Description = "features safetensors: [N,4] (or [N,36] hybrid) float32", Required = true };
-        var labels = new Option<string>("--labels") { Description = "labels safetensors: [N] uint8 in {0,1,255} (255 = void, ignored)", Required = true };
+        var features = new Option<string?>("--features") { Description = "features mode: safetensors with [N,4] (or [N,36] hybrid) float32" };
+        var labels = new Option<string?>("--labels") { Description = "features mode: safetensors with [N] uint8 in {0,1,255} (255 = void, ignored)" };
+        var weights = new Option<string?>("--weights") { Description = "dataset mode: the frozen EoMT checkpoint (HF folder or weights file)" };
+        var images = new Option<string?>("--images") { Description = "dataset mode: folder of images (e.g. train/images)" };
+        var masks = new Option<string?>("--masks") { Description = "dataset mode: folder of <stem>.png masks, 0 normal, 255 void, other = anomaly (e.g. train/gt_pixel)" };
+        var cache = new Option<string?>("--cache") { Description = "dataset mode: reusable statistics cache (default <out>.features.safetensors; reused when present)" };
+        var pixels = new Option<int>("--pixels-per-image") { Description = "dataset mode: random pixels kept per image (0 = all)", DefaultValueFactory = _ => 0 };
         var init = new Option<string?>("--init") { Description = "initial head (seed names; network.anomaly_head. prefix accepted); default: fresh torch-default init" };
         var output = new Option<string>("--out") { Description = "where the trained head is written (seed tensor names)", Required = true };
         var steps = new Option<int>("--steps") { Description = "optimiser steps", Required = true };
@@ -40,19 +45,20 @@ public static class TrainHeadCommand
         var stopAfter = new Option<int?>("--stop-after") { Description = "stop after M steps of this invocation (leaves a checkpoint; for testing interruption)" };
         var logEvery = new Option<int>("--log-every") { Description = "progress line every K steps (0 = about 20 lines)", DefaultValueFactory = _ => 0 };
 
-        var cmd = new Command("train-head", "train the EoMT-EXT anomaly head (only the head gets gradients) from a features file");
-        foreach (var o in new Option[] { device, features, labels, init, output, steps, lr, optimizer, wd, dropout, batch, seed, clip, schedule,
+        var cmd = new Command("train-head", "train the EoMT-EXT anomaly head (only the head gets gradients) from a features file, or from images + masks through the frozen EoMT");
+        foreach (var o in new Option[] { device, features, labels, weights, images, masks, cache, pixels, init, output, steps, lr, optimizer, wd, dropout, batch, seed, clip, schedule,
                      warmup, layout, hidden, posWeight, checkpoint, every, resume, stopAfter, logEvery })
             cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
-            var data = FeatureDataset.Load(r.GetValue(features)!, r.GetValue(labels)!);
-            var head = InitialHead(r.GetValue(init), r.GetValue(layout), r.GetValue(hidden)!, r.GetValue(dropout), r.GetValue(seed), data.Dim);
             string outPath = r.GetValue(output)!;
+            using var d = Cli.OpenDevice(r.GetValue(device)!);
+            var data = LoadData(d, r.GetValue(features), r.GetValue(labels), r.GetValue(weights), r.GetValue(images), r.GetValue(masks),
+                r.GetValue(cache) ?? outPath + ".features.safetensors", r.GetValue(pixels), r.GetValue(seed));
+            var head = InitialHead(r.GetValue(init), r.GetValue(layout), r.GetValue(hidden)!, r.GetValue(dropout), r.GetValue(seed), data.Dim);
             string ckpt = r.GetValue(checkpoint) ?? outPath + ".ckpt";
             var options = new HeadTrainingOptions(r.GetValue(steps), r.GetValue(batch), r.GetValue(seed), r.GetValue(optimizer)!, r.GetValue(lr),
                 r.GetValue(wd), r.GetValue(clip), r.GetValue(schedule)!, r.GetValue(warmup), r.GetValue(posWeight), r.GetValue(every), ckpt);
-            using var d = Cli.OpenDevice(r.GetValue(device)!);
             using var trainer = new HeadTrainer(d, head, data, options);
             Console.Error.WriteLine($"train-head: {head.Layout} head ({head.Tensors.Where(t => t.Trainable).Sum(t => t.Data.Length)} parameters), " +
                 $"{data.Count} pixels x {data.Dim}, {trainer.BatchesPerEpoch} batches of {Math.Min(options.Batch, data.Count)} per epoch, {options.Optimizer} lr {options.Lr:G3}");
@@ -81,6 +87,30 @@ public static class TrainHeadCommand
             return 0;
         });
         return cmd;
+    }
+
+    // Features mode (--features/--labels) or dataset mode (--weights/--images/--masks → statistics cached once).
+    private static FeatureDataset LoadData(Runtime.ComputeDevice d, string? features, string? labels, string? weights, string? images,
+        string? masks, string cache, int pixelsPerImage, int seed)
+    {
+        if (features is not null || labels is not null)
+        {
+            if (features is null || labels is null) throw new ArgumentException("features mode needs both --features and --labels");
+            return FeatureDataset.Load(features, labels);
+        }
+        if (images is null || masks is null)
+            throw new ArgumentException("give --features and --labels, or --images and --masks (with --weights) for the dataset mode");
+        if (File.Exists(cache))
+        {
+            Console.Error.WriteLine($"using the statistics cache {cache}");
+            return FeatureDataset.Load(cache, cache);
+        }
+        if (weights is null) throw new ArgumentException("dataset mode needs --weights (the frozen EoMT) to compute the statistics");
+        using var model = Models.Eomt.EomtModel.Load(d, weights);
+        var data = DatasetFeatures.Extract(model, images, masks, pixelsPerImage, seed, progress: m => Console.Error.WriteLine($"statistics: {m}"));
+        DatasetFeatures.Save(data, cache, new Dictionary<string, string> { ["images"] = images, ["masks"] = masks, ["weights"] = weights });
+        Console.Error.WriteLine($"wrote the statistics cache {cache} ({data.Count} pixels)");
+        return data;
     }
 
     private static AnomalyHead InitialHead(string? init, string? layoutName, string hidden, float? dropout, int seed, int featureDim)

@@ -115,7 +115,7 @@ public sealed class AnomalyHead
     /// </summary>
     public static AnomalyHead Load(string path, float? dropout = null)
     {
-        if (!path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+        if (!IsSafeTensors(path))
         {
             // PyTorch zip / Lightning ckpt: the weights library finds and validates the head's tensors.
             var w = Weights.Eomt.AnomalyHeadWeights.Load(path);
@@ -133,6 +133,15 @@ public sealed class AnomalyHead
         }
         float p = dropout ?? (f.Metadata.TryGetValue("dropout", out var ds) && float.TryParse(ds, System.Globalization.CultureInfo.InvariantCulture, out var dv) ? dv : 0.1f);
         return FromTensors(found, p, path);
+    }
+
+    // Sniffed by content, not extension (train-head checkpoints are safetensors named .ckpt): a u64 header length,
+    // then the JSON header's '{'.
+    private static bool IsSafeTensors(string path)
+    {
+        using var fs = File.OpenRead(path);
+        var head = new byte[9];
+        return fs.Read(head, 0, 9) == 9 && head[8] == (byte)'{';
     }
 
     /// <summary>Builds a head from unprefixed named tensors (shape, data), detecting the layout; <paramref name="source"/> names them in errors.</summary>
