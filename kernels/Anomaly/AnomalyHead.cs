@@ -82,6 +82,11 @@ public static partial class AnomalyHeadKernels
         score[i] = 1f / (1f + XMath.Exp(-l));
     }
 
+    // avg = sum / count (before a resize; the sigmoid comes after it).
+    [Kernel("window_average")]
+    internal static void AverageV1(Index1D i, ArrayView<float> sum, ArrayView<float> count, ArrayView<float> avg) =>
+        avg[i] = sum[i] / XMath.Max(count[i], 1f);
+
     /// <summary>logit (B,1,H,W) of the head on stats (B,4,H,W) and, for a hybrid head, extra features (B·H·W, Ce) pixel-major.</summary>
     public static void Forward(PackedHead head, Tensor stats, Tensor? extra, Tensor logit)
     {
@@ -114,5 +119,13 @@ public static partial class AnomalyHeadKernels
         if (count.Length != sum.Length || score.Length != sum.Length)
             throw new ArgumentException($"window score: sum {sum.Shape}, count {count.Shape}, score {score.Shape} differ");
         LaunchScoreV1(sum.Device, (int)sum.Length, sum.View, count.View, score.View);
+    }
+
+    /// <summary>avg = sum / count elementwise: the windows' mean logit, to be resized before the sigmoid.</summary>
+    public static void Average(Tensor sum, Tensor count, Tensor avg)
+    {
+        if (count.Length != sum.Length || avg.Length != sum.Length)
+            throw new ArgumentException($"window average: sum {sum.Shape}, count {count.Shape}, avg {avg.Shape} differ");
+        LaunchAverageV1(sum.Device, (int)sum.Length, sum.View, count.View, avg.View);
     }
 }

@@ -79,4 +79,15 @@ public class HeadFixtureTests(DeviceFixture fx)
         var e = Assert.Throws<ArgumentException>(() => AnomalyHead.FromTensors(t));
         Assert.Contains("mlp.3.weight", e.Message);
     }
+
+    [Theory]
+    [InlineData("weights/head_plain.pth", AnomalyHeadLayout.Plain)]
+    [InlineData("weights/head_bn.ckpt", AnomalyHeadLayout.BatchNorm)]
+    [InlineData("weights/head_hybrid.safetensors", AnomalyHeadLayout.Hybrid)]
+    public void HeadsInTheSeedsCheckpointFormatsLoad(string file, AnomalyHeadLayout layout)
+    {
+        var head = AnomalyHead.Load(Fixtures.Path(file));
+        Assert.Equal(layout, head.Layout);
+        Assert.All(head.Tensors, t => Assert.Equal(t.Shape.Aggregate(1, (a, b) => a * b), t.Data.Length));
+    }
 }

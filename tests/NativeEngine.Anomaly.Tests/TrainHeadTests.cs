@@ -113,5 +113,4 @@ public sealed class TrainHeadTests(DeviceFixture fx) : IDisposable
         t.Run(r => losses.Add(r.Loss));
         Assert.True(losses[^1] < 0.9 * losses[0], $"loss {losses[0]:F4} → {losses[^1]:F4}");
     }
-
 }

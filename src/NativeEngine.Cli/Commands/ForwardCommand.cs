@@ -23,14 +23,16 @@ public static class ForwardCommand
         var image = new Option<string?>("--image") { Description = "an image file (PNG, JPEG or WebP, sniffed by content) instead of --input" };
         var protocol = new Option<string>("--protocol") { Description = "with --image: native (EoMT windows, map at the image's size) or seed (squash to SxS)", DefaultValueFactory = _ => "native" };
         var output = new Option<string>("--output") { Description = "output safetensors file", Required = true };
+        var head = new Option<string?>("--head") { Description = "anomaly head file: also write anomaly_score (B,1,·,·), the sigmoid of its window-averaged logit" };
         var batch = new Option<int>("--batch") { Description = "with --image: windows per forward", DefaultValueFactory = _ => 4 };
         var device = Cli.DeviceOption();
         var cmd = new Command("forward", "run EoMT on a pixel tensor or an image and write its outputs as safetensors");
-        foreach (var o in new Option[] { weights, input, image, protocol, output, batch, device }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { weights, input, image, protocol, output, batch, head, device }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
             string? inPath = r.GetValue(input), imgPath = r.GetValue(image);
             if ((inPath is null) == (imgPath is null)) throw new ArgumentException("give exactly one of --input <x.safetensors> or --image <file>");
+            AnomalyForwardExtra.HeadPath = r.GetValue(head);
             using var d = Cli.OpenDevice(r.GetValue(device)!);
             using var model = EomtModel.Load(d, r.GetValue(weights)!);
             var items = new Dictionary<string, (float[] Data, int[] Shape)>();
@@ -113,5 +115,5 @@ public interface IForwardExtra
 public static class ForwardExtras
 {
     /// <summary>Every extra; append yours (one line).</summary>
-    public static List<IForwardExtra> All { get; } = [];
+    public static List<IForwardExtra> All { get; } = [new AnomalyForwardExtra()];
 }

@@ -48,6 +48,15 @@ internal static class AnomalyCases
             "one add per window, one sigmoid", Windows);
         yield return new("window_score", "AnomalyHeadKernels.ScoreV1", "2 windows 4x4 in [4,6]", 1e-6, 1e-5,
             "one add per window, one sigmoid", Windows);
+        yield return new("window_average", "AnomalyHeadKernels.AverageV1", "2 windows 4x4 in [4,6]", 1e-6, 1e-5,
+            "one division (count 0 reads as 1)", d =>
+            {
+                using var sum = Tensor.FromHost(d, new Shape(2, 2), [1f, -2f, 3f, 0.5f]);
+                using var count = Tensor.FromHost(d, new Shape(2, 2), [1f, 2f, 0f, 4f]);
+                using var avg = Tensor.Empty(d, new Shape(2, 2));
+                AnomalyHeadKernels.Average(sum, count, avg);
+                return new([1f, -1f, 3f, 0.125f], avg.ToHostFloat());
+            });
     }
 
     /// <summary>A realistic semantic map: Σ_q sigmoid(m)·softmax(c)[:K] from random logits.</summary>

@@ -110,10 +110,17 @@ public sealed class AnomalyHead
     /// <summary>
     /// Loads a head from safetensors: the seed's names, optionally under "network.anomaly_head." (a full EoMT-EXT
     /// checkpoint converted to safetensors works). The layout is detected (feature_proj.0.weight → hybrid,
-    /// mlp.2.running_mean → BatchNorm) and every shape is checked.
+    /// mlp.2.running_mean → BatchNorm) and every shape is checked. Other formats (.pth, Lightning .ckpt) go through
+    /// <see cref="Weights.Eomt.AnomalyHeadWeights"/>.
     /// </summary>
     public static AnomalyHead Load(string path, float? dropout = null)
     {
+        if (!path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+        {
+            // PyTorch zip / Lightning ckpt: the weights library finds and validates the head's tensors.
+            var w = Weights.Eomt.AnomalyHeadWeights.Load(path);
+            return FromTensors(w.Names.ToDictionary(n => n, n => (w.Shape(n).Select(d => (int)d).ToArray(), w[n])), dropout ?? 0.1f, path);
+        }
         using var f = SafeTensorsFile.Open(path);
         var found = new Dictionary<string, (int[] Shape, float[] Data)>();
         foreach (var (name, entry) in f.Tensors)

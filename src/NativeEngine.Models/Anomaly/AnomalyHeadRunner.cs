@@ -102,6 +102,9 @@ public sealed class WindowStitcher : IDisposable
     /// <summary>Adds one window's logit (h,w) (or (1,1,h,w)) with its top-left corner at (y0, x0).</summary>
     public void Add(Tensor windowLogit, int y0, int x0) => AnomalyHeadKernels.AccumulateWindow(windowLogit, sum, count, y0, x0);
 
+    /// <summary>avg (H,W) = Σ logits / count: the mean logit, for a resize before the sigmoid.</summary>
+    public void Average(Tensor avg) => AnomalyHeadKernels.Average(sum, count, avg);
+
     /// <summary>score (H,W) = sigmoid(Σ logits / count).</summary>
     public void Score(Tensor score) => AnomalyHeadKernels.Score(sum, count, score);
 
