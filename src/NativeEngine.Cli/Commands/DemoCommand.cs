@@ -18,7 +18,7 @@ public static class DemoCommand
         var device = Cli.DeviceOption();
         var cmd = new Command("demo", "run the whole pipeline on a procedurally drawn road scene with an out-of-place object (no downloads)");
         foreach (var o in new Option[] { output, weights, head, device }) cmd.Options.Add(o);
-        cmd.SetAction((r, ct) =>
+        cmd.SetAction((r, ct) => Cancellable.Run(() =>
         {
             if (r.GetValue(head) is not null && r.GetValue(weights) is null) throw new ArgumentException("--head needs --weights (the built-in model has its own head)");
             using var d = Cli.OpenDevice(r.GetValue(device)!, quiet: true);
@@ -32,7 +32,7 @@ public static class DemoCommand
             Console.WriteLine($"total {result.Stages.Sum(s => s.Time.TotalSeconds):F2} s");
             foreach (var f in result.Files) Console.WriteLine($"wrote {f}");
             return Task.FromResult(0);
-        });
+        }));
         return cmd;
     }
 }

@@ -33,7 +33,7 @@ public static class EvalCommand
         var cmd = new Command("eval", "evaluate anomaly scores on road-anomaly datasets: the seed's AuPRC/FPR95 table, JSON, CSV, heatmaps and curves");
         model.AddTo(cmd);
         foreach (var o in new Option[] { data, datasets, protocol, methods, temperature, output, heatmaps, noCurves, perImage, skipNoAnomaly, maxImages, device }) cmd.Options.Add(o);
-        cmd.SetAction((r, ct) =>
+        cmd.SetAction((r, ct) => Cancellable.Run(() =>
         {
             var proto = Protocol(r.GetValue(protocol)!);
             var outDir = r.GetValue(output) ?? Path.Combine(Environment.CurrentDirectory, "eval-" + DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
@@ -56,7 +56,7 @@ public static class EvalCommand
                 return Task.FromResult(SkippedImages);
             }
             return Task.FromResult(0);
-        });
+        }));
         return cmd;
     }
 

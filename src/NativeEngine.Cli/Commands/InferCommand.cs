@@ -25,7 +25,7 @@ public static class InferCommand
         cmd.Arguments.Add(inputs);
         model.AddTo(cmd);
         foreach (var o in new Option[] { output, methods, protocol, temperature, raw, semantic, device }) cmd.Options.Add(o);
-        cmd.SetAction((r, ct) =>
+        cmd.SetAction((r, ct) => Cancellable.Run(() =>
         {
             var files = Expand(r.GetValue(inputs)!);
             var rawFormat = r.GetValue(raw)!.ToLowerInvariant() switch
@@ -54,7 +54,7 @@ public static class InferCommand
                 return Task.FromResult(EvalCommand.SkippedImages);
             }
             return Task.FromResult(0);
-        });
+        }));
         return cmd;
     }
 

@@ -69,7 +69,7 @@ public static class Evaluator
                     var t0 = clock.Elapsed;
                     try
                     {
-                        anomaly = ScoreOne(scorer, ds, sample, request, options, i, cachePath, key, cancellationToken);
+                        anomaly = Guard.Device(() => ScoreOne(scorer, ds, sample, request, options, i, cachePath, key, cancellationToken), sample.ImagePath);
                     }
                     catch (ImageFileException e)
                     {
