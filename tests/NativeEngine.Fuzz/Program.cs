@@ -1,7 +1,9 @@
 using NativeEngine.Fuzz;
 
 // NativeEngine.Fuzz list | seeds NAME DIR | run NAME | replay NAME FILE…   (driven by tests/fuzz/run.sh)
-//   run:    the AFL++ persistent loop (SharpFuzz): one input per round on stdin; a disallowed exception is a crash.
+//   run:    the AFL++ loop (SharpFuzz, out of process: the fuzzed code runs in a child that is restarted after a stack
+//           overflow or a hang, so those become findings instead of ending the run); input on stdin; a disallowed
+//           exception is a crash.
 //   replay: each file once, printing "ok", "refused: <type>: <message>" or the crash; exit 1 on any crash.
 using var targets = new FuzzTargets();
 string Usage() => "usage: NativeEngine.Fuzz list | seeds NAME DIR | run NAME | replay NAME FILE…\ntargets: "
@@ -23,7 +25,7 @@ switch (args[0])
     {
         var target = targets.Get(args[1]);
         var buffer = new byte[FuzzTarget.MaxInputBytes + 1];
-        SharpFuzz.Fuzzer.Run(stream =>
+        SharpFuzz.Fuzzer.OutOfProcess.Run(stream =>
         {
             int n = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
             target.Run(buffer.AsSpan(0, n).ToArray());

@@ -52,6 +52,7 @@ done
 # 3. fuzz each target for $seconds, then keep its crashes and hangs
 export AFL_SKIP_BIN_CHECK=1 AFL_NO_AFFINITY=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
        AFL_NO_UI=1 AFL_AUTORESUME=1 AFL_SHUFFLE_QUEUE=0
+failed=()
 stat() { awk -F' *: *' -v k="$1" '$1 == k {print $2}' "$2"; }
 for t in "${targets[@]}"; do
   seeds="$work/seeds/$t" out="$work/out/$t"
@@ -59,7 +60,7 @@ for t in "${targets[@]}"; do
   echo "=== $t: ${seconds}s from $(date -u +%H:%M:%S)"
   # -t: per-input limit in ms (a .NET restart after a kill costs ~1 s); -m none: the runtime maps far more than AFL's default
   afl-fuzz -V "$seconds" -t 5000 -m none -i "$seeds" -o "$out" -- "${driver[@]}" run "$t" > "$work/$t.afl.log" 2>&1 || {
-    echo "afl-fuzz failed for $t; the end of $work/$t.afl.log:" >&2; tail -n 20 "$work/$t.afl.log" >&2; exit 1; }
+    failed+=("$t"); echo "afl-fuzz failed for $t; the end of $work/$t.afl.log:" >&2; tail -n 20 "$work/$t.afl.log" >&2; }
   kept=0
   for kind in crash hang; do
     for f in "$out"/default/"${kind}"*s/id:*; do
@@ -74,3 +75,4 @@ for t in "${targets[@]}"; do
   echo "$line" >> "$work/results.tsv"
   echo "$t: run $(stat run_time "$s") s, execs $(stat execs_done "$s"), corpus $(stat corpus_count "$s"), map $(stat bitmap_cvg "$s"), edges $(stat edges_found "$s"), crashes $(stat saved_crashes "$s"), hangs $(stat saved_hangs "$s"), new regression files $kept"
 done
+if [[ ${#failed[@]} -gt 0 ]]; then echo "afl-fuzz failed for: ${failed[*]}" >&2; exit 1; fi

@@ -118,8 +118,8 @@ public static class ImageFiles
     /// <summary>Width and height from the header, without decoding pixels.</summary>
     public static (int Width, int Height) Identify(string path)
     {
-        var bytes = ReadChecked(path, out _);
-        var info = Image.Identify(Decoders, bytes, out _) ?? throw new ImageFileException(path, "unrecognised image header");
+        var bytes = ReadChecked(path, out var format);
+        var info = Header(path, bytes, format);
         return (info.Width, info.Height);
     }
 
@@ -132,10 +132,24 @@ public static class ImageFiles
         format = Sniff(bytes);
         if (format == Format.Unknown) throw new ImageFileException(path, "not a PNG, JPEG or WebP file (checked by content, not by extension)");
         if (!Complete(bytes, format)) throw new ImageFileException(path, $"truncated {format} file (no end marker); re-download or re-export it");
-        var info = Image.Identify(Decoders, bytes, out _) ?? throw new ImageFileException(path, $"unrecognised {format} header");
+        var info = Header(path, bytes, format);
         if ((long)info.Width * info.Height > MaxPixels || info.Width <= 0 || info.Height <= 0)
             throw new ImageFileException(path, $"{info.Width}×{info.Height} is outside the accepted size (1 to {MaxPixels} pixels)");
         return bytes;
+    }
+
+    // The decoder's reading of the header; its exceptions (a corrupt chunk, a CRC error: found by tests/fuzz) become
+    // an ImageFileException naming the file.
+    private static IImageInfo Header(string path, byte[] bytes, Format format)
+    {
+        try
+        {
+            return Image.Identify(Decoders, bytes, out _) ?? throw new ImageFileException(path, $"unrecognised {format} header");
+        }
+        catch (Exception e) when (e is not ImageFileException)
+        {
+            throw new ImageFileException(path, $"cannot read the {format} header ({e.Message.ReplaceLineEndings(" ")}); re-export the file");
+        }
     }
 
     // A PNG ends with the IEND chunk; a JPEG's EOI (FF D9) sits at the end, give or take trailing padding; a WebP's

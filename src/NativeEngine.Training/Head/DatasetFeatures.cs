@@ -66,10 +66,28 @@ public static class DatasetFeatures
     public static void Save(FeatureDataset data, string path, IReadOnlyDictionary<string, string>? metadata = null) =>
         SafeTensorsWriter.Write(path, [SafeTensorsWriter.F32("features", data.Features, data.Count, data.Dim), SafeTensorsWriter.U8("labels", data.Labels, data.Count)], metadata);
 
-    /// <summary>A mask as 0/1/255 at S×S (nearest).</summary>
+    // Masks are PNG (lossless); only that decoder is registered, as in the hardened image loader (ImageLoader).
+    private static readonly Configuration MaskDecoders = new(new SixLabors.ImageSharp.Formats.Png.PngConfigurationModule());
+
+    /// <summary>A mask as 0/1/255 at S×S (nearest). A file that is not a decodable PNG is an <see cref="InvalidDataException"/> naming it.</summary>
     public static byte[] ReadMask(string path, int size)
     {
-        using var img = Image.Load<L8>(path);
+        Image<L8> decoded;
+        try
+        {
+            if (new FileInfo(path).Length > ImageLoader.MaxFileBytes) throw new InvalidDataException($"{path}: over the {ImageLoader.MaxFileBytes >> 20} MiB image limit");
+            var bytes = File.ReadAllBytes(path);
+            var info = Image.Identify(MaskDecoders, bytes, out _) ?? throw new InvalidDataException($"{path}: not a PNG mask (masks must be 8-bit grey or palette PNGs)");
+            if ((long)info.Width * info.Height > ImageLoader.MaxPixels)
+                throw new InvalidDataException($"{path}: {info.Width}x{info.Height} mask is over the {ImageLoader.MaxPixels / 1_000_000} MP limit");
+            decoded = Image.Load<L8>(MaskDecoders, bytes);
+        }
+        catch (Exception e) when (e is not (InvalidDataException or FileNotFoundException))
+        {
+            // Found by tests/fuzz (train-mask): ImageSharp's own exceptions escaped with no file name.
+            throw new InvalidDataException($"{path}: cannot decode this mask ({e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}); masks must be 8-bit grey or palette PNGs", e);
+        }
+        using var img = decoded;
         int w = img.Width, h = img.Height;
         var px = new L8[w * h];
         img.CopyPixelDataTo(px);
