@@ -8,8 +8,9 @@
 # publishes the driver to .cache/fuzz/bin and instruments the project's parser assemblies and ImageSharp there.
 # Seeds come from the driver (tests/fixtures and the project's own writers); the corpus grows in
 # .cache/fuzz/out/<target> (gitignored) and is resumed on the next run. Every crashing or hanging input is copied to
-# tests/fuzz/regressions/<target>/ (committed; the replay test runs them on every CI run). A line per target with
-# executions, coverage, crashes and hangs is appended to .cache/fuzz/results.tsv and printed.
+# tests/fuzz/regressions/<target>/ (committed; the replay test runs them on every CI run). A line per target is
+# appended to .cache/fuzz/results.tsv and printed: time, target, seconds and executions of this run, executions in
+# all, corpus size, AFL map coverage, edges, crashes and hangs of this run, new regression files, stability.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 repo="$(pwd)"
@@ -20,7 +21,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
     --list) list=1; shift ;;
-    -h|--help) sed -n 2,12p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,13p "$0"; exit 0 ;;
     *) targets+=("$1"); shift ;;
   esac
 done
@@ -53,10 +54,14 @@ done
 export AFL_SKIP_BIN_CHECK=1 AFL_NO_AFFINITY=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
        AFL_NO_UI=1 AFL_AUTORESUME=1 AFL_SHUFFLE_QUEUE=0
 failed=()
+since() { if (( $1 >= $2 )); then echo $(( $1 - $2 )); else echo "$1"; fi; }   # a counter that restarted counts from 0
 stat() { awk -F' *: *' -v k="$1" '$1 == k {print $2}' "$2"; }
 for t in "${targets[@]}"; do
   seeds="$work/seeds/$t" out="$work/out/$t"
   mkdir -p "$out"
+  s="$out/default/fuzzer_stats"
+  # A resumed corpus carries its totals on: this run's numbers are the differences.
+  read -r t0 e0 c0 h0 < <([[ -f "$s" ]] && echo "$(stat run_time "$s") $(stat execs_done "$s") $(stat saved_crashes "$s") $(stat saved_hangs "$s")" || echo "0 0 0 0")
   echo "=== $t: ${seconds}s from $(date -u +%H:%M:%S)"
   # -t: per-input limit in ms (a .NET restart after a kill costs ~1 s); -m none: the runtime maps far more than AFL's default
   afl-fuzz -V "$seconds" -t 5000 -m none -i "$seeds" -o "$out" -- "${driver[@]}" run "$t" > "$work/$t.afl.log" 2>&1 || {
@@ -70,9 +75,11 @@ for t in "${targets[@]}"; do
       [[ -e "$dest" ]] || { cp "$f" "$dest"; kept=$((kept + 1)); }
     done
   done
-  s="$out/default/fuzzer_stats"
-  line="$(date -u +%FT%TZ)	$t	$seconds	$(stat run_time "$s")	$(stat execs_done "$s")	$(stat execs_per_sec "$s")	$(stat corpus_count "$s")	$(stat bitmap_cvg "$s")	$(stat edges_found "$s")	$(stat total_edges "$s")	$(stat saved_crashes "$s")	$(stat saved_hangs "$s")	$kept"
-  echo "$line" >> "$work/results.tsv"
-  echo "$t: run $(stat run_time "$s") s, execs $(stat execs_done "$s"), corpus $(stat corpus_count "$s"), map $(stat bitmap_cvg "$s"), edges $(stat edges_found "$s"), crashes $(stat saved_crashes "$s"), hangs $(stat saved_hangs "$s"), new regression files $kept"
+  runtime=$(since "$(stat run_time "$s")" "$t0") execs=$(since "$(stat execs_done "$s")" "$e0")
+  crashes=$(since "$(stat saved_crashes "$s")" "$c0") hangs=$(since "$(stat saved_hangs "$s")" "$h0")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$t" "$runtime" "$execs" \
+    "$(stat execs_done "$s")" "$(stat corpus_count "$s")" "$(stat bitmap_cvg "$s")" "$(stat edges_found "$s")" \
+    "$crashes" "$hangs" "$kept" "$(stat stability "$s")" >> "$work/results.tsv"
+  echo "$t: this run $runtime s, $execs execs ($(stat execs_done "$s") in all), corpus $(stat corpus_count "$s"), map $(stat bitmap_cvg "$s"), edges $(stat edges_found "$s"), crashes $crashes, hangs $hangs, new regression files $kept"
 done
 if [[ ${#failed[@]} -gt 0 ]]; then echo "afl-fuzz failed for: ${failed[*]}" >&2; exit 1; fi
