@@ -19,5 +19,5 @@ public static class KernelChoices
 {
     /// <summary>True when the tiled version should run.</summary>
     public static bool UseTiled(this KernelChoice choice, Runtime.ComputeDevice device) =>
-        choice == KernelChoice.Tiled || (choice == KernelChoice.Auto && !device.IsCpu);
+        choice == KernelChoice.Tiled || (choice == KernelChoice.Auto && !device.HasHostMemory);
 }
