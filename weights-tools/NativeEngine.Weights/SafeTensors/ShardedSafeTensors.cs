@@ -54,6 +54,8 @@ public sealed class ShardedSafeTensors : ISpanTensorSource
                 throw new CheckpointException(indexPath, "sharded index is not valid UTF-8");
             }
             using var doc = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = 8 });
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) // TryGetProperty throws on a non-object (tests/fuzz)
+                throw new CheckpointException(indexPath, $"sharded index is a JSON {doc.RootElement.ValueKind.ToString().ToLowerInvariant()}, not an object with a 'weight_map'");
             if (!doc.RootElement.TryGetProperty("weight_map", out var wm) || wm.ValueKind != JsonValueKind.Object)
                 throw new CheckpointException(indexPath, "sharded index has no 'weight_map' object");
             var seen = new HashSet<string>(StringComparer.Ordinal);
