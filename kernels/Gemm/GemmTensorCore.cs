@@ -66,14 +66,19 @@ public static partial class Gemm
     // v3 geometry: 128×128 block tile, 64-byte K stage, two stages of A and B (2048 words each).
     private const int TcTile = 128, StageBytes = 16384, BBytes = 8192, TcSharedWords = 2 * StageBytes / 4, StashRowBytes = 40 * 4;
 
+    // The simulator's per-warp fragment stash: four 16×16 A tiles and four 16×8 B tiles, as floats.
+    private const int TcStashPerWarp = 4 * 256 + 4 * 128;
+
     [Kernel("gemm_tc", Version = "v3 mma.sync tensor cores (tf32/bf16/fp16), 128x128 tiles, 8 warps, ldmatrix, cp.async double buffer",
-        GroupX = 256, TileX = TcTile, TileY = TcTile, ProblemRank = 2)]
+        GroupX = 256, TileX = TcTile, TileY = TcTile, ProblemRank = 2, SimulatorSharedBytes = 8 * TcStashPerWarp * 4)]
     internal static void MatmulV3(ArrayView<uint> a, ArrayView<uint> b, ulong aAddress, ulong bAddress, ArrayView<float> c,
         ArrayView<float> bias, ArrayView<float> gamma, ArrayView<float> residual, int m, int n, int k, int flags)
     {
         // Pipeline offsets are bytes past %tcs, the allocation rounded up to 16 B (cp.async and ldmatrix need 16-byte
         // alignment; ILGPU aligns shared arrays to their element size only); the simulator uses them as word indices × 4.
         var smem = SharedMemory.Allocate<uint>(TcSharedWords + 4);
+        var scratch = SharedMemory.GetDynamic<float>();              // the simulator's fragment stash (0 bytes on CUDA)
+        int ws = (Group.IdxX >> 5) * TcStashPerWarp;
         int tid = Group.IdxX, lane = tid & 31, warp = tid >> 5;
         int n0 = Grid.IdxX * TcTile, m0 = Grid.IdxY * TcTile;
         int kind = flags & 3, rowWords = kind == Tf32 ? k : k >> 1;  // K bytes / 4 (a multiple of 4)
@@ -125,22 +130,32 @@ public static partial class Gemm
                     EmulatedLoadA(smem, stA, wmRow + 48, s, lane, kind, out uint a30, out uint a31, out uint a32, out uint a33);
                     EmulatedLoadB(smem, stB, bRow, s, lane, kind, out uint b00, out uint b01, out uint b10, out uint b11);
                     EmulatedLoadB(smem, stB, bRow + 16, s, lane, kind, out uint b20, out uint b21, out uint b30, out uint b31);
-                        MmaEmulated(ref d000, ref d001, ref d002, ref d003, a00, a01, a02, a03, b00, b01, kind, lane);
-                        MmaEmulated(ref d010, ref d011, ref d012, ref d013, a00, a01, a02, a03, b10, b11, kind, lane);
-                        MmaEmulated(ref d020, ref d021, ref d022, ref d023, a00, a01, a02, a03, b20, b21, kind, lane);
-                        MmaEmulated(ref d030, ref d031, ref d032, ref d033, a00, a01, a02, a03, b30, b31, kind, lane);
-                        MmaEmulated(ref d100, ref d101, ref d102, ref d103, a10, a11, a12, a13, b00, b01, kind, lane);
-                        MmaEmulated(ref d110, ref d111, ref d112, ref d113, a10, a11, a12, a13, b10, b11, kind, lane);
-                        MmaEmulated(ref d120, ref d121, ref d122, ref d123, a10, a11, a12, a13, b20, b21, kind, lane);
-                        MmaEmulated(ref d130, ref d131, ref d132, ref d133, a10, a11, a12, a13, b30, b31, kind, lane);
-                        MmaEmulated(ref d200, ref d201, ref d202, ref d203, a20, a21, a22, a23, b00, b01, kind, lane);
-                        MmaEmulated(ref d210, ref d211, ref d212, ref d213, a20, a21, a22, a23, b10, b11, kind, lane);
-                        MmaEmulated(ref d220, ref d221, ref d222, ref d223, a20, a21, a22, a23, b20, b21, kind, lane);
-                        MmaEmulated(ref d230, ref d231, ref d232, ref d233, a20, a21, a22, a23, b30, b31, kind, lane);
-                        MmaEmulated(ref d300, ref d301, ref d302, ref d303, a30, a31, a32, a33, b00, b01, kind, lane);
-                        MmaEmulated(ref d310, ref d311, ref d312, ref d313, a30, a31, a32, a33, b10, b11, kind, lane);
-                        MmaEmulated(ref d320, ref d321, ref d322, ref d323, a30, a31, a32, a33, b20, b21, kind, lane);
-                        MmaEmulated(ref d330, ref d331, ref d332, ref d333, a30, a31, a32, a33, b30, b31, kind, lane);
+                        StashA(scratch, ws + 0, a00, a01, a02, a03, kind, lane);
+                    StashA(scratch, ws + 256, a10, a11, a12, a13, kind, lane);
+                    StashA(scratch, ws + 512, a20, a21, a22, a23, kind, lane);
+                    StashA(scratch, ws + 768, a30, a31, a32, a33, kind, lane);
+                    StashB(scratch, ws + 1024, b00, b01, kind, lane);
+                    StashB(scratch, ws + 1152, b10, b11, kind, lane);
+                    StashB(scratch, ws + 1280, b20, b21, kind, lane);
+                    StashB(scratch, ws + 1408, b30, b31, kind, lane);
+                    Warp.Barrier();
+                    MmaFromStash(ref d000, ref d001, ref d002, ref d003, scratch, ws + 0, ws + 1024, kind, lane);
+                    MmaFromStash(ref d010, ref d011, ref d012, ref d013, scratch, ws + 0, ws + 1152, kind, lane);
+                    MmaFromStash(ref d020, ref d021, ref d022, ref d023, scratch, ws + 0, ws + 1280, kind, lane);
+                    MmaFromStash(ref d030, ref d031, ref d032, ref d033, scratch, ws + 0, ws + 1408, kind, lane);
+                    MmaFromStash(ref d100, ref d101, ref d102, ref d103, scratch, ws + 256, ws + 1024, kind, lane);
+                    MmaFromStash(ref d110, ref d111, ref d112, ref d113, scratch, ws + 256, ws + 1152, kind, lane);
+                    MmaFromStash(ref d120, ref d121, ref d122, ref d123, scratch, ws + 256, ws + 1280, kind, lane);
+                    MmaFromStash(ref d130, ref d131, ref d132, ref d133, scratch, ws + 256, ws + 1408, kind, lane);
+                    MmaFromStash(ref d200, ref d201, ref d202, ref d203, scratch, ws + 512, ws + 1024, kind, lane);
+                    MmaFromStash(ref d210, ref d211, ref d212, ref d213, scratch, ws + 512, ws + 1152, kind, lane);
+                    MmaFromStash(ref d220, ref d221, ref d222, ref d223, scratch, ws + 512, ws + 1280, kind, lane);
+                    MmaFromStash(ref d230, ref d231, ref d232, ref d233, scratch, ws + 512, ws + 1408, kind, lane);
+                    MmaFromStash(ref d300, ref d301, ref d302, ref d303, scratch, ws + 768, ws + 1024, kind, lane);
+                    MmaFromStash(ref d310, ref d311, ref d312, ref d313, scratch, ws + 768, ws + 1152, kind, lane);
+                    MmaFromStash(ref d320, ref d321, ref d322, ref d323, scratch, ws + 768, ws + 1280, kind, lane);
+                    MmaFromStash(ref d330, ref d331, ref d332, ref d333, scratch, ws + 768, ws + 1408, kind, lane);
+                    Warp.Barrier(); // the stash is rewritten by the next substep
                 }
             }
             Group.Barrier(); // every warp is done with stage kt before the next iteration's copy overwrites it

@@ -41,35 +41,58 @@ internal static class TensorCoreOps
     public const int Tf32 = 0, Bf16 = 1, Fp16 = 2;
 
     /// <summary>
-    /// The simulator's mma.sync: D = A·B + D for one 16×8 tile, m16n8k16 for bf16/fp16 registers and m16n8k8 for tf32
-    /// registers laid out as in the header's table. Lane (g, t) fetches by warp shuffles exactly the registers the table
-    /// puts its operands in: row g and g + 8 of A from lanes 4g + t' (a0..a3), columns 2t and 2t + 1 of B from lanes
-    /// 8t + t' and 8t + 4 + t' (b0, b1), t' = 0..3; then sums in float32.
+    /// The simulator's view of one A fragment: lane (g, t) writes the values its registers a0..a3 hold, at the (row, k)
+    /// the header's table gives, into the 16×16 float tile at <paramref name="at"/> of <paramref name="scratch"/>
+    /// ([row][k], k &lt; 8 used for tf32). After a warp barrier <see cref="MmaFromStash"/> reads whole rows from it.
     /// </summary>
-    public static void MmaEmulated(ref float d0, ref float d1, ref float d2, ref float d3, uint a0, uint a1, uint a2, uint a3,
-        uint b0, uint b1, int kind, int lane)
+    public static void StashA(ArrayView<float> scratch, int at, uint a0, uint a1, uint a2, uint a3, int kind, int lane)
+    {
+        int g = lane >> 2, t = lane & 3, lo = at + g * 16, hi = at + (g + 8) * 16;
+        if (kind == Tf32)
+        {
+            scratch[lo + t] = Widen(a0, kind, false); scratch[hi + t] = Widen(a1, kind, false);
+            scratch[lo + t + 4] = Widen(a2, kind, false); scratch[hi + t + 4] = Widen(a3, kind, false);
+            return;
+        }
+        int k = 2 * t;
+        scratch[lo + k] = Widen(a0, kind, false); scratch[lo + k + 1] = Widen(a0, kind, true);
+        scratch[hi + k] = Widen(a1, kind, false); scratch[hi + k + 1] = Widen(a1, kind, true);
+        scratch[lo + k + 8] = Widen(a2, kind, false); scratch[lo + k + 9] = Widen(a2, kind, true);
+        scratch[hi + k + 8] = Widen(a3, kind, false); scratch[hi + k + 9] = Widen(a3, kind, true);
+    }
+
+    /// <summary>The same for a B fragment (b0, b1) into the 16×8 float tile at <paramref name="at"/> ([k][column]).</summary>
+    public static void StashB(ArrayView<float> scratch, int at, uint b0, uint b1, int kind, int lane)
     {
         int g = lane >> 2, t = lane & 3;
-        float s0 = d0, s1 = d1, s2 = d2, s3 = d3;
-        for (int u = 0; u < 4; u++)
+        if (kind == Tf32)
         {
-            int srcA = 4 * g + u, srcB0 = 8 * t + u, srcB1 = 8 * t + 4 + u;
-            uint x0 = Warp.Shuffle(a0, srcA), x1 = Warp.Shuffle(a1, srcA), x2 = Warp.Shuffle(a2, srcA), x3 = Warp.Shuffle(a3, srcA);
-            uint y0 = Warp.Shuffle(b0, srcB0), y1 = Warp.Shuffle(b1, srcB0), z0 = Warp.Shuffle(b0, srcB1), z1 = Warp.Shuffle(b1, srcB1);
-            // x0/x2: row g at k (2u, 2u+1) / (2u+8, 2u+9) (tf32: k u / u+4); x1/x3 the same for row g + 8;
-            // y: column 2t at the matching k, z: column 2t + 1.
-            s0 += Dot(x0, y0, kind) + Dot(x2, y1, kind);
-            s1 += Dot(x0, z0, kind) + Dot(x2, z1, kind);
-            s2 += Dot(x1, y0, kind) + Dot(x3, y1, kind);
-            s3 += Dot(x1, z0, kind) + Dot(x3, z1, kind);
+            scratch[at + t * 8 + g] = Widen(b0, kind, false);
+            scratch[at + (t + 4) * 8 + g] = Widen(b1, kind, false);
+            return;
+        }
+        int k = 2 * t;
+        scratch[at + k * 8 + g] = Widen(b0, kind, false); scratch[at + (k + 1) * 8 + g] = Widen(b0, kind, true);
+        scratch[at + (k + 8) * 8 + g] = Widen(b1, kind, false); scratch[at + (k + 9) * 8 + g] = Widen(b1, kind, true);
+    }
+
+    /// <summary>
+    /// The simulator's mma.sync on stashed fragments: lane (g, t) adds row g and g + 8 of A times columns 2t and 2t + 1
+    /// of B into its C/D registers d0..d3 (the table's c0..c3), summing k = 0..15 (0..7 for tf32) in float32.
+    /// </summary>
+    public static void MmaFromStash(ref float d0, ref float d1, ref float d2, ref float d3, ArrayView<float> scratch,
+        int aAt, int bAt, int kind, int lane)
+    {
+        int g = lane >> 2, col = 2 * (lane & 3), kn = kind == Tf32 ? 8 : 16;
+        float s0 = d0, s1 = d1, s2 = d2, s3 = d3;
+        for (int k = 0; k < kn; k++)
+        {
+            float lo = scratch[aAt + g * 16 + k], hi = scratch[aAt + (g + 8) * 16 + k];
+            float p = scratch[bAt + k * 8 + col], q = scratch[bAt + k * 8 + col + 1];
+            s0 += lo * p; s1 += lo * q; s2 += hi * p; s3 += hi * q;
         }
         d0 = s0; d1 = s1; d2 = s2; d3 = s3;
     }
-
-    /// <summary>The products of one operand register pair: one tf32 product, or two half products summed.</summary>
-    private static float Dot(uint x, uint y, int kind) => kind == Tf32
-        ? Widen(x, kind, false) * Widen(y, kind, false)
-        : Widen(x, kind, false) * Widen(y, kind, false) + Widen(x, kind, true) * Widen(y, kind, true);
 
     /// <summary>
     /// The simulator's ldmatrix.x4: lane L receives word L &amp; 3 of row L &gt;&gt; 2 of matrices 0..3, whose word indices in
