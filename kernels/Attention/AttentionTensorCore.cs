@@ -96,8 +96,8 @@ public static partial class Attention
             {
                 int key = k0 + 8 * (e >> 1) + 2 * t + (e & 1);
                 if (key < n) keep |= 1u << e;
-                if (Allowed(bits, masked, b, row0, key, queries, firstPatch, words)) allow0 |= 1u << e;
-                if (Allowed(bits, masked, b, row0 + 8, key, queries, firstPatch, words)) allow1 |= 1u << e;
+                if (Allowed(bits, masked, b, row0, key, n, queries, firstPatch, words)) allow0 |= 1u << e;
+                if (Allowed(bits, masked, b, row0 + 8, key, n, queries, firstPatch, words)) allow1 |= 1u << e;
             }
 
             if (CudaAsm.IsSupported)
@@ -180,11 +180,12 @@ public static partial class Attention
         }
     }
 
-    /// <summary>True when query <paramref name="row"/> may attend key <paramref name="key"/>: always, except query rows &lt; Q against patch keys, where the bitmask decides.</summary>
+    /// <summary>True when query <paramref name="row"/> may attend key <paramref name="key"/>: always, except query rows &lt; Q
+    /// against patch keys, where the bitmask decides (padding keys ≥ N are dropped by the keep bits instead).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool Allowed(ArrayView<uint> bits, bool masked, int b, int row, int key, int queries, int firstPatch, int words)
+    private static bool Allowed(ArrayView<uint> bits, bool masked, int b, int row, int key, int n, int queries, int firstPatch, int words)
     {
-        if (!masked || row >= queries || key < firstPatch) return true;
+        if (!masked || row >= queries || key < firstPatch || key >= n) return true;
         int p = key - firstPatch;
         return ((bits[((long)b * queries + row) * words + (p >> 5)] >> (p & 31)) & 1u) != 0;
     }
