@@ -50,7 +50,7 @@ public static class BenchForwardCommand
         Console.WriteLine($"bench forward {name}: C {cfg.HiddenSize}, {cfg.Layers} layers (L2 {cfg.QueryBlocks}), {cfg.Heads} heads, S {cfg.ImageSize}, " +
                           $"Q {cfg.Queries}, K {cfg.Classes}{(cfg.SwiGlu ? ", SwiGLU" : "")}, batch {batch}, weights {dtype} (compute float32)");
         Console.WriteLine($"device: {d.Description}");
-        if (d.IsCpu) Console.WriteLine("note: the CPU accelerator is a simulator; use --layers/--size to keep runs short, timings are not GPU numbers");
+        if (d.IsSimulator) Console.WriteLine("note: the simulator runs the CUDA kernels one OS thread per GPU thread; use --layers/--size to keep runs short, timings are not GPU numbers");
         Validate(d, cfg, dtype);
 
         var sw = Stopwatch.StartNew();
@@ -79,7 +79,7 @@ public static class BenchForwardCommand
         double total = profiler.Milliseconds.Values.Sum();
         // % of roofline: the family's floor (max of FLOPs at the FP32 CUDA-core peak, bytes at full bandwidth; the
         // forward computes in float32 today) over its measured time; the BF16 tensor-core floor is shown beside it.
-        var peak = d.IsCpu ? null : BenchPeaks.For(d.Accelerator.Name);
+        var peak = d.HasHostMemory ? null : BenchPeaks.For(d.Accelerator.Name);
         var floors = BenchRoofline.Families(cfg, batch);
         Console.WriteLine($"share per kernel family (one synchronised run, {total:F2} ms){(peak is null ? "" : $"; roofline on {peak.Name}")}:");
         Console.WriteLine($"  {"family",-26} {"ms",10}  {"share",7}  {"floor fp32",10}  {"% roofline",10}  {"floor bf16 TC",13}");
@@ -108,7 +108,7 @@ public static class BenchForwardCommand
         model.Choice = KernelChoice.Simple;
         var o = model.Forward(pixels);
         float[] refCls = o.ClassQueriesLogits.ToHostFloat(), refMask = o.MasksQueriesLogits.ToHostFloat();
-        if (d.IsCpu)
+        if (d.HasHostMemory)
         {
             Console.WriteLine($"validate ({cfg.Layers} layers, {cfg.ImageSize} px): on the CPU accelerator the timed path IS the reference path " +
                               "(Auto picks the simple kernels); run on CUDA to validate the tiled ones");
