@@ -23,8 +23,9 @@
 //
 // Napkin math (H100 SXM, perf.md §2: BF16 dense 989 TFLOP/s, TF32 495, mma.sync ceiling ≈ 63 %): per stage a block
 // moves 16 KB from L2 for 2·128·128·32 = 1.05 MFLOP (bf16): 64 FLOP/B from L2, 8× fewer bytes per FLOP than v2. The
-// EoMT-L fc1 (M 1800, N 4096, K 1024, 15.1 GFLOP) is 15 × 32 = 480 blocks ≈ 3.6 waves on 132 SMs (1 block/SM at 226
-// registers... see ptx-check for the real count). At 60 % of the mma.sync ceiling (~370 TFLOP/s bf16) it takes 41 µs;
+// EoMT-L fc1 (M 1800, N 4096, K 1024, 15.1 GFLOP) is 15 × 32 = 480 blocks ≈ 1.8 waves on 132 SMs (ptx-check, ptxas
+// 11.8: 115 registers, 32 KB static shared, no spills or stack → 2 blocks = 16 warps per SM, register-bound). At 60 % of
+// the mma.sync ceiling (~370 TFLOP/s bf16) it takes 41 µs;
 // TF32 at half that rate 82 µs, against ~0.6 ms for v2. Two stages hide about one L2 latency per 16 KB stage; a third
 // stage needs more than 48 KB and so dynamic shared memory with an opt-in ILGPU 1.5.3 does not offer.
 using System.Runtime.CompilerServices;
