@@ -20,9 +20,10 @@
 //   ISA tables give (kernels/Gemm/TensorCoreOps.cs), so the data movement and fragment mapping are checked exactly.
 //
 // Napkin math, EoMT-L at 1024 (N = 4201, 16 heads, D = 64), one layer: 4·N²·C = 72.3 GFLOP. Per block and key tile
-//   16 KB from L2 for 2·2·64·64·64 = 1 MFLOP (64 FLOP/B). 66 query tiles × 16 heads = 1056 blocks, 4 waves on 132 SMs
-//   at 2 blocks per SM (ptx-check, ptxas 11.8: 192 registers, 40 KB static shared, no spills or stack; register-bound,
-//   8 warps per SM). At FA2's ~320 TFLOP/s it is 0.23 ms per layer against ≥ 1.1 ms for any FP32 kernel (v2).
+//   16 KB from L2 for 2·2·64·64·64 = 1 MFLOP (64 FLOP/B). 66 query tiles × 16 heads = 1056 blocks, 2.7 waves on 132
+//   SMs at 3 blocks per SM (ptx-check, ptxas 11.8: 147 registers, 40 KB static shared, no spills or stack; register-
+//   bound, 12 warps per SM; loading each K/V pair right before its two mma, rather than all four first, took it from
+//   192 registers and 2 blocks). At FA2's ~320 TFLOP/s it is 0.23 ms per layer against ≥ 1.1 ms for any FP32 kernel (v2).
 using System.Runtime.CompilerServices;
 using ILGPU;
 using ILGPU.Algorithms;

@@ -59,7 +59,6 @@ for kind, mma in MMA.items():
     for kk in range(4):
         for p in range(4):
             parts.append(f"add.u32 p, %%tcs, %0; add.u32 p, p, %{1 + kk}; ldmatrix.sync.aligned.m8n8.x4.shared.b16 {{{r('fak', 4 * p, 4)}}}, [p+{2048 * p}];")
-        for p in range(4):
             for h in range(2):
                 j = 2 * p + h
                 parts.append(f"{mma} {{{r('fas', 4 * j, 4)}}}, {{{r('faq', 4 * kk, 4)}}}, {{{r('fak', 4 * p + 2 * h, 2)}}}, {{{r('fas', 4 * j, 4)}}};")
@@ -106,7 +105,6 @@ for kind, mma in MMA.items():
     for kk in range(4):
         for p in range(4):
             parts.append(f"add.u32 p, %%tcs, %0; add.u32 p, p, %{1 + p}; ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {{{r('fak', 4 * p, 4)}}}, [p+{2048 * kk}];")
-        for p in range(4):
             for h in range(2):
                 j = 2 * p + h
                 parts.append(f"{mma} {{{r('fao', 4 * j, 4)}}}, {{{r('fap', 4 * kk, 4)}}}, {{{r('fak', 4 * p + 2 * h, 2)}}}, {{{r('fao', 4 * j, 4)}}};")
