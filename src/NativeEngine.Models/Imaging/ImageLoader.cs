@@ -23,7 +23,8 @@ public sealed record RgbImage(int Width, int Height, byte[] Pixels)
 /// <item>format sniffed by content, never by extension (RoadAnomaly21's .png files are JPEGs);</item>
 /// <item>file size, dimensions and pixel count checked from the header (Identify) before any pixel buffer exists;</item>
 /// <item>a bounded MemoryAllocator, metadata ignored, one decoding thread;</item>
-/// <item>truncated PNG/JPEG files rejected (no IEND chunk / no EOI marker) instead of being half-decoded;</item>
+/// <item>truncated or damaged PNG/JPEG files rejected (<see cref="ImageIntegrity"/>: chunk CRCs, every promised row of
+/// PNG pixel data, whole JPEG segments up to EOI) instead of being half-decoded with the rest zero-filled;</item>
 /// <item>every decoder failure becomes an <see cref="InvalidDataException"/> naming the file.</item>
 /// </list>
 /// </summary>
@@ -108,22 +109,10 @@ public static class ImageLoader
         }
     }
 
-    /// <summary>Rejects truncated files: a PNG must end with its IEND chunk, a JPEG must contain the EOI marker near its end.</summary>
+    /// <summary>Rejects truncated and damaged files before the decoder can half-decode them (<see cref="ImageIntegrity"/>).</summary>
     private static void CheckComplete(byte[] data, IImageFormat format, string name)
     {
-        if (format is PngFormat)
-        {
-            ReadOnlySpan<byte> iend = [0x49, 0x45, 0x4E, 0x44];
-            int from = Math.Max(0, data.Length - 4096);
-            if (data.AsSpan(from).LastIndexOf(iend) < 0)
-                throw new InvalidDataException($"{name}: truncated PNG (no IEND chunk)");
-        }
-        else if (format is JpegFormat)
-        {
-            ReadOnlySpan<byte> eoi = [0xFF, 0xD9];
-            int from = Math.Max(0, data.Length - 65536);
-            if (data.AsSpan(from).LastIndexOf(eoi) < 0)
-                throw new InvalidDataException($"{name}: truncated JPEG (no end-of-image marker)");
-        }
+        if (format is PngFormat) ImageIntegrity.CheckPng(data, name);
+        else if (format is JpegFormat) ImageIntegrity.CheckJpeg(data, name);
     }
 }
