@@ -34,8 +34,8 @@ public static class ForwardCommand
             string? inPath = r.GetValue(input), imgPath = r.GetValue(image);
             if ((inPath is null) == (imgPath is null)) throw new ArgumentException("give exactly one of --input <x.safetensors> or --image <file>");
             var outPath = r.GetValue(output)!;
-            OutputPaths.RequireExtension("--output", outPath, ".safetensors", "forward writes several named tensors, which only a safetensors file holds");
             OutputPaths.RequireWritableFile("--output", outPath);
+            OutputPaths.RequireExtension("--output", outPath, ".safetensors", "forward writes several named tensors, which only a safetensors file holds");
             AnomalyForwardExtra.HeadPath = r.GetValue(head);
             using var d = Cli.OpenDevice(r.GetValue(device)!);
             using var model = EomtModel.Load(d, r.GetValue(weights)!, r.GetValue(config));

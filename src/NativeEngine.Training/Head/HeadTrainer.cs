@@ -60,6 +60,7 @@ public sealed class FeatureDataset
         var fe = Pick(ff, "features", featuresPath);
         if (fe.Shape.Length != 2 || fe.DType != "F32")
             throw new ArgumentException($"{featuresPath}: {fe.Name} expected shape [N,4] or [N,36] F32, got [{string.Join(",", fe.Shape)}] {fe.DType}");
+        HeadTrainingChecks.RequireColumns(featuresPath, fe.Shape[1]);
         using var lf = SafeTensorsFile.Open(labelsPath);
         var le = Pick(lf, "labels", labelsPath);
         if (le.DType != "U8" || le.Elements != fe.Shape[0])

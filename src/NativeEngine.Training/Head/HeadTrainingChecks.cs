@@ -28,6 +28,14 @@ public static class HeadTrainingChecks
         if (o.CheckpointEvery < 0) throw new ArgumentException($"--checkpoint-every {o.CheckpointEvery}: must be ≥ 0 (0 = only at the end)");
     }
 
+    /// <summary>A features file holds 4 statistic columns (plain or bn head) or 4 + C (hybrid); anything else is refused by name.</summary>
+    public static void RequireColumns(string path, long columns)
+    {
+        if (columns < 4)
+            throw new ArgumentException($"{path}: features have {columns} column(s); a features file holds 4 columns (max_prob, entropy, energy, msp) " +
+                "for a plain or bn head, or 4 + C for a hybrid head (the statistics, then the C patch-token channels)");
+    }
+
     /// <summary>Refuses non-finite features and labels that are all void (nothing would be learnt).</summary>
     public static void RequireUsable(FeatureDataset data)
     {

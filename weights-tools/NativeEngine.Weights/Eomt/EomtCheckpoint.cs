@@ -78,7 +78,7 @@ public sealed class EomtCheckpoint : IDisposable
     {
         if (Unknown.Count == 0) return;
         throw new CheckpointException(Path, $"{string.Join("; ", Unknown)} is not known: there is no config.json. Put the model's config.json beside the " +
-            "weights, pass it with --config config.json, or write it into the file once with `weights-tools convert <in> <out.safetensors> --config config.json`");
+            "weights, give it with --config config.json (forward), or write it into the file once with `weights-tools convert <in> <out.safetensors> --config config.json`");
     }
 
     /// <summary>Stored names dropped on purpose (pixel_mean/std, criterion.empty_weight…).</summary>
