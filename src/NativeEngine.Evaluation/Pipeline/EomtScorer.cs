@@ -111,7 +111,7 @@ public sealed class EomtScorer : IAnomalyScorer
             }
         };
 
-        using var map = SemanticInference.Run(model, image, protocol, device.IsCpu ? 1 : 4, observer);
+        using var map = SemanticInference.Run(model, image, protocol, device.HasHostMemory ? 1 : 4, observer);
         cancellationToken.ThrowIfCancellationRequested();
         int mh = map.Shape[2], mw = map.Shape[3];
         var result = new Dictionary<ScoreMethod, float[]>();
