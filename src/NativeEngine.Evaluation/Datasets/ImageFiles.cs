@@ -131,20 +131,35 @@ public static class ImageFiles
         var bytes = File.ReadAllBytes(path);
         format = Sniff(bytes);
         if (format == Format.Unknown) throw new ImageFileException(path, "not a PNG, JPEG or WebP file (checked by content, not by extension)");
+        void Integrity(Format f)
+        {
+            try
+            {
+                if (f == Format.Png) ImageIntegrity.CheckPng(bytes, path);
+                else if (f == Format.Jpeg) ImageIntegrity.CheckJpeg(bytes, path);
+                else if (BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(4)) + 8L > bytes.Length)
+                    throw new InvalidDataException($"{path}: truncated WebP file (its RIFF size runs past the end); re-download or re-export it");
+            }
+            catch (InvalidDataException e)
+            {
+                throw new ImageFileException(path, e.Message.StartsWith(path + ": ", StringComparison.Ordinal) ? e.Message[(path.Length + 2)..] : e.Message);
+            }
+        }
+        IImageInfo? info;
         try
         {
-            if (format == Format.Png) ImageIntegrity.CheckPng(bytes, path);
-            else if (format == Format.Jpeg) ImageIntegrity.CheckJpeg(bytes, path);
-            else if (BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(4)) + 8L > bytes.Length)
-                throw new InvalidDataException($"{path}: truncated WebP file (its RIFF size runs past the end); re-download or re-export it");
+            info = Image.Identify(Decoders, bytes, out _);
         }
-        catch (InvalidDataException e)
+        catch
         {
-            throw new ImageFileException(path, e.Message.StartsWith(path + ": ", StringComparison.Ordinal) ? e.Message[(path.Length + 2)..] : e.Message);
+            Integrity(format); // a damaged file: say where, rather than the decoder's complaint
+            throw;
         }
-        var info = Image.Identify(Decoders, bytes, out _) ?? throw new ImageFileException(path, $"unrecognised {format} header");
+        if (info is null) Integrity(format);
+        if (info is null) throw new ImageFileException(path, $"unrecognised {format} header");
         if ((long)info.Width * info.Height > MaxPixels || info.Width <= 0 || info.Height <= 0)
             throw new ImageFileException(path, $"{info.Width}×{info.Height} is outside the accepted size (1 to {MaxPixels} pixels)");
+        Integrity(format); // after the size check: it inflates every promised row
         return bytes;
     }
 

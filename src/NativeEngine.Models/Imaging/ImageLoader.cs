@@ -74,12 +74,22 @@ public static class ImageLoader
                 WebpFormat => new WebpDecoder { IgnoreMetadata = true },
                 _ => throw new InvalidDataException($"{name}: {format.Name} images are not accepted (PNG, JPEG, WebP only)"),
             };
-            CheckComplete(data, format, name);
             using var header = new MemoryStream(data, writable: false);
-            var info = Image.Identify(Config, header)
-                ?? throw new InvalidDataException($"{name}: the {format.Name} header cannot be read");
+            IImageInfo? info;
+            try
+            {
+                info = Image.Identify(Config, header);
+            }
+            catch
+            {
+                CheckComplete(data, format, name); // a damaged file: say where, rather than the decoder's complaint
+                throw;
+            }
+            if (info is null) CheckComplete(data, format, name);
+            if (info is null) throw new InvalidDataException($"{name}: the {format.Name} header cannot be read");
             if (info.Width <= 0 || info.Height <= 0 || info.Width > MaxSide || info.Height > MaxSide || (long)info.Width * info.Height > MaxPixels)
                 throw new InvalidDataException($"{name}: {info.Width}x{info.Height} is outside the accepted size (each side 1..{MaxSide}, at most {MaxPixels / 1_000_000} MP)");
+            CheckComplete(data, format, name); // after the size check: it inflates every promised row
             using var stream = new MemoryStream(data, writable: false);
             using var image = Image.Load<Rgb24>(Config, stream, decoder);
             if (image.Width != info.Width || image.Height != info.Height)
