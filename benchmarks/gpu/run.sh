@@ -12,6 +12,7 @@
 # Exit status: non-zero when any step fails; the results file keeps every step's output either way.
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+args="$*"
 configs="S-640 B-640 L-640 B-1024 L-1024"
 dtypes="f32 bf16 f16"
 out=""
@@ -62,29 +63,35 @@ status=0
   echo
   echo "- date (UTC): $(date -u '+%Y-%m-%d %H:%M')"
   echo "- host: $(hostname)"
-  echo "- command: benchmarks/gpu/run.sh $*"
+  echo "- command: benchmarks/gpu/run.sh $args"
   echo "- CLI: ${cli[*]}"
   echo
 } > "$file"
 
-step() { # step TITLE ARGS... : runs the CLI, tees its output into the results file inside a code block
+last="$(mktemp)"
+trap 'rm -f "$last"' EXIT
+step() { # step TITLE ARGS... : runs the CLI, tees its output into the results file inside a code block (and $last)
   local title="$1"; shift
   echo "run.sh: $title" >&2
   { echo "## $title"; echo; echo '```'; } >> "$file"
-  "${cli[@]}" "$@" 2>&1 | tee -a "$file"
+  "${cli[@]}" "$@" 2>&1 | tee "$last" | tee -a "$file"
   local rc=${PIPESTATUS[0]}
   { echo '```'; echo; [[ $rc -eq 0 ]] || echo "**exit status $rc**"; echo; } >> "$file"
   [[ $rc -eq 0 ]] || status=1
 }
 
 step "selftest --device cuda" selftest --device cuda
+if grep -q "no CUDA device was found" "$last"; then
+  echo "run.sh: no CUDA device on this machine: stopping (results so far in $file)" >&2
+  exit 1
+fi
 step "bench kernels --device cuda" bench kernels --device cuda --seconds "$seconds"
 summary=()
 for c in $configs; do
   for t in $dtypes; do
     step "bench forward --config $c --dtype $t" bench forward --device cuda --config "$c" --dtype "$t" --iterations "$iterations"
-    line="$(grep -E '^time: ' "$file" | tail -n 1)"
-    summary+=("| $c | $t | ${line#time: } |")
+    line="$(grep -E '^time: ' "$last" | tail -n 1)"
+    summary+=("| $c | $t | ${line:+${line#time: }}${line:-failed (see above)} |")
   done
 done
 
