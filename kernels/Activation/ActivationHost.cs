@@ -8,6 +8,8 @@
 // Versions (host):
 //   host  ElementwiseHost.Map/Map2 (chunks of 64 K floats over the cores, ISimd widths); branch-free erf: both
 //         polynomials are evaluated and blended with selects, so NaN falls through to the small-|x| branch as in v1.
+using System.Runtime.CompilerServices;
+
 namespace NativeEngine.Kernels;
 
 /// <summary>Host (SIMD, multi-core) activations: GELU (erf), sigmoid, ReLU, silu(a)·b.</summary>
@@ -17,6 +19,7 @@ public static unsafe class ActivationHost
 
     private struct GeluOp : IUnaryOp
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static TV Apply<TS, TV>(TV x) where TS : struct, ISimd<TV> where TV : unmanaged
         {
             TV t = TS.Mul(x, TS.Splat(InvSqrt2));
@@ -52,6 +55,7 @@ public static unsafe class ActivationHost
 
     private struct SigmoidOp : IUnaryOp
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static TV Apply<TS, TV>(TV x) where TS : struct, ISimd<TV> where TV : unmanaged =>
             TS.Div(TS.Splat(1f), TS.Add(TS.Splat(1f), TS.Exp(TS.Sub(TS.Zero, x))));
     }
@@ -59,6 +63,7 @@ public static unsafe class ActivationHost
     // x < 0 ? 0 : x: NaN and −0 pass through, as torch.relu and v1.
     private struct ReluOp : IUnaryOp
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static TV Apply<TS, TV>(TV x) where TS : struct, ISimd<TV> where TV : unmanaged =>
             TS.Select(TS.LessThan(x, TS.Zero), TS.Zero, x);
     }
@@ -66,6 +71,7 @@ public static unsafe class ActivationHost
     // a / (1 + e^−a) · b, written as torch does so silu(−∞) is NaN (−∞/∞).
     private struct SiLUMulOp : IBinaryOp
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static TV Apply<TS, TV>(TV a, TV b) where TS : struct, ISimd<TV> where TV : unmanaged =>
             TS.Mul(TS.Div(a, TS.Add(TS.Splat(1f), TS.Exp(TS.Sub(TS.Zero, a)))), b);
     }

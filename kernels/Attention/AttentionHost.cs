@@ -44,8 +44,7 @@ public static unsafe class AttentionHost
     {
         int b = qkv.Shape[0], n = qkv.Shape[1], d = qkv.Shape[2] / 3 / heads;
         if (b * n == 0) return;
-        Forward(qkv.HostPointer<float>(), output.HostPointer<float>(), b, n, heads, d,
-            new Mask(allowed is null ? null : allowed.HostPointer<byte>(), null, 0, 0, 0));
+        Forward(qkv.HostPointer<float>(), output.HostPointer<float>(), b, n, heads, d, allowed is null ? null : allowed.HostPointer<byte>());
     }
 
     /// <summary>Tensor form of <see cref="Attention.ForwardQueryPatchMasked"/>: the mask comes from the grid logits.</summary>
@@ -53,9 +52,20 @@ public static unsafe class AttentionHost
     {
         int b = qkv.Shape[0], n = qkv.Shape[1], d = qkv.Shape[2] / 3 / heads;
         if (b * n == 0) return;
-        Forward(qkv.HostPointer<float>(), output.HostPointer<float>(), b, n, heads, d,
-            new Mask(null, gridLogits.HostPointer<float>(), gridLogits.Shape[1], firstPatch, n - firstPatch));
+        ForwardQueryPatchMasked(qkv.HostPointer<float>(), output.HostPointer<float>(), b, n, heads, d, gridLogits.HostPointer<float>(),
+            gridLogits.Shape[1], firstPatch);
     }
+
+    /// <summary>qkv (B, N, 3·H·D) → output (B, N, H·D); <paramref name="allowed"/> (B, N, N) u8 or null.</summary>
+    public static void Forward(float* qkv, float* output, int b, int n, int heads, int d, byte* allowed) =>
+        Dispatch(qkv, output, b, n, heads, d, new Mask(allowed, null, 0, 0, 0));
+
+    /// <summary>
+    /// As <see cref="Forward(float*, float*, int, int, int, int, byte*)"/> with query rows i &lt; Q attending patch keys
+    /// j ≥ firstPatch only where gridLogits[b, i, j − firstPatch] &gt; 0 (gridLogits (B, Q, N − firstPatch)).
+    /// </summary>
+    public static void ForwardQueryPatchMasked(float* qkv, float* output, int b, int n, int heads, int d, float* gridLogits, int queries, int firstPatch) =>
+        Dispatch(qkv, output, b, n, heads, d, new Mask(null, gridLogits, queries, firstPatch, n - firstPatch));
 
     /// <summary>Tensor form of <see cref="Attention.QueryPatchMask"/>: allowed (B, N, N) u8 from the grid logits.</summary>
     public static void QueryPatchMask(Tensor gridLogits, int firstPatch, Tensor allowed)
@@ -88,7 +98,7 @@ public static unsafe class AttentionHost
         public readonly int Queries = queries, FirstPatch = firstPatch, Patches = patches;
     }
 
-    private static void Forward(float* qkv, float* output, int b, int n, int heads, int d, Mask mask)
+    private static void Dispatch(float* qkv, float* output, int b, int n, int heads, int d, Mask mask)
     {
         if (Vector512.IsHardwareAccelerated) Run<Simd512, Vector512<float>>(qkv, output, b, n, heads, d, mask);
         else if (Vector256.IsHardwareAccelerated) Run<Simd256, Vector256<float>>(qkv, output, b, n, heads, d, mask);

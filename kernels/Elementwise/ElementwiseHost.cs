@@ -7,6 +7,7 @@
 //   host  one vector loop per chunk (ISimd: 16/8/4 lanes), chunks of 64 K floats (256 KB, L2-sized) spread over the
 //         cores by HostCpu.For; the tail of a chunk goes through a one-vector stack buffer so it runs the same math.
 //         Row-broadcast ops (bias, layer scale) loop rows × vector columns with the broadcast row reloaded from L1.
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using NativeEngine.Tensors;
 
@@ -29,11 +30,13 @@ public static unsafe class ElementwiseHost
 {
     private struct AddOp : IBinaryOp
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static TV Apply<TS, TV>(TV a, TV b) where TS : struct, ISimd<TV> where TV : unmanaged => TS.Add(a, b);
     }
 
     private struct MulOp : IBinaryOp
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static TV Apply<TS, TV>(TV a, TV b) where TS : struct, ISimd<TV> where TV : unmanaged => TS.Mul(a, b);
     }
 

@@ -27,7 +27,14 @@ internal unsafe interface ISimd<TV> where TV : unmanaged
     /// <summary>The hardware max (vmaxps): NaN handling is the second operand's; callers make NaN reach the output some other way.</summary>
     static abstract TV MaxNative(TV a, TV b);
     static abstract TV Abs(TV a);
+    /// <summary>e^a, float32 (<see cref="HostMath.Exp{TS, TV}"/>).</summary>
     static abstract TV Exp(TV a);
+    static abstract TV MinNative(TV a, TV b);
+    /// <summary>Round to the nearest integer (ties to even), still as floats.</summary>
+    static abstract TV Round(TV a);
+    /// <summary>2^k for integral k in [−126, 127] (the exponent field written directly).</summary>
+    static abstract TV Pow2(TV k);
+    static abstract TV EqualsMask(TV a, TV b);
     static abstract TV LessThan(TV a, TV b);
     static abstract TV GreaterThan(TV a, TV b);
     static abstract TV GreaterThanOrEqual(TV a, TV b);
@@ -52,7 +59,12 @@ internal unsafe struct Simd512 : ISimd<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> MaxNative(Vector512<float> a, Vector512<float> b) => Vector512.MaxNative(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Abs(Vector512<float> a) => Vector512.Abs(a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Exp(Vector512<float> a) => Vector512.Exp(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Exp(Vector512<float> a) => HostMath.Exp<Simd512, Vector512<float>>(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> MinNative(Vector512<float> a, Vector512<float> b) => Vector512.MinNative(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Round(Vector512<float> a) => Vector512.Round(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Pow2(Vector512<float> k) => Vector512.ShiftLeft(Vector512.ConvertToInt32(k) + Vector512.Create(127), 23).AsSingle();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> EqualsMask(Vector512<float> a, Vector512<float> b) => Vector512.Equals(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> LessThan(Vector512<float> a, Vector512<float> b) => Vector512.LessThan(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> GreaterThan(Vector512<float> a, Vector512<float> b) => Vector512.GreaterThan(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> GreaterThanOrEqual(Vector512<float> a, Vector512<float> b) => Vector512.GreaterThanOrEqual(a, b);
@@ -76,7 +88,12 @@ internal unsafe struct Simd256 : ISimd<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> MaxNative(Vector256<float> a, Vector256<float> b) => Vector256.MaxNative(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Abs(Vector256<float> a) => Vector256.Abs(a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Exp(Vector256<float> a) => Vector256.Exp(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Exp(Vector256<float> a) => HostMath.Exp<Simd256, Vector256<float>>(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> MinNative(Vector256<float> a, Vector256<float> b) => Vector256.MinNative(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Round(Vector256<float> a) => Vector256.Round(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Pow2(Vector256<float> k) => Vector256.ShiftLeft(Vector256.ConvertToInt32(k) + Vector256.Create(127), 23).AsSingle();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> EqualsMask(Vector256<float> a, Vector256<float> b) => Vector256.Equals(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> LessThan(Vector256<float> a, Vector256<float> b) => Vector256.LessThan(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> GreaterThan(Vector256<float> a, Vector256<float> b) => Vector256.GreaterThan(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> GreaterThanOrEqual(Vector256<float> a, Vector256<float> b) => Vector256.GreaterThanOrEqual(a, b);
@@ -100,7 +117,12 @@ internal unsafe struct Simd128 : ISimd<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Fma(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.FusedMultiplyAdd(a, b, c);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> MaxNative(Vector128<float> a, Vector128<float> b) => Vector128.MaxNative(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Abs(Vector128<float> a) => Vector128.Abs(a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Exp(Vector128<float> a) => Vector128.Exp(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Exp(Vector128<float> a) => HostMath.Exp<Simd128, Vector128<float>>(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> MinNative(Vector128<float> a, Vector128<float> b) => Vector128.MinNative(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Round(Vector128<float> a) => Vector128.Round(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Pow2(Vector128<float> k) => Vector128.ShiftLeft(Vector128.ConvertToInt32(k) + Vector128.Create(127), 23).AsSingle();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> EqualsMask(Vector128<float> a, Vector128<float> b) => Vector128.Equals(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> LessThan(Vector128<float> a, Vector128<float> b) => Vector128.LessThan(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> GreaterThan(Vector128<float> a, Vector128<float> b) => Vector128.GreaterThan(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> GreaterThanOrEqual(Vector128<float> a, Vector128<float> b) => Vector128.GreaterThanOrEqual(a, b);
@@ -112,6 +134,37 @@ internal unsafe struct Simd128 : ISimd<Vector128<float>>
         float m = v.GetElement(0);
         for (int i = 1; i < 4; i++) m = MathF.Max(m, v.GetElement(i)); // NaN only matters through the exp that follows
         return m;
+    }
+}
+
+/// <summary>Vector math the host versions share.</summary>
+internal static class HostMath
+{
+    /// <summary>
+    /// e^x in float32, all in-lane (the BCL's Vector512.Exp widens to double and runs ~4× longer): x = k·ln2 + r with
+    /// k = round(x·log2 e) and r from a two-constant Cody–Waite split (exact for |k| ≤ 128), e^r by the classic
+    /// degree-6 minimax polynomial on |r| ≤ ln2/2 (Cephes' expf coefficients: ≤ 2 ulp), then scaled by 2^k through the
+    /// exponent field. x is clamped to [−87.3, 88.3] so 2^k stays a normal float; above 88.72 (overflow) the result is
+    /// +∞, below −87.3 it flushes to 0 (true value &lt; 1.2e-38), NaN stays NaN. Between 88.3 and 88.72 it returns
+    /// e^88.3 ≈ 2e38 (only sigmoid/silu of ≤ −88.3 get there, where every consumer rounds the result to 0).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Exp<TS, TV>(TV x) where TS : struct, ISimd<TV> where TV : unmanaged
+    {
+        TV xc = TS.MinNative(TS.MaxNative(x, TS.Splat(-87.3f)), TS.Splat(88.3f));
+        TV k = TS.Round(TS.Mul(xc, TS.Splat(1.44269504088896341f)));
+        TV r = TS.Fma(k, TS.Splat(-0.693359375f), xc);
+        r = TS.Fma(k, TS.Splat(2.12194440e-4f), r);
+        TV p = TS.Fma(TS.Splat(1.9875691500e-4f), r, TS.Splat(1.3981999507e-3f));
+        p = TS.Fma(p, r, TS.Splat(8.3334519073e-3f));
+        p = TS.Fma(p, r, TS.Splat(4.1665795894e-2f));
+        p = TS.Fma(p, r, TS.Splat(1.6666665459e-1f));
+        p = TS.Fma(p, r, TS.Splat(5.0000001201e-1f));
+        p = TS.Add(TS.Fma(p, TS.Mul(r, r), r), TS.Splat(1f));
+        TV e = TS.Mul(p, TS.Pow2(k));
+        e = TS.Select(TS.GreaterThan(x, TS.Splat(88.72283f)), TS.Splat(float.PositiveInfinity), e);
+        e = TS.Select(TS.LessThan(x, TS.Splat(-87.3f)), TS.Zero, e);
+        return TS.Select(TS.EqualsMask(x, x), e, x);
     }
 }
 
