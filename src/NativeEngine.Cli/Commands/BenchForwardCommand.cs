@@ -83,8 +83,7 @@ public static class BenchForwardCommand
     }
 
     // The reference path is the same graph on every op's simple v1 kernel; the timed path is KernelChoice.Auto (tiled
-    // versions on CUDA, host versions on the host backend). Reduced size: the published widths, L2 + 1 layers, a 4×4
-    // patch grid.
+    // versions on CUDA). Reduced size: the published widths, L2 + 1 layers, a 4×4 patch grid.
     private static void Validate(ComputeDevice d, EomtConfig full, string dtype)
     {
         var cfg = full with { Layers = Math.Min(full.Layers, full.QueryBlocks + 1), ImageSize = 4 * full.PatchSize };
@@ -96,8 +95,8 @@ public static class BenchForwardCommand
         float[] refCls = o.ClassQueriesLogits.ToHostFloat(), refMask = o.MasksQueriesLogits.ToHostFloat();
         if (d.IsSimulator)
         {
-            Console.WriteLine($"validate ({cfg.Layers} layers, {cfg.ImageSize} px): on the simulator the timed path IS the reference path " +
-                              "(Auto picks the simple kernels); run on CUDA or the host backend to validate the others");
+            Console.WriteLine($"validate ({cfg.Layers} layers, {cfg.ImageSize} px): on the CPU accelerator the timed path IS the reference path " +
+                              "(Auto picks the simple kernels); run on CUDA to validate the tiled ones");
             return;
         }
         model.Choice = KernelChoice.Auto;

@@ -68,17 +68,9 @@ public static class BenchHarness
         }
     }
 
-    /// <summary>
-    /// The versions to time for an op: on the host backend its host version; otherwise Simple and Tiled when it has
-    /// both kinds of kernel, else Auto only.
-    /// </summary>
-    public static IEnumerable<(KernelChoice Choice, string Kernels)> Choices(BenchWorkload w, IReadOnlyList<KernelInfo> kernels, bool hostBackend = false)
+    /// <summary>The versions to time for an op: Simple and Tiled when it has both kinds of kernel, else Auto only.</summary>
+    public static IEnumerable<(KernelChoice Choice, string Kernels)> Choices(BenchWorkload w, IReadOnlyList<KernelInfo> kernels)
     {
-        if (hostBackend)
-        {
-            yield return (KernelChoice.Host, $"{w.Op} host (simulator kernel where none)");
-            yield break;
-        }
         var simple = kernels.Where(k => !k.IsExplicitlyGrouped).Select(k => k.Name).ToList();
         var tiled = kernels.Where(k => k.IsExplicitlyGrouped).Select(k => k.Name).ToList();
         if (w.HasChoice && simple.Count > 0 && tiled.Count > 0)
@@ -101,7 +93,7 @@ public static class BenchHarness
         foreach (var r in rows)
         {
             bool ok = r.Refused is null;
-            string pct(double v, double peakValue) => ok && peak is not null && double.IsFinite(peakValue) ? (100 * v / peakValue).ToString("0.0") : "-";
+            string pct(double v, double peakValue) => ok && peak is not null ? (100 * v / peakValue).ToString("0.0") : "-";
             table.Add(r.Op, r.Kernels, r.Choice.ToString(), r.Shape,
                 ok ? r.Milliseconds.ToString(r.Milliseconds < 1 ? "0.0000" : "0.000") : "-",
                 ok ? Rate(r.GFlops) : "-", ok ? Rate(r.GBytes) : "-",

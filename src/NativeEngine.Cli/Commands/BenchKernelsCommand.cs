@@ -1,6 +1,5 @@
 using System.CommandLine;
 using NativeEngine.Kernels;
-using NativeEngine.Runtime;
 
 namespace NativeEngine.Cli.Commands;
 
@@ -37,23 +36,15 @@ public static class BenchKernelsCommand
             using var d = Cli.OpenDevice(r.GetValue(device)!, quiet: true);
             var peak = d.HasHostMemory ? null : BenchPeaks.For(d.Accelerator.Name);
             foreach (var line in BenchCommand.MachineLines(d, peak)) Console.WriteLine(line);
-            if (d.IsHost)
-            {
-                // The host backend's memory-bound ops are judged against a plain copy on all cores (%BW column).
-                double copy = HostCopyGigabytesPerSecond();
-                Console.WriteLine($"host copy bandwidth: {copy:F1} GB/s (Span.CopyTo of 2 × 64 MB on {HostCpu.Cores} cores, read + write counted, best of 5)");
-                peak = new DevicePeak("host copy", double.NaN, copy / 1000);
-            }
             var rows = new List<BenchRow>();
             foreach (var g in byOp)
             {
                 var w = BenchWorkloads.For(g.Key);
                 if (w is null) continue;
-                // The host backend is fast enough for the EoMT-sized workloads; the simulator gets the tiny ones.
-                foreach (var s in sizes.Length > 0 ? sizes : d.IsSimulator ? w.CpuSizes : w.GpuSizes)
+                foreach (var s in sizes.Length > 0 ? sizes : d.HasHostMemory ? w.CpuSizes : w.GpuSizes)
                 {
                     using var c = w.Create(d, w.ParseSize(s));
-                    foreach (var (choice, kernels) in BenchHarness.Choices(w, g.ToList(), d.IsHost))
+                    foreach (var (choice, kernels) in BenchHarness.Choices(w, g.ToList()))
                     {
                         var row = BenchHarness.Measure(d, w, c, choice, kernels, r.GetValue(seconds));
                         Console.Error.WriteLine($"bench: {row.Op} {row.Choice} {row.Shape}: {(row.Refused ?? row.Milliseconds.ToString("0.0000") + " ms")}");
@@ -69,24 +60,5 @@ public static class BenchKernelsCommand
             return 0;
         });
         return cmd;
-    }
-
-    // Copy bandwidth of this machine: each core copies its half of a 64 MB buffer (far beyond L3), read + write bytes.
-    private static unsafe double HostCopyGigabytesPerSecond()
-    {
-        const int floats = 16 << 20;
-        var src = GC.AllocateUninitializedArray<float>(floats, pinned: true);
-        var dst = GC.AllocateUninitializedArray<float>(floats, pinned: true);
-        Array.Fill(src, 1f);
-        Array.Fill(dst, 0f);
-        int parts = HostCpu.Cores, per = floats / parts;
-        double best = double.MaxValue;
-        for (int rep = 0; rep < 5; rep++)
-        {
-            var sw = System.Diagnostics.Stopwatch.StartNew();
-            HostCpu.For(parts, p => src.AsSpan(p * per, per).CopyTo(dst.AsSpan(p * per, per)));
-            best = Math.Min(best, sw.Elapsed.TotalSeconds);
-        }
-        return 2.0 * floats * sizeof(float) / best / 1e9;
     }
 }
