@@ -53,6 +53,6 @@ public static partial class TrainLoss
         float inv = validCount > 0 ? 1f / validCount : 0f;
         using var per = Tensor.Empty(logits.Device, new Shape((int)logits.Length));
         LaunchBceV1(logits.Device, (int)logits.Length, logits.View, labels.Cast<byte>(), per.View, grad.View, posWeight, inv);
-        TrainLinear.ColumnSums(per.Reshape((int)logits.Length, 1), loss.Reshape(-1).Slice(0, 1), inv);
+        TrainLinear.ColumnSums(per.Reshape((int)logits.Length, 1), loss.Reshape(-1).Slice(0, 1), inv, choice: choice);
     }
 }

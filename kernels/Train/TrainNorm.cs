@@ -105,7 +105,7 @@ public static partial class TrainNorm
         using var varSum = Tensor.Empty(x.Device, new Shape(c));
         if (training)
         {
-            TrainLinear.ColumnSums(x, mean, 1f / n);
+            TrainLinear.ColumnSums(x, mean, 1f / n, choice: choice);
             int rows = TrainLinear.ChunkRows(n), chunks = TrainLinear.Chunks(n);
             using var partial = Tensor.Empty(x.Device, new Shape(chunks, c));
             LaunchCenteredSquaresV1(x.Device, new Index2D(c, chunks), x.View, mean.View, partial.View, n, c, rows);
