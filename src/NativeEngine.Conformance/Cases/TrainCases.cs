@@ -115,24 +115,28 @@ internal static class TrainCases
             foreach (var (b, h, w, c, oh, ow) in host ? upShapes.Concat([(2, 10, 10, 32, 40, 40), (1, 13, 7, 17, 50, 29)]) : upShapes)
             {
                 string s = $"[{b},{h},{w},{c}]->[{oh},{ow}]";
-                yield return new("upsample_bilinear_cl", K(choice, "TrainOps.UpsampleV1", "TrainOpsHost.Upsample"), s, Abs, Rel, "4 taps",
+                // float32 source coordinates (dst + 0.5)·in/out carry |src|·2⁻²⁴ error, times |Δx| ≤ 2 between taps.
+                double coord = 2.4e-7 * Math.Max(h, w);
+                yield return new("upsample_bilinear_cl", K(choice, "TrainOps.UpsampleV1", "TrainOpsHost.Upsample"), s, Abs + coord, Rel, "4 taps; float32 source coordinates",
                     d => HostRows.On(d, choice, dev => UpsampleCase(dev, b, h, w, c, oh, ow, false, choice)));
                 yield return new("upsample_bilinear_cl_backward", K(choice, "TrainOps.UpsampleBackwardV1", "TrainOpsHost.UpsampleBackward"), s, Abs * 10, Rel,
                     "≤ (H/h)(W/w)·4 atomic adds", d => HostRows.On(d, choice, dev => UpsampleCase(dev, b, h, w, c, oh, ow, true, choice)));
             }
             foreach (var (n, c) in host ? [(2, 1), (37, 5), (700, 64), (40000, 64), (1001, 32)] : new[] { (2, 1), (37, 5), (700, 64) })
             {
+                // The host version computes all of a pass in one entry point: its rows name the op they check.
                 string s = $"[{n},{c}]";
+                string part(string op) => host ? $"{s} {op}" : s;
                 double atol = SumAbsFor(n);
-                yield return new("batchnorm_centered_squares", K(choice, "TrainNorm.CenteredSquaresV1", "TrainNormHost.Forward"), s, atol, SumRel, Sum,
+                yield return new("batchnorm_centered_squares", K(choice, "TrainNorm.CenteredSquaresV1", "TrainNormHost.Forward"), part("centered_squares"), atol, SumRel, Sum,
                     d => HostRows.On(d, choice, dev => BatchNorm(dev, n, c, 0, choice)));
-                yield return new("batchnorm_finalize", K(choice, "TrainNorm.FinalizeV1", "TrainNormHost.Forward"), s, atol, SumRel, Sum,
+                yield return new("batchnorm_finalize", K(choice, "TrainNorm.FinalizeV1", "TrainNormHost.Forward"), part("finalize"), atol, SumRel, Sum,
                     d => HostRows.On(d, choice, dev => BatchNorm(dev, n, c, 0, choice)));
-                yield return new("batchnorm_normalize", K(choice, "TrainNorm.NormalizeV1", "TrainNormHost.Forward"), s, atol, SumRel, Sum,
+                yield return new("batchnorm_normalize", K(choice, "TrainNorm.NormalizeV1", "TrainNormHost.Forward"), part("normalize"), atol, SumRel, Sum,
                     d => HostRows.On(d, choice, dev => BatchNorm(dev, n, c, 0, choice)));
-                yield return new("batchnorm_backward_sums", K(choice, "TrainNorm.BackwardSumsV1", "TrainNormHost.Backward"), s, atol, SumRel, Sum,
+                yield return new("batchnorm_backward_sums", K(choice, "TrainNorm.BackwardSumsV1", "TrainNormHost.Backward"), part("backward_sums"), atol, SumRel, Sum,
                     d => HostRows.On(d, choice, dev => BatchNorm(dev, n, c, 1, choice)));
-                yield return new("batchnorm_backward", K(choice, "TrainNorm.BackwardV1", "TrainNormHost.Backward"), s, atol, SumRel, Sum,
+                yield return new("batchnorm_backward", K(choice, "TrainNorm.BackwardV1", "TrainNormHost.Backward"), part("backward"), atol, SumRel, Sum,
                     d => HostRows.On(d, choice, dev => BatchNorm(dev, n, c, 1, choice)));
             }
             foreach (int n in host ? [1, 40, 1000, 100003] : new[] { 1, 40, 1000 })
