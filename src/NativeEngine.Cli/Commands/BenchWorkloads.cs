@@ -69,6 +69,7 @@ public static class BenchWorkloads
             return new BenchCase($"{m}x{n}x{k}", 2.0 * m * n * k, 4.0 * ((double)m * k + (double)k * n + (double)m * n),
                 choice => Gemm.Matmul(ta, tb, tc, choice: choice), () => CheckGemmRows(a, b, tc.ToHostFloat(), m, n, k), ta, tb, tc);
         }),
+        .. HeadBenchWorkloads.All, // the ops after the backbone and head training (HeadBenchWorkloads.cs)
     ];
 
     // A full float64 reference of a large GEMM takes minutes: check 8 rows spread over M (first, last, between) instead.
