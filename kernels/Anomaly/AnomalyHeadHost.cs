@@ -26,7 +26,7 @@ public static unsafe class AnomalyHeadHost
         int ce = head.InputDim - UncertaintyStats.Count, h1 = head.Hidden1, h2 = head.Hidden2;
         nint sp = (nint)stats.HostPointer<float>(), lp = (nint)logit.HostPointer<float>(), wp = (nint)head.Params.HostPointer<float>();
         nint ep = ce > 0 ? (nint)extra!.HostPointer<float>() : 0;
-        HostVector.ForBlocks(b, hw, HostVector.BlockFor((long)b * hw, 256), (n, start, end) =>
+        HostVector.ForBlocks(b, hw, HostVector.BlockFor((long)b * hw, 256), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (n, start, end) =>
         {
             var buf = ArrayPool<Vector512<float>>.Shared.Rent(h1 + head.InputDim);
             try
@@ -113,7 +113,7 @@ public static unsafe class AnomalyHeadHost
     public static void Average(Tensor sum, Tensor count, Tensor result, bool sigmoid)
     {
         nint sp = (nint)sum.HostPointer<float>(), cp = (nint)count.HostPointer<float>(), rp = (nint)result.HostPointer<float>();
-        HostVector.ForBlocks(1, (int)sum.Length, HostVector.BlockFor(sum.Length, 16384), (_, start, end) =>
+        HostVector.ForBlocks(1, (int)sum.Length, HostVector.BlockFor(sum.Length, 16384), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, start, end) =>
         {
             for (int i = start; i < end; i += HostVector.Lanes)
             {

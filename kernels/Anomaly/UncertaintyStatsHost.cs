@@ -28,7 +28,7 @@ public static unsafe class UncertaintyStatsHost
     public static void Stats(float* s, float* stats, int b, int k, int hw)
     {
         nint sp = (nint)s, op = (nint)stats;
-        HostVector.ForBlocks(b, hw, HostVector.BlockFor((long)b * hw), (n, start, end) =>
+        HostVector.ForBlocks(b, hw, HostVector.BlockFor((long)b * hw), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (n, start, end) =>
         {
             float* sn = (float*)sp + (long)n * k * hw, on = (float*)op + (long)n * UncertaintyStats.Count * hw;
             for (int r = start; r < end; r += HostVector.Lanes)
@@ -49,7 +49,7 @@ public static unsafe class UncertaintyStatsHost
     public static void Baseline(float* s, float* score, int b, int k, int hw, BaselineMethod method, float invT)
     {
         nint sp = (nint)s, op = (nint)score;
-        HostVector.ForBlocks(b, hw, HostVector.BlockFor((long)b * hw), (n, start, end) =>
+        HostVector.ForBlocks(b, hw, HostVector.BlockFor((long)b * hw), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (n, start, end) =>
         {
             float* sn = (float*)sp + (long)n * k * hw, on = (float*)op + (long)n * hw;
             var t = Vector512.Create(invT);
@@ -100,7 +100,7 @@ public static unsafe class UncertaintyStatsHost
         nint lp = logit is null || head is null ? 0 : (nint)logit.HostPointer<float>();
         nint wp = head is null ? 0 : (nint)head.Value.Params.HostPointer<float>();
         int h1 = head?.Hidden1 ?? 0, h2 = head?.Hidden2 ?? 0;
-        HostVector.ForBlocks(b, hw, HostVector.BlockFor((long)b * hw, 512), (n, start, end) =>
+        HostVector.ForBlocks(b, hw, HostVector.BlockFor((long)b * hw, 512), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (n, start, end) =>
         {
             var buf = ArrayPool<Vector512<float>>.Shared.Rent(q + k + h1 + UncertaintyStats.Count);
             try

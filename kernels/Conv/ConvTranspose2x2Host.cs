@@ -10,6 +10,7 @@
 // its store.
 // Shuffle loop: per output row (o, 2·y0 + i) the two tap rows j = 0, 1 are interleaved 16 + 16 → 32 floats with one
 // two-source permute each half (vpermt2ps), + bias, one streaming write; rows spread over the cores.
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using NativeEngine.Runtime;
@@ -41,7 +42,7 @@ public static unsafe class ConvTranspose2x2Host
     public static void Shuffle(float* taps, float* bias, float* y, int cout, int h, int w)
     {
         nint tp = (nint)taps, bp = (nint)bias, yp = (nint)y;
-        HostCpu.For(cout, o =>
+        HostCpu.For(cout, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (o) =>
         {
             float* t = (float*)tp, outp = (float*)yp;
             var bo = Vector512.Create(((float*)bp)[o]);

@@ -7,6 +7,7 @@
 // offsets −1, 0, +1) and 9 FMAs with the 9 weights held in registers (9 of 32 zmm). Columns 0 and W − 1 and the
 // ragged tail, which would read outside the row, take a scalar path with the bounds checks.
 // Optimisations: weights broadcast once per plane; no padded copy of the input (the border is the scalar path).
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using NativeEngine.Runtime;
 using NativeEngine.Tensors;
@@ -24,7 +25,7 @@ public static unsafe class DepthwiseConv3x3Host
     public static void Forward(float* x, float* weight, float* y, int b, int c, int h, int w)
     {
         nint xp = (nint)x, wp = (nint)weight, yp = (nint)y;
-        HostCpu.For(b * c, plane =>
+        HostCpu.For(b * c, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (plane) =>
         {
             long o = (long)plane * h * w;
             Plane((float*)xp + o, (float*)wp + (long)(plane % c) * 9, (float*)yp + o, h, w);

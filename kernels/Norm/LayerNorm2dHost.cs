@@ -8,6 +8,7 @@
 // per-pixel sums live in a stack array of 8 zmm (L1), the channel loop is the outer one.
 // Optimisations: two-pass variance as the kernel (no E[x²] − μ² cancellation); no transpose to channels-last;
 // ragged pixel tails through the same vector code (HostVector partial loads).
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using NativeEngine.Tensors;
 
@@ -27,7 +28,7 @@ public static unsafe class LayerNorm2dHost
     public static void Forward(float* x, float* gamma, float* beta, float* y, int b, int c, int pixels, float eps)
     {
         nint xp = (nint)x, gp = (nint)gamma, bp = (nint)beta, yp = (nint)y;
-        HostVector.ForBlocks(b, pixels, Block, (n, start, end) =>
+        HostVector.ForBlocks(b, pixels, Block, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (n, start, end) =>
         {
             long o = (long)n * c * pixels + start;
             Normalize((float*)xp + o, (float*)gp, (float*)bp, (float*)yp + o, c, pixels, end - start, eps);

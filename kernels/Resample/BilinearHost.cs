@@ -9,6 +9,7 @@
 // pass, 8 outputs per ymm with two 8-lane gathers (vgatherdps) from the scratch row.
 // Optimisations: the taps are never recomputed per element; the gathers hit L1; the output is one streaming write.
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using NativeEngine.Runtime;
@@ -42,7 +43,7 @@ public static unsafe class BilinearHost
                 nint xp = (nint)x, yp = (nint)y, tp = (nint)taps, lp = (nint)lambdas;
                 int band = Math.Max(1, Math.Min(outH, (int)Math.Min(int.MaxValue, 65536L / Math.Max(1, outW))));
                 int bands = (outH + band - 1) / band;
-                HostCpu.For(planes * bands, item =>
+                HostCpu.For(planes * bands, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (item) =>
                 {
                     int plane = item / bands, oy0 = (item - plane * bands) * band;
                     var row = ArrayPool<float>.Shared.Rent(inW + HostVector.Lanes);

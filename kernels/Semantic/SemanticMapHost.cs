@@ -63,7 +63,7 @@ public static unsafe class SemanticMapHost
         nint ptp = (nint)pt.Pointer, mp = (nint)masks, op = (nint)map;
         try
         {
-            HostVector.ForBlocks(b, hw, HostVector.BlockFor((long)b * hw, 512), (n, start, end) =>
+            HostVector.ForBlocks(b, hw, HostVector.BlockFor((long)b * hw, 512), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (n, start, end) =>
             {
                 var buf = ArrayPool<Vector512<float>>.Shared.Rent(q + k);
                 try

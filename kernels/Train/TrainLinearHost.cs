@@ -13,6 +13,7 @@
 // Optimisations: the weight transposed once per call (≤ 16 KB, pooled); no GEMM call for 4- to 64-wide dimensions,
 // where packing would cost more than the product; chunk partials in one pooled buffer.
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using NativeEngine.Runtime;
 using NativeEngine.Tensors;
@@ -58,7 +59,7 @@ public static unsafe class TrainLinearHost
             m = t.Pointer;
         }
         nint ap = (nint)a, mp = (nint)m, bp = (nint)bias, yp = (nint)y;
-        HostVector.ForBlocks(1, n, HostVector.BlockFor(n, 256), (_, start, end) =>
+        HostVector.ForBlocks(1, n, HostVector.BlockFor(n, 256), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, start, end) =>
         {
             float* mm = (float*)mp, bb = (float*)bp;
             for (int r = start; r < end; r++)
@@ -94,7 +95,7 @@ public static unsafe class TrainLinearHost
         using var sum = new PooledFloats(byOut ? 0 : rows * cols);
         float* target = byOut ? dwp : sum.Pointer;
         nint rp = (nint)rowsSrc, cp = (nint)colsSrc;
-        ChunkedSums(n, rows * cols, (start, end, partial) =>
+        ChunkedSums(n, rows * cols, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end, partial) =>
         {
             for (int r = start; r < end; r++)
             {
@@ -123,7 +124,7 @@ public static unsafe class TrainLinearHost
     public static void ColumnSums(float* x, float* y, int n, int cols, float scale, bool accumulate)
     {
         nint xp = (nint)x;
-        ChunkedSums(n, cols, (start, end, partial) =>
+        ChunkedSums(n, cols, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end, partial) =>
         {
             float* rows = (float*)xp;
             if (cols == 1)

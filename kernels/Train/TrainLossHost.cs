@@ -5,6 +5,7 @@
 // are 3.7 MB, ~0.2 ms at ~20 GB/s on the 2-core Zen 5; the exps and logs (~1 ns per 16 lanes) cost about as much:
 // a balanced stream, so the per-pixel loss is summed in registers and never written (the kernel writes it).
 // Loops: one work item per chunk; 16 pixels per zmm, the 16 labels widened to floats through a stack slot.
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using NativeEngine.Tensors;
 
@@ -19,7 +20,7 @@ public static unsafe class TrainLossHost
         int n = (int)logits.Length;
         float inv = validCount > 0 ? 1f / validCount : 0f;
         nint xp = (nint)logits.HostPointer<float>(), lp = (nint)labels.HostPointer<byte>(), gp = (nint)grad.HostPointer<float>();
-        TrainLinearHost.ChunkedSums(n, 1, (start, end, partial) =>
+        TrainLinearHost.ChunkedSums(n, 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end, partial) =>
         {
             float* t16 = stackalloc float[HostVector.Lanes], v16 = stackalloc float[HostVector.Lanes];
             var sum = Vector512<float>.Zero;

@@ -14,6 +14,7 @@
 //            every tap a contiguous row). Backward: the adjoint as a deterministic gather, no atomics: work item =
 //            (batch item, band of input rows); each item walks the output rows whose taps touch its band and adds
 //            only into its own rows, in output order (so the result is the same on any core count).
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using NativeEngine.Runtime;
 using NativeEngine.Tensors;
@@ -26,12 +27,12 @@ public static unsafe class TrainOpsHost
 {
     /// <summary>Same contract as <see cref="TrainOps.Relu"/> (y may alias x), on host memory.</summary>
     public static void Relu(Tensor x, Tensor y) =>
-        Blocks(x.Length, x.HostPointer<float>(), y.HostPointer<float>(), null, (a, _, o, n) =>
+        Blocks(x.Length, x.HostPointer<float>(), y.HostPointer<float>(), null, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (a, _, o, n) =>
             TensorPrimitives.Max(new ReadOnlySpan<float>(a, n), 0f, new Span<float>(o, n)));
 
     /// <summary>Same contract as <see cref="TrainOps.ReluBackward"/>, on host memory.</summary>
     public static void ReluBackward(Tensor y, Tensor dy, Tensor dx) =>
-        Blocks(y.Length, y.HostPointer<float>(), dx.HostPointer<float>(), dy.HostPointer<float>(), (yv, o, g, n) =>
+        Blocks(y.Length, y.HostPointer<float>(), dx.HostPointer<float>(), dy.HostPointer<float>(), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (yv, o, g, n) =>
         {
             for (int i = 0; i < n; i += HostVector.Lanes)
             {
@@ -47,7 +48,7 @@ public static unsafe class TrainOpsHost
         uint key = TrainOps.Mix((uint)seed ^ TrainOps.Mix((uint)stream + 0x9e3779b9U));
         float scale = 1f / (1f - p);
         float* x0 = x.HostPointer<float>();
-        Blocks(x.Length, x0, y.HostPointer<float>(), null, (a, _, o, n) =>
+        Blocks(x.Length, x0, y.HostPointer<float>(), null, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (a, _, o, n) =>
         {
             uint first = (uint)(a - x0);
             var lane = Vector512.Create(0u, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
@@ -82,7 +83,7 @@ public static unsafe class TrainOpsHost
     {
         int n = (int)length;
         nint ap = (nint)a, op = (nint)o, bp = (nint)b;
-        HostVector.ForBlocks(1, n, HostVector.BlockFor(n, 16384), (_, start, end) =>
+        HostVector.ForBlocks(1, n, HostVector.BlockFor(n, 16384), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, start, end) =>
         {
             float* bs = bp == 0 ? null : (float*)bp + start;
             if (secondIsOutput) body((float*)ap + start, bs, (float*)op + start, end - start);
@@ -95,7 +96,7 @@ public static unsafe class TrainOpsHost
     {
         int b = x.Shape[0], c = x.Shape[1], hw = x.Shape[2] * x.Shape[3];
         nint xp = (nint)x.HostPointer<float>(), yp = (nint)y.HostPointer<float>();
-        HostVector.ForBlocks(b, hw, HostVector.BlockFor((long)b * hw, 4096), (n, start, end) =>
+        HostVector.ForBlocks(b, hw, HostVector.BlockFor((long)b * hw, 4096), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (n, start, end) =>
         {
             float* src = (float*)xp + (long)n * c * hw, dst = (float*)yp + (long)n * hw * c;
             for (int p0 = start; p0 < end; p0 += 64)
@@ -115,7 +116,7 @@ public static unsafe class TrainOpsHost
     {
         int ca = a.Shape[-1], cb = b.Shape[-1], n = (int)(y.Length / Math.Max(1, ca + cb));
         nint ap = (nint)a.HostPointer<float>(), bp = (nint)b.HostPointer<float>(), yp = (nint)y.HostPointer<float>();
-        HostVector.ForBlocks(1, n, HostVector.BlockFor(n, 4096), (_, start, end) =>
+        HostVector.ForBlocks(1, n, HostVector.BlockFor(n, 4096), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, start, end) =>
         {
             for (long r = start; r < end; r++)
             {
@@ -131,7 +132,7 @@ public static unsafe class TrainOpsHost
     {
         int total = y.Shape[-1], width = o.Shape[-1], n = (int)(o.Length / Math.Max(1, width));
         nint yp = (nint)y.HostPointer<float>(), op = (nint)o.HostPointer<float>();
-        HostVector.ForBlocks(1, n, HostVector.BlockFor(n, 4096), (_, start, end) =>
+        HostVector.ForBlocks(1, n, HostVector.BlockFor(n, 4096), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, start, end) =>
         {
             for (long r = start; r < end; r++)
                 new ReadOnlySpan<float>((float*)yp + r * total + offset, width).CopyTo(new Span<float>((float*)op + r * width, width));
@@ -143,7 +144,7 @@ public static unsafe class TrainOpsHost
     {
         int b = x.Shape[0], h = x.Shape[1], w = x.Shape[2], c = x.Shape[3], oh = y.Shape[1], ow = y.Shape[2];
         nint xp = (nint)x.HostPointer<float>(), yp = (nint)y.HostPointer<float>();
-        HostCpu.For(b * oh, row =>
+        HostCpu.For(b * oh, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (row) =>
         {
             int n = row / oh, py = row - n * oh;
             TrainOps.Taps(py, h, oh, out int y0, out int y1, out float ly);
@@ -177,7 +178,7 @@ public static unsafe class TrainOpsHost
         nint gp = (nint)dy.HostPointer<float>(), xp = (nint)dx.HostPointer<float>();
         int band = Math.Max(1, h / Math.Max(1, 4 * HostCpu.Cores / Math.Max(1, b)));
         int bands = (h + band - 1) / band;
-        HostCpu.For(b * bands, item =>
+        HostCpu.For(b * bands, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (item) =>
         {
             int n = item / bands, r0 = (item - n * bands) * band, r1 = Math.Min(h, r0 + band);
             float* g = (float*)gp + (long)n * oh * ow * c, d = (float*)xp + (long)n * h * w * c;

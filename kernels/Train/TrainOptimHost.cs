@@ -5,6 +5,7 @@
 // What bounds it: 16 bytes read and 12 written per parameter; the head has a few thousand parameters, so a call is
 // microseconds: it runs on the calling thread (threads would cost more than the work) unless the tensor is large.
 // sum_squares keeps the kernels' chunking (chunk partials by TensorPrimitives.SumOfSquares, chunks added in order).
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using NativeEngine.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
@@ -20,7 +21,7 @@ public static unsafe class TrainOptimHost
     {
         nint pp = (nint)p.HostPointer<float>(), gp = (nint)grad.HostPointer<float>(), mp = (nint)m.HostPointer<float>(), vp = (nint)v.HostPointer<float>();
         int n = (int)p.Length;
-        HostVector.ForBlocks(1, n, HostVector.BlockFor(n, 65536), (_, start, end) =>
+        HostVector.ForBlocks(1, n, HostVector.BlockFor(n, 65536), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, start, end) =>
         {
             var vScale = Vector512.Create(gradScale);
             var vB1 = Vector512.Create(beta1);
@@ -50,7 +51,7 @@ public static unsafe class TrainOptimHost
     public static void SumSquares(Tensor x, Tensor y, bool accumulate)
     {
         nint xp = (nint)x.HostPointer<float>();
-        TrainLinearHost.ChunkedSums((int)x.Length, 1, (start, end, partial) =>
+        TrainLinearHost.ChunkedSums((int)x.Length, 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end, partial) =>
             partial[0] = TensorPrimitives.SumOfSquares(new ReadOnlySpan<float>((float*)xp + start, end - start)),
             y.HostPointer<float>(), 1f, accumulate);
     }

@@ -156,10 +156,10 @@ internal static class HeadBenchWorkloads
                     return BenchCase.Compare(logit, tl.ToHostFloat().AsSpan(0, p), 1e-4, 1e-4);
                 }, tm, tp, tw, ts, tl);
         }),
-        // The head alone on stats planes (+ Ce pixel-major extra features for the hybrid head).
-        new("anomaly_head", "HxWxCe", ["5x7x0"], ["640x640x0", "640x640x32"], true, (d, s) =>
+        // The head alone on stats planes (+ Cin − 4 pixel-major extra features for the hybrid head: Cin = 36).
+        new("anomaly_head", "HxWxCin", ["5x7x4"], ["640x640x4", "640x640x36"], true, (d, s) =>
         {
-            int hw = s[0] * s[1], ce = s[2], cin = 4 + ce, p = Math.Min(hw, CheckPixels);
+            int hw = s[0] * s[1], cin = Math.Max(4, s[2]), ce = cin - 4, p = Math.Min(hw, CheckPixels);
             var stats = Inputs.Uniform(4 * hw, 1, 0, 2);
             var extra = Inputs.Uniform(Math.Max(1, hw * ce), 2);
             var head = Head(cin, 64, 32, 3);
