@@ -19,9 +19,12 @@ internal static unsafe class HostVector
 
     /// <summary>Loads <paramref name="n"/> (1…16) floats from <paramref name="p"/>, zero-filling the missing lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Load(float* p, int n)
+    public static Vector512<float> Load(float* p, int n) => n >= Lanes ? Vector512.Load(p) : LoadPartial(p, n);
+
+    // The ragged tail, out of line so the full-vector path inlines to one load (a stackalloc blocks inlining).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Vector512<float> LoadPartial(float* p, int n)
     {
-        if (n >= Lanes) return Vector512.Load(p);
         float* t = stackalloc float[Lanes];
         new Span<float>(t, Lanes).Clear();
         new ReadOnlySpan<float>(p, n).CopyTo(new Span<float>(t, n));
@@ -40,11 +43,13 @@ internal static unsafe class HostVector
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(Vector512<float> v, float* p, int n)
     {
-        if (n >= Lanes)
-        {
-            v.Store(p);
-            return;
-        }
+        if (n >= Lanes) v.Store(p);
+        else StorePartial(v, p, n);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void StorePartial(Vector512<float> v, float* p, int n)
+    {
         float* t = stackalloc float[Lanes];
         v.Store(t);
         new ReadOnlySpan<float>(t, n).CopyTo(new Span<float>(p, n));
