@@ -6,10 +6,11 @@
 // What bounds it: the head's layers are thin (I, O ≤ 64) and N is the pixel count: EoMT-B-640's 0.41 M pixels ×
 // 4→64 is 105 MB written for 0.2 GFLOP, 64→32 reads 105 MB and writes 52 MB for 1.7 GFLOP: bandwidth-bound on the
 // 2-core Zen 5 (~20 GB/s, ~380 GFLOP/s), so each row is read once and written once, never transposed.
-// Loops (rows in blocks over the cores): a wide output row (≥ 16) is built 16 columns per zmm as Σ_k a[n, k]·M[k, :]
-// (broadcast × row of the L1-resident weight matrix, M = Wᵀ for y, W for dx); a narrow one (O = 1, I = 4) as dot
-// products of the input row with the rows of the other orientation (TensorPrimitives.Dot). dW accumulates outer
-// products dy[n]ᵀ ⊗ x[n] into an O × I (or I × O, whichever has the wider rows) partial of ≤ 16 KB in L1.
+// Loops (rows in blocks over the cores): wide outputs (≥ 16) by a 4-row × 32-column register block (8 zmm
+// accumulators, independent FMA chains; per k step 2 loads of the L1-resident, zero-padded weight panel + 4
+// broadcasts for 8 FMAs); narrow ones (O = 1, I = 4) as dot products of the input row with the rows of the other
+// orientation (TensorPrimitives.Dot). dW: per chunk, 4 × 32 blocks of the outer-product sum Σ_n dy[n]ᵀ ⊗ x[n] (O × I,
+// or I × O when I is the narrower) held in 8 zmm across the chunk's rows, summed row by row in order.
 // Optimisations: the weight transposed once per call (≤ 16 KB, pooled); no GEMM call for 4- to 64-wide dimensions,
 // where packing would cost more than the product; chunk partials in one pooled buffer.
 using System.Buffers;
@@ -46,39 +47,92 @@ public static unsafe class TrainLinearHost
     private static void RowsTimesMatrix(float* a, float* w, float* bias, float* y, int n, int k, int o, bool matrixIsOutByIn)
     {
         if (n == 0 || o == 0) return;
-        bool wide = o >= HostVector.Lanes;
-        // Wide rows want M (K, O) row-major; narrow ones want Mᵀ (O, K) for dot products. Transpose w if it is the other.
-        bool transpose = wide == matrixIsOutByIn;
-        using var t = new PooledFloats(transpose ? k * o : 0);
-        float* m = w;
-        if (transpose)
+        if (o < HostVector.Lanes)
         {
-            int rows = matrixIsOutByIn ? o : k, cols = matrixIsOutByIn ? k : o;
-            for (int r = 0; r < rows; r++)
-                for (int c = 0; c < cols; c++) t.Pointer[(long)c * rows + r] = w[(long)r * cols + c];
-            m = t.Pointer;
+            Narrow(a, w, bias, y, n, k, o, matrixIsOutByIn);
+            return;
         }
-        nint ap = (nint)a, mp = (nint)m, bp = (nint)bias, yp = (nint)y;
+        // M copied once into a (K, OP) panel zero-padded to OP = O rounded up to 32 columns, the bias likewise, so
+        // the micro-kernel only ever loads whole vectors; only the stores of a ragged last vector are partial.
+        int op = (o + 2 * HostVector.Lanes - 1) / (2 * HostVector.Lanes) * (2 * HostVector.Lanes);
+        using var panel = new PooledFloats(k * op + op);
+        float* m = panel.Pointer, bpad = m + (long)k * op;
+        new Span<float>(m, k * op + op).Clear();
+        for (int i = 0; i < k; i++)
+            for (int j = 0; j < o; j++) m[(long)i * op + j] = matrixIsOutByIn ? w[(long)j * k + i] : w[(long)i * o + j];
+        if (bias != null) new ReadOnlySpan<float>(bias, o).CopyTo(new Span<float>(bpad, o));
+        nint ap = (nint)a, mp = (nint)m, bp = (nint)bpad, yp = (nint)y;
         HostVector.ForBlocks(1, n, HostVector.BlockFor(n, 256), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, start, end) =>
         {
-            float* mm = (float*)mp, bb = (float*)bp;
+            for (int r = start; r < end; r += 4)
+                for (int j = 0; j < o; j += 2 * HostVector.Lanes)
+                    Block4x32((float*)ap, k, (float*)mp, op, (float*)bp, (float*)yp, o, r, Math.Min(4, end - r), j);
+        });
+    }
+
+    // Rows r0 … r0+rows−1 (≤ 4) × columns j0 … j0+31 of y: 8 accumulators (4 rows × 2 zmm), per k step 2 panel loads,
+    // 4 broadcasts and 8 FMAs (independent chains, so the FMA latency is hidden). Missing rows repeat the first row
+    // and are not stored.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Block4x32(float* a, int k, float* m, int op, float* bias, float* y, int o, int r0, int rows, int j0)
+    {
+        var b0 = Vector512.Load(bias + j0);
+        var b1 = Vector512.Load(bias + j0 + HostVector.Lanes);
+        Vector512<float> c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1, c30 = b0, c31 = b1;
+        float* a0 = a + (long)r0 * k, a1 = rows > 1 ? a0 + k : a0, a2 = rows > 2 ? a0 + 2 * k : a0, a3 = rows > 3 ? a0 + 3 * k : a0;
+        float* mj = m + j0;
+        for (int i = 0; i < k; i++, mj += op)
+        {
+            var m0 = Vector512.Load(mj);
+            var m1 = Vector512.Load(mj + HostVector.Lanes);
+            var x = Vector512.Create(a0[i]);
+            c00 = HostVector.Fma(x, m0, c00);
+            c01 = HostVector.Fma(x, m1, c01);
+            x = Vector512.Create(a1[i]);
+            c10 = HostVector.Fma(x, m0, c10);
+            c11 = HostVector.Fma(x, m1, c11);
+            x = Vector512.Create(a2[i]);
+            c20 = HostVector.Fma(x, m0, c20);
+            c21 = HostVector.Fma(x, m1, c21);
+            x = Vector512.Create(a3[i]);
+            c30 = HostVector.Fma(x, m0, c30);
+            c31 = HostVector.Fma(x, m1, c31);
+        }
+        float* yr = y + (long)r0 * o + j0;
+        StoreRow(c00, c01, yr, o - j0);
+        if (rows > 1) StoreRow(c10, c11, yr + o, o - j0);
+        if (rows > 2) StoreRow(c20, c21, yr + 2 * o, o - j0);
+        if (rows > 3) StoreRow(c30, c31, yr + 3 * o, o - j0);
+    }
+
+    // The first min(32, left) columns of a row from two vectors.
+    private static void StoreRow(Vector512<float> lo, Vector512<float> hi, float* y, int left)
+    {
+        HostVector.Store(lo, y, Math.Min(HostVector.Lanes, left));
+        if (left > HostVector.Lanes) HostVector.Store(hi, y + HostVector.Lanes, Math.Min(HostVector.Lanes, left - HostVector.Lanes));
+    }
+
+    // Outputs narrower than a vector (O = 1 or 4): one dot product of the input row per output, against Mᵀ (O, K).
+    private static void Narrow(float* a, float* w, float* bias, float* y, int n, int k, int o, bool matrixIsOutByIn)
+    {
+        using var t = new PooledFloats(matrixIsOutByIn ? 0 : k * o);
+        float* mt = w;
+        if (!matrixIsOutByIn)
+        {
+            for (int i = 0; i < k; i++)
+                for (int j = 0; j < o; j++) t.Pointer[(long)j * k + i] = w[(long)i * o + j];
+            mt = t.Pointer;
+        }
+        nint ap = (nint)a, mp = (nint)mt, bp = (nint)bias, yp = (nint)y;
+        HostVector.ForBlocks(1, n, HostVector.BlockFor(n, 256), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, start, end) =>
+        {
+            float* bb = (float*)bp;
             for (int r = start; r < end; r++)
             {
-                float* ar = (float*)ap + (long)r * k, yr = (float*)yp + (long)r * o;
-                if (!wide)
-                {
-                    var arow = new ReadOnlySpan<float>(ar, k);
-                    for (int j = 0; j < o; j++)
-                        yr[j] = (bb == null ? 0f : bb[j]) + TensorPrimitives.Dot(arow, new ReadOnlySpan<float>(mm + (long)j * k, k));
-                    continue;
-                }
-                for (int j = 0; j < o; j += HostVector.Lanes)
-                {
-                    int lanes = Math.Min(HostVector.Lanes, o - j);
-                    var acc = bb == null ? Vector512<float>.Zero : HostVector.Load(bb + j, lanes);
-                    for (int i = 0; i < k; i++) acc = HostVector.Fma(Vector512.Create(ar[i]), HostVector.Load(mm + (long)i * o + j, lanes), acc);
-                    HostVector.Store(acc, yr + j, lanes);
-                }
+                var arow = new ReadOnlySpan<float>((float*)ap + (long)r * k, k);
+                float* yr = (float*)yp + (long)r * o;
+                for (int j = 0; j < o; j++)
+                    yr[j] = (bb == null ? 0f : bb[j]) + TensorPrimitives.Dot(arow, new ReadOnlySpan<float>((float*)mp + (long)j * k, k));
             }
         });
     }
@@ -97,12 +151,9 @@ public static unsafe class TrainLinearHost
         nint rp = (nint)rowsSrc, cp = (nint)colsSrc;
         ChunkedSums(n, rows * cols, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end, partial) =>
         {
-            for (int r = start; r < end; r++)
-            {
-                float* a = (float*)rp + (long)r * rows, bRow = (float*)cp + (long)r * cols;
-                for (int i = 0; i < rows; i++)
-                    Axpy(a[i], bRow, partial + (long)i * cols, cols);
-            }
+            for (int i = 0; i < rows; i += 4)
+                for (int c = 0; c < cols; c += 2 * HostVector.Lanes)
+                    OuterBlock((float*)rp, rows, (float*)cp, cols, start, end, i, Math.Min(4, rows - i), c, partial);
         }, target, 1f, byOut && accumulate);
         if (byOut) return;
         for (int o = 0; o < outDim; o++)
@@ -177,14 +228,36 @@ public static unsafe class TrainLinearHost
         }
     }
 
-    // y[0..n) += a·x[0..n) (16 per zmm, ragged tail through the same vector code).
-    internal static void Axpy(float a, float* x, float* y, int n)
+    // partial[i0 … i0+ni−1, c0 … c0+31] = Σ_{r ∈ [start, end)} a[r, i]·b[r, c], rows r in order (as the kernel sums):
+    // 8 accumulators (4 × 2 zmm) held across the chunk; per row 4 broadcasts, 2 loads, 8 FMAs.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void OuterBlock(float* a, int aw, float* b, int bw, int start, int end, int i0, int ni, int c0, float* partial)
     {
-        var va = Vector512.Create(a);
-        for (int j = 0; j < n; j += HostVector.Lanes)
+        int l0 = Math.Min(HostVector.Lanes, bw - c0), l1 = Math.Min(HostVector.Lanes, bw - c0 - HostVector.Lanes);
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        int i1 = ni > 1 ? i0 + 1 : i0, i2 = ni > 2 ? i0 + 2 : i0, i3 = ni > 3 ? i0 + 3 : i0;
+        for (int r = start; r < end; r++)
         {
-            int lanes = Math.Min(HostVector.Lanes, n - j);
-            HostVector.Store(HostVector.Fma(va, HostVector.Load(x + j, lanes), HostVector.Load(y + j, lanes)), y + j, lanes);
+            float* br = b + (long)r * bw + c0, ar = a + (long)r * aw;
+            var m0 = HostVector.Load(br, l0);
+            var m1 = l1 > 0 ? HostVector.Load(br + HostVector.Lanes, l1) : default;
+            var x = Vector512.Create(ar[i0]);
+            c00 = HostVector.Fma(x, m0, c00);
+            c01 = HostVector.Fma(x, m1, c01);
+            x = Vector512.Create(ar[i1]);
+            c10 = HostVector.Fma(x, m0, c10);
+            c11 = HostVector.Fma(x, m1, c11);
+            x = Vector512.Create(ar[i2]);
+            c20 = HostVector.Fma(x, m0, c20);
+            c21 = HostVector.Fma(x, m1, c21);
+            x = Vector512.Create(ar[i3]);
+            c30 = HostVector.Fma(x, m0, c30);
+            c31 = HostVector.Fma(x, m1, c31);
         }
+        float* p = partial + (long)i0 * bw + c0;
+        StoreRow(c00, c01, p, bw - c0);
+        if (ni > 1) StoreRow(c10, c11, p + bw, bw - c0);
+        if (ni > 2) StoreRow(c20, c21, p + 2 * bw, bw - c0);
+        if (ni > 3) StoreRow(c30, c31, p + 3 * bw, bw - c0);
     }
 }
