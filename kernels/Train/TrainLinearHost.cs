@@ -76,33 +76,45 @@ public static unsafe class TrainLinearHost
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Block4x32(float* a, int k, float* m, int op, float* bias, float* y, int o, int r0, int rows, int j0)
     {
-        var b0 = Vector512.Load(bias + j0);
-        var b1 = Vector512.Load(bias + j0 + HostVector.Lanes);
-        Vector512<float> c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1, c30 = b0, c31 = b1;
+        var t = new Tile4x32(Vector512.Load(bias + j0), Vector512.Load(bias + j0 + HostVector.Lanes));
         float* a0 = a + (long)r0 * k, a1 = rows > 1 ? a0 + k : a0, a2 = rows > 2 ? a0 + 2 * k : a0, a3 = rows > 3 ? a0 + 3 * k : a0;
         float* mj = m + j0;
         for (int i = 0; i < k; i++, mj += op)
+            t.Step(Vector512.Load(mj), Vector512.Load(mj + HostVector.Lanes), a0[i], a1[i], a2[i], a3[i]);
+        t.Store(y + (long)r0 * o + j0, o, rows, o - j0);
+    }
+
+    /// <summary>4 rows × 32 columns of accumulators (8 zmm) and the rank-1 step both linear micro-kernels take.</summary>
+    private struct Tile4x32(Vector512<float> lo, Vector512<float> hi)
+    {
+        private Vector512<float> c00 = lo, c01 = hi, c10 = lo, c11 = hi, c20 = lo, c21 = hi, c30 = lo, c31 = hi;
+
+        // c[t, :] += x_t · [m0 | m1] for the 4 rows t.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Step(Vector512<float> m0, Vector512<float> m1, float x0, float x1, float x2, float x3)
         {
-            var m0 = Vector512.Load(mj);
-            var m1 = Vector512.Load(mj + HostVector.Lanes);
-            var x = Vector512.Create(a0[i]);
+            var x = Vector512.Create(x0);
             c00 = HostVector.Fma(x, m0, c00);
             c01 = HostVector.Fma(x, m1, c01);
-            x = Vector512.Create(a1[i]);
+            x = Vector512.Create(x1);
             c10 = HostVector.Fma(x, m0, c10);
             c11 = HostVector.Fma(x, m1, c11);
-            x = Vector512.Create(a2[i]);
+            x = Vector512.Create(x2);
             c20 = HostVector.Fma(x, m0, c20);
             c21 = HostVector.Fma(x, m1, c21);
-            x = Vector512.Create(a3[i]);
+            x = Vector512.Create(x3);
             c30 = HostVector.Fma(x, m0, c30);
             c31 = HostVector.Fma(x, m1, c31);
         }
-        float* yr = y + (long)r0 * o + j0;
-        StoreRow(c00, c01, yr, o - j0);
-        if (rows > 1) StoreRow(c10, c11, yr + o, o - j0);
-        if (rows > 2) StoreRow(c20, c21, yr + 2 * o, o - j0);
-        if (rows > 3) StoreRow(c30, c31, yr + 3 * o, o - j0);
+
+        // The first `rows` rows (row stride `stride`), min(32, left) columns each.
+        public readonly void Store(float* p, int stride, int rows, int left)
+        {
+            StoreRow(c00, c01, p, left);
+            if (rows > 1) StoreRow(c10, c11, p + stride, left);
+            if (rows > 2) StoreRow(c20, c21, p + 2 * stride, left);
+            if (rows > 3) StoreRow(c30, c31, p + 3 * stride, left);
+        }
     }
 
     // The first min(32, left) columns of a row from two vectors.
@@ -234,30 +246,13 @@ public static unsafe class TrainLinearHost
     private static void OuterBlock(float* a, int aw, float* b, int bw, int start, int end, int i0, int ni, int c0, float* partial)
     {
         int l0 = Math.Min(HostVector.Lanes, bw - c0), l1 = Math.Min(HostVector.Lanes, bw - c0 - HostVector.Lanes);
-        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        var t = new Tile4x32(default, default);
         int i1 = ni > 1 ? i0 + 1 : i0, i2 = ni > 2 ? i0 + 2 : i0, i3 = ni > 3 ? i0 + 3 : i0;
         for (int r = start; r < end; r++)
         {
             float* br = b + (long)r * bw + c0, ar = a + (long)r * aw;
-            var m0 = HostVector.Load(br, l0);
-            var m1 = l1 > 0 ? HostVector.Load(br + HostVector.Lanes, l1) : default;
-            var x = Vector512.Create(ar[i0]);
-            c00 = HostVector.Fma(x, m0, c00);
-            c01 = HostVector.Fma(x, m1, c01);
-            x = Vector512.Create(ar[i1]);
-            c10 = HostVector.Fma(x, m0, c10);
-            c11 = HostVector.Fma(x, m1, c11);
-            x = Vector512.Create(ar[i2]);
-            c20 = HostVector.Fma(x, m0, c20);
-            c21 = HostVector.Fma(x, m1, c21);
-            x = Vector512.Create(ar[i3]);
-            c30 = HostVector.Fma(x, m0, c30);
-            c31 = HostVector.Fma(x, m1, c31);
+            t.Step(HostVector.Load(br, l0), l1 > 0 ? HostVector.Load(br + HostVector.Lanes, l1) : default, ar[i0], ar[i1], ar[i2], ar[i3]);
         }
-        float* p = partial + (long)i0 * bw + c0;
-        StoreRow(c00, c01, p, bw - c0);
-        if (ni > 1) StoreRow(c10, c11, p + bw, bw - c0);
-        if (ni > 2) StoreRow(c20, c21, p + 2 * bw, bw - c0);
-        if (ni > 3) StoreRow(c30, c31, p + 3 * bw, bw - c0);
+        t.Store(partial + (long)i0 * bw + c0, bw, ni, bw - c0);
     }
 }
