@@ -83,4 +83,19 @@ public sealed class ForwardAnomalyTests : IDisposable
         Assert.Equal([h, w], e.Get("head").Shape.Select(d => (int)d));
         Assert.Equal(f.ReadFloat32("anomaly_score"), e.ReadFloat32("head"));
     }
+
+    [Fact]
+    public void AHybridHeadForAnotherWidthNamesTheFileAndBothWidths()
+    {
+        var head = AnomalyHead.Create(new AnomalyHeadOptions(AnomalyHeadLayout.Hybrid, 16, 8, FeatureDim: 8), 7);
+        string headPath = Path.Combine(dir, "narrow-hybrid.safetensors");
+        head.Save(headPath);
+        using var device = NativeEngine.Runtime.ComputeDevice.Create(NativeEngine.Runtime.DeviceKind.Cpu);
+        var e = Assert.Throws<ArgumentException>(() => NativeEngine.Evaluation.Pipeline.EomtScorer.Load(device, Fixtures.Path("eomt/tiny"), headPath));
+        Assert.Contains(headPath, e.Message);
+        Assert.Contains("8-channel", e.Message);
+        Assert.Contains("C = 32", e.Message);
+        Assert.Equal(1, Run("--image", Fixtures.Path("eomt/tiny_image_wide.png"), "--head", headPath, "--output", Path.Combine(dir, "x.safetensors")));
+        Assert.False(File.Exists(Path.Combine(dir, "x.safetensors")));
+    }
 }
