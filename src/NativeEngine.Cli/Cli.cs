@@ -9,10 +9,10 @@ public static class Cli
     /// <summary>Exit code for a run that failed (bad input, missing file…).</summary>
     public const int Failure = 1;
 
-    /// <summary>--device auto|cpu|cuda (default: NATIVEENGINE_DEVICE, else auto).</summary>
+    /// <summary>--device auto|cpu|sim|cuda (default: NATIVEENGINE_DEVICE, else auto).</summary>
     public static Option<string> DeviceOption() => new("--device")
     {
-        Description = "accelerator: auto (CUDA if present, else CPU), cpu or cuda; default from NATIVEENGINE_DEVICE",
+        Description = "where ops run: auto (CUDA if present, else cpu), cpu (the host backend), sim (ILGPU's simulator of the CUDA kernels) or cuda; default from NATIVEENGINE_DEVICE",
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable(ComputeDevice.EnvironmentVariable) ?? "auto",
     };
 

@@ -50,7 +50,7 @@ public static class BenchForwardCommand
         Console.WriteLine($"bench forward {name}: C {cfg.HiddenSize}, {cfg.Layers} layers (L2 {cfg.QueryBlocks}), {cfg.Heads} heads, S {cfg.ImageSize}, " +
                           $"Q {cfg.Queries}, K {cfg.Classes}{(cfg.SwiGlu ? ", SwiGLU" : "")}, batch {batch}, weights {dtype} (compute float32)");
         Console.WriteLine($"device: {d.Description}");
-        if (d.IsCpu) Console.WriteLine("note: the CPU accelerator is a simulator; use --layers/--size to keep runs short, timings are not GPU numbers");
+        if (d.IsSimulator) Console.WriteLine("note: the simulator runs the CUDA kernels one OS thread per GPU thread; use --layers/--size to keep runs short, timings are not GPU numbers");
         Validate(d, cfg, dtype);
 
         var sw = Stopwatch.StartNew();
@@ -93,7 +93,7 @@ public static class BenchForwardCommand
         model.Choice = KernelChoice.Simple;
         var o = model.Forward(pixels);
         float[] refCls = o.ClassQueriesLogits.ToHostFloat(), refMask = o.MasksQueriesLogits.ToHostFloat();
-        if (d.IsCpu)
+        if (d.HasHostMemory)
         {
             Console.WriteLine($"validate ({cfg.Layers} layers, {cfg.ImageSize} px): on the CPU accelerator the timed path IS the reference path " +
                               "(Auto picks the simple kernels); run on CUDA to validate the tiled ones");

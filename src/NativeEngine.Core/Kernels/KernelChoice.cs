@@ -12,12 +12,19 @@ public enum KernelChoice
     Simple,
     /// <summary>The explicitly grouped GPU version (shared memory, warps).</summary>
     Tiled,
+    /// <summary>The host version: plain C# (SIMD, all cores) over host-memory tensors; needs the host backend or the
+    /// simulator (tensors in host memory). Auto picks it on the host backend when the op has one.</summary>
+    Host,
 }
 
 /// <summary>Resolves <see cref="KernelChoice.Auto"/>.</summary>
 public static class KernelChoices
 {
+    /// <summary>True when the host version should run (asked for, or Auto on the host backend).</summary>
+    public static bool UseHost(this KernelChoice choice, Runtime.ComputeDevice device) =>
+        choice == KernelChoice.Host || (choice == KernelChoice.Auto && device.IsHost);
+
     /// <summary>True when the tiled version should run.</summary>
     public static bool UseTiled(this KernelChoice choice, Runtime.ComputeDevice device) =>
-        choice == KernelChoice.Tiled || (choice == KernelChoice.Auto && !device.IsCpu);
+        choice == KernelChoice.Tiled || (choice == KernelChoice.Auto && !device.HasHostMemory);
 }

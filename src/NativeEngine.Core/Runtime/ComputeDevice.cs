@@ -9,10 +9,18 @@ namespace NativeEngine.Runtime;
 /// <summary>Which accelerator a <see cref="ComputeDevice"/> runs kernels on.</summary>
 public enum DeviceKind
 {
-    /// <summary>CUDA when an NVIDIA GPU is present, the CPU accelerator otherwise.</summary>
+    /// <summary>CUDA when an NVIDIA GPU is present, the host backend otherwise.</summary>
     Auto,
-    /// <summary>ILGPU's CPU accelerator (a GPU simulator: correct, slow, available everywhere).</summary>
+    /// <summary>
+    /// The host backend: ops run as plain C# on the host (SIMD, all cores) over tensors in host memory. An op with no
+    /// host version yet falls back to its CUDA kernel on the simulator, over the same memory (no copy).
+    /// </summary>
     Cpu,
+    /// <summary>
+    /// ILGPU's CPU accelerator running the CUDA kernels: a simulator (one OS thread per GPU thread; correct, slow,
+    /// available everywhere). How every GPU kernel is tested without a GPU, and how teaching steps through one.
+    /// </summary>
+    Sim,
     /// <summary>The first CUDA device; fails when none exists.</summary>
     Cuda,
 }
@@ -23,7 +31,7 @@ public enum DeviceKind
 /// </summary>
 public sealed class ComputeDevice : IDisposable
 {
-    /// <summary>Environment variable that overrides <see cref="DeviceKind.Auto"/>: cpu, cuda or auto.</summary>
+    /// <summary>Environment variable that overrides <see cref="DeviceKind.Auto"/>: auto, cpu, sim or cuda.</summary>
     public const string EnvironmentVariable = "NATIVEENGINE_DEVICE";
 
     private readonly Context context;
@@ -40,11 +48,21 @@ public sealed class ComputeDevice : IDisposable
     /// <summary>The accelerator kernels are launched on.</summary>
     public Accelerator Accelerator { get; }
 
-    /// <summary>Cpu or Cuda: what was actually chosen (never Auto).</summary>
+    /// <summary>Cpu, Sim or Cuda: what was actually chosen (never Auto).</summary>
     public DeviceKind Kind { get; }
 
-    /// <summary>True on ILGPU's CPU accelerator, where the simple (implicitly grouped) kernel versions are chosen.</summary>
-    public bool IsCpu => Kind == DeviceKind.Cpu;
+    /// <summary>True for the host backend (<see cref="DeviceKind.Cpu"/>): ops with a host version run it.</summary>
+    public bool IsHost => Kind == DeviceKind.Cpu;
+
+    /// <summary>True for ILGPU's CPU accelerator running the CUDA kernels (<see cref="DeviceKind.Sim"/>).</summary>
+    public bool IsSimulator => Kind == DeviceKind.Sim;
+
+    /// <summary>
+    /// True when tensors live in host memory (host backend and simulator: both sit on ILGPU's CPU accelerator), so
+    /// host code can read and write them in place (<see cref="Tensor.HostSpan{T}"/>). Kernels that do run there are
+    /// the simple (implicitly grouped) versions: barriers cost OS-level synchronisation on the simulator.
+    /// </summary>
+    public bool HasHostMemory => Kind != DeviceKind.Cuda;
 
     /// <summary>Loaded kernels, one per (method, accelerator), loaded on first use.</summary>
     public KernelCache Kernels { get; }
@@ -53,22 +71,30 @@ public sealed class ComputeDevice : IDisposable
     public TensorPool Pool { get; }
 
     /// <summary>A one-line human description: kind, name, memory.</summary>
-    public string Description => Kind == DeviceKind.Cuda
-        ? $"cuda: {Accelerator.Name} ({Accelerator.MemorySize / (1 << 20)} MiB, {Accelerator.NumMultiprocessors} SMs)"
-        : $"cpu: ILGPU CPU accelerator ({Accelerator.NumMultiprocessors} multiprocessors x {Accelerator.MaxNumThreadsPerGroup} threads, warp {Accelerator.WarpSize})";
+    public string Description => Kind switch
+    {
+        DeviceKind.Cuda => $"cuda: {Accelerator.Name} ({Accelerator.MemorySize / (1 << 20)} MiB, {Accelerator.NumMultiprocessors} SMs)",
+        DeviceKind.Cpu => $"cpu: host backend ({HostCpu.Description})",
+        _ => $"sim: ILGPU CPU accelerator simulating CUDA ({Accelerator.NumMultiprocessors} multiprocessors x {Accelerator.MaxNumThreadsPerGroup} threads, warp {Accelerator.WarpSize})",
+    };
 
-    /// <summary>Parses "auto", "cpu" or "cuda" (case-insensitive).</summary>
+    /// <summary>The values <see cref="ParseKind"/> accepts, for messages and help texts.</summary>
+    public const string AcceptedKinds = "auto, cpu, sim or cuda";
+
+    /// <summary>Parses "auto", "cpu", "sim" or "cuda" (case-insensitive).</summary>
     public static DeviceKind ParseKind(string? text) => text?.Trim().ToLowerInvariant() switch
     {
         null or "" or "auto" => DeviceKind.Auto,
-        "cpu" => DeviceKind.Cpu,
-        "cuda" or "gpu" => DeviceKind.Cuda,
-        _ => throw new ArgumentException($"unknown device '{text}': use auto, cpu or cuda"),
+        "cpu" or "host" => DeviceKind.Cpu,
+        "sim" or "simulator" => DeviceKind.Sim,
+        "cuda" => DeviceKind.Cuda,
+        _ => throw new ArgumentException(
+            $"unknown device '{text}': use {AcceptedKinds} (cpu: the host backend; sim: ILGPU's simulator of the CUDA kernels; cuda: an NVIDIA GPU)"),
     };
 
     /// <summary>
     /// Creates a device. <paramref name="kind"/> Auto defers to the NATIVEENGINE_DEVICE variable, then picks CUDA
-    /// when a CUDA device exists and the CPU accelerator otherwise.
+    /// when a CUDA device exists and the host backend otherwise.
     /// </summary>
     public static ComputeDevice Create(DeviceKind kind = DeviceKind.Auto)
     {
@@ -78,17 +104,19 @@ public sealed class ComputeDevice : IDisposable
         var context = Context.Create(b =>
         {
             ConfigureContext(b, Math.Max(1, Environment.ProcessorCount));
-            if (kind != DeviceKind.Cpu) b.Cuda();
+            if (kind is DeviceKind.Auto or DeviceKind.Cuda) b.Cuda();
         });
         try
         {
             var cudaDevices = context.GetCudaDevices();
             if (kind == DeviceKind.Cuda && cudaDevices.Count == 0)
                 throw new InvalidOperationException(
-                    "--device cuda was requested but no CUDA device was found: check the NVIDIA driver (nvidia-smi), or use --device cpu");
-            if (kind != DeviceKind.Cpu && cudaDevices.Count > 0)
+                    "--device cuda was requested but no CUDA device was found: check the NVIDIA driver (nvidia-smi), or use --device cpu (the host backend)");
+            if (kind is DeviceKind.Auto or DeviceKind.Cuda && cudaDevices.Count > 0)
                 return new ComputeDevice(context, cudaDevices[0].CreateAccelerator(context), DeviceKind.Cuda);
-            return new ComputeDevice(context, context.CreateCPUAccelerator(0), DeviceKind.Cpu);
+            // Host backend and simulator share ILGPU's CPU accelerator: it owns the (host) memory of every tensor, and
+            // on the host backend it runs the simulator kernels of ops that have no host version yet.
+            return new ComputeDevice(context, context.CreateCPUAccelerator(0), kind == DeviceKind.Sim ? DeviceKind.Sim : DeviceKind.Cpu);
         }
         catch
         {

@@ -92,6 +92,29 @@ public sealed class Tensor : IDisposable
     /// <summary>The storage reinterpreted as <typeparamref name="T"/> elements.</summary>
     public ArrayView<T> Cast<T>() where T : unmanaged => bytes.Cast<T>().SubView(0, bytes.Length / Marshal.SizeOf<T>());
 
+    /// <summary>
+    /// The storage as a host span, in place (no copy): valid on the host backend and the simulator, whose tensors
+    /// live in host memory (<see cref="ComputeDevice.HasHostMemory"/>). Host versions of ops read and write tensors
+    /// through it. Kernels on ILGPU's CPU accelerator have finished when their launch returns, so no sync is needed.
+    /// </summary>
+    public unsafe Span<T> HostSpan<T>() where T : unmanaged
+    {
+        long n = bytes.Length / sizeof(T);
+        if (n > int.MaxValue)
+            throw new InvalidOperationException($"tensor {Shape} has {n} elements: a host span holds at most 2³¹−1");
+        return new Span<T>(HostPointer<T>(), (int)n);
+    }
+
+    /// <summary>The storage's first element as a host pointer (see <see cref="HostSpan{T}"/>); stays valid while the
+    /// tensor (or, for a view, its owner) is alive.</summary>
+    public unsafe T* HostPointer<T>() where T : unmanaged
+    {
+        if (!Device.HasHostMemory)
+            throw new InvalidOperationException(
+                $"tensor {Shape} lives in {Device.Kind} device memory: host code can only touch tensors of the host backend or the simulator (copy with ToHost)");
+        return bytes.Length == 0 ? null : (T*)bytes.LoadEffectiveAddressAsPtr();
+    }
+
     /// <summary>A view with another shape of the same element count (no copy).</summary>
     public Tensor Reshape(params int[] dims)
     {

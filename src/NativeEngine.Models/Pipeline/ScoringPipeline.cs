@@ -67,7 +67,7 @@ public sealed class ScoringPipeline : IDisposable
     /// <summary>The head on the device, or null.</summary>
     public AnomalyHeadRunner? Head { get; }
 
-    /// <summary>Windows per forward (0: one on a CPU device, four on a GPU).</summary>
+    /// <summary>Windows per forward (0: one on a host-memory device, host or simulator; four on a GPU).</summary>
     public int MaxBatch { get; init; }
 
     private ComputeDevice Device => Model.Device;
@@ -103,7 +103,7 @@ public sealed class ScoringPipeline : IDisposable
                 stitcher!.Add(logits.Slice(j, 1).Reshape(s, s), plan.AlongHeight ? start : 0, plan.AlongHeight ? 0 : start);
             }
         };
-        int batch = MaxBatch > 0 ? MaxBatch : Device.IsCpu ? 1 : 4;
+        int batch = MaxBatch > 0 ? MaxBatch : Device.HasHostMemory ? 1 : 4;
         var map = SemanticInference.Run(Model, image, protocol, batch, windows);
         try
         {
