@@ -9,8 +9,9 @@ namespace NativeEngine.Cli.Commands;
 /// <summary>
 /// `train-head`: trains the EoMT-EXT anomaly head. Features mode: pixel rows [N,4] (or [N,36] for the hybrid) and
 /// labels [N] u8 in {0,1,255}. Dataset mode: images and masks through the frozen EoMT (the scoring pipeline; masks read
-/// as `eval` reads them); `--layout hybrid` then trains feature_proj and the MLP together on whole images. Checkpoints (head + optimiser state + step) are written atomically and `--resume`
-/// continues from the last one with exactly the weights an uninterrupted run would reach.
+/// as `eval` reads them); `--layout hybrid` then trains feature_proj and the MLP together on whole images. Checkpoints
+/// (head + optimiser state + step) are written atomically and `--resume` continues from the last one with exactly the
+/// weights an uninterrupted run would reach.
 /// </summary>
 public static class TrainHeadCommand
 {
