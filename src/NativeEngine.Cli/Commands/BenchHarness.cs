@@ -14,8 +14,9 @@ namespace NativeEngine.Cli.Commands;
 /// <param name="Bytes">Minimum bytes of one launch.</param>
 /// <param name="MaxDiff">Max |diff| against the reference.</param>
 /// <param name="Refused">Why it was not timed (disagrees with the reference, or threw), or null.</param>
+/// <param name="Peak">The compute peak the row is measured against: fp32, tf32 or half.</param>
 public sealed record BenchRow(string Op, string Kernels, KernelChoice Choice, string Shape, double Milliseconds,
-    double Flops, double Bytes, double MaxDiff, string? Refused)
+    double Flops, double Bytes, double MaxDiff, string? Refused, string Peak = "fp32")
 {
     /// <summary>GFLOP/s.</summary>
     public double GFlops => Flops / (Milliseconds * 1e6);
@@ -60,11 +61,11 @@ public static class BenchHarness
                 batches[b] = sw.Elapsed.TotalMilliseconds / perBatch;
             }
             Array.Sort(batches);
-            return new(w.Op, kernels, choice, c.Shape, batches[batches.Length / 2], c.Flops, c.Bytes, maxDiff, null);
+            return new(w.Op, kernels, choice, c.Shape, batches[batches.Length / 2], c.Flops, c.Bytes, maxDiff, null, c.Peak);
         }
         catch (Exception e)
         {
-            return new(w.Op, kernels, choice, c.Shape, double.NaN, c.Flops, c.Bytes, maxDiff, "failed: " + Cli.OneLine(e));
+            return new(w.Op, kernels, choice, c.Shape, double.NaN, c.Flops, c.Bytes, maxDiff, "failed: " + Cli.OneLine(e), c.Peak);
         }
     }
 
@@ -86,18 +87,20 @@ public static class BenchHarness
 
     private static string Rate(double v) => v.ToString(v >= 100 ? "0" : v >= 1 ? "0.00" : "0.0000");
 
-    /// <summary>The result table with napkin math; on CUDA, % of the named device's FP32 and bandwidth peaks.</summary>
+    /// <summary>The result table with napkin math; on CUDA, % of the named device's compute peak (FP32 CUDA cores, or the
+    /// TF32 / BF16-FP16 tensor peak for tensor-core rows, column "peak") and of its bandwidth.</summary>
     public static string Format(IReadOnlyList<BenchRow> rows, DevicePeak? peak)
     {
-        var table = new TextTable("op", "kernel", "choice", "shape", "ms", "GFLOP/s", "GB/s", "%FP32", "%BW", "max |diff|", "status");
+        var table = new TextTable("op", "kernel", "choice", "shape", "ms", "GFLOP/s", "GB/s", "peak", "%peak", "%BW", "max |diff|", "status");
         foreach (var r in rows)
         {
             bool ok = r.Refused is null;
             string pct(double v, double peakValue) => ok && peak is not null ? (100 * v / peakValue).ToString("0.0") : "-";
             table.Add(r.Op, r.Kernels, r.Choice.ToString(), r.Shape,
                 ok ? r.Milliseconds.ToString(r.Milliseconds < 1 ? "0.0000" : "0.000") : "-",
-                ok ? Rate(r.GFlops) : "-", ok ? Rate(r.GBytes) : "-",
-                pct(r.GFlops, peak?.Fp32TeraFlops * 1000 ?? 1), pct(r.GBytes, peak?.TeraBytesPerSecond * 1000 ?? 1),
+                ok ? Rate(r.GFlops) : "-", ok ? Rate(r.GBytes) : "-", r.Peak,
+                peak is not null && peak.TeraFlops(r.Peak) > 0 ? pct(r.GFlops, peak.TeraFlops(r.Peak) * 1000) : "-",
+                pct(r.GBytes, peak?.TeraBytesPerSecond * 1000 ?? 1),
                 double.IsNaN(r.MaxDiff) ? "-" : r.MaxDiff.ToString("0.0E+0"),
                 ok ? "ok" : "REFUSED: " + r.Refused);
         }

@@ -42,8 +42,9 @@ public static class BenchKernelsCommand
                 var w = BenchWorkloads.For(g.Key);
                 if (w is null) continue;
                 foreach (var s in sizes.Length > 0 ? sizes : d.HasHostMemory ? w.CpuSizes : w.GpuSizes)
+                foreach (var variant in w.Variants)
                 {
-                    using var c = w.Create(d, w.ParseSize(s));
+                    using var c = w.CreateFor(d, w.ParseSize(s), variant);
                     foreach (var (choice, kernels) in BenchHarness.Choices(w, g.ToList()))
                     {
                         var row = BenchHarness.Measure(d, w, c, choice, kernels, r.GetValue(seconds));
