@@ -21,7 +21,7 @@ namespace NativeEngine.Fuzz;
 /// fallback, <see cref="CheckpointException"/>;</item>
 /// <item>image: <see cref="InvalidDataException"/> (ImageLoader's contract: every decoder failure, naming the file);</item>
 /// <item>mask: <see cref="ImageFileException"/>;</item>
-/// <item>train-mask: <see cref="InvalidDataException"/> (the hardened loader's refusal);</item>
+/// <item>train-mask: <see cref="ImageFileException"/> (train-head reads masks as eval does);</item>
 /// <item>features, checkpoint (train-head): <see cref="CheckpointException"/> and <see cref="ArgumentException"/>
 /// (train-head's refusal of a well-formed file with the wrong content, naming the file).</item>
 /// </list>
@@ -54,7 +54,7 @@ public sealed class FuzzTargets : IDisposable
             new("npy", "ArrayFiles.ReadFloat and ArrayFiles.ReadBytes of a .npy", ParseNpy, [typeof(InvalidDataException), typeof(CheckpointException)], FuzzSeeds.Npys),
             new("image", "ImageLoader.Decode (PNG, JPEG, WebP)", ParseImage, [typeof(InvalidDataException)], FuzzSeeds.Images),
             new("mask", "ImageFiles.ReadMask (eval's mask reader)", ParseMask, [typeof(ImageFileException)], FuzzSeeds.Masks),
-            new("train-mask", "DatasetFeatures.ReadMask (train-head dataset mode's mask reader)", ParseTrainMask, [typeof(InvalidDataException)], FuzzSeeds.Masks),
+            new("train-mask", "DatasetFeatures.Labels of ImageFiles.ReadMask (train-head dataset mode's masks at S×S)", ParseTrainMask, [typeof(ImageFileException)], FuzzSeeds.Masks),
             new("features", "FeatureDataset.Load (train-head's features file)", ParseFeatures, trainHead, () => FuzzSeeds.Features()),
             new("checkpoint", "HeadTrainer.Resume (train-head's .ckpt)", ParseCheckpoint, trainHead, CheckpointSeeds),
         ];
@@ -147,7 +147,7 @@ public sealed class FuzzTargets : IDisposable
     private void ParseTrainMask(byte[] data)
     {
         if (TooLarge(data)) return;
-        DatasetFeatures.ReadMask(Write("train-mask.png", data), 8);
+        DatasetFeatures.Labels(ImageFiles.ReadMask(Write("train-mask.png", data)), 8);
     }
 
     private void ParseFeatures(byte[] data)

@@ -108,7 +108,7 @@ public static class BenchForwardCommand
         model.Choice = KernelChoice.Simple;
         var o = model.Forward(pixels);
         float[] refCls = o.ClassQueriesLogits.ToHostFloat(), refMask = o.MasksQueriesLogits.ToHostFloat();
-        if (d.HasHostMemory)
+        if (d.IsSimulator)
         {
             Console.WriteLine($"validate ({cfg.Layers} layers, {cfg.ImageSize} px): on the CPU accelerator the timed path IS the reference path " +
                               "(Auto picks the simple kernels); run on CUDA to validate the tiled ones");
@@ -117,7 +117,7 @@ public static class BenchForwardCommand
         model.Choice = KernelChoice.Auto;
         o = model.Forward(pixels);
         double e1 = RelMax(refCls, o.ClassQueriesLogits.ToHostFloat()), e2 = RelMax(refMask, o.MasksQueriesLogits.ToHostFloat());
-        Console.WriteLine($"validate ({cfg.Layers} layers, {cfg.ImageSize} px, tiled vs simple): max|Δ|/max|ref| class {e1:E2}, masks {e2:E2}");
+        Console.WriteLine($"validate ({cfg.Layers} layers, {cfg.ImageSize} px, {(d.IsHost ? "host" : "tiled")} vs simple): max|Δ|/max|ref| class {e1:E2}, masks {e2:E2}");
         if (e1 > 1e-4 || e2 > 1e-4)
             throw new InvalidOperationException($"validation failed (> 1e-4 of max|ref|): the timed kernels disagree with the reference path; not timing");
     }
