@@ -8,8 +8,9 @@ namespace NativeEngine.Conformance;
 public readonly record struct CaseResult(float[] Expected, float[] Actual);
 
 /// <summary>
-/// One row of the conformance table: a kernel (catalogue name, e.g. "Softmax.RowsV1") on one shape, with its
-/// tolerance |a − r| ≤ Atol + Rtol·|r| and the reason for it.
+/// One row of the conformance table: one version of an op (forced by name) on one shape, with its tolerance
+/// |a − r| ≤ Atol + Rtol·|r| and the reason for it. <see cref="Bench"/> rows carry a realistic workload for
+/// `bench kernels` and are not run by the tests or `selftest` (the simulator would take minutes).
 /// </summary>
 public sealed record ConformanceCase(
     string Op,
@@ -20,6 +21,16 @@ public sealed record ConformanceCase(
     string Why,
     Func<ComputeDevice, CaseResult> Run)
 {
+    /// <summary>A row for <paramref name="version"/>: <paramref name="run"/> must force it (the tests check the dispatch).</summary>
+    public ConformanceCase(OpVersion version, string shape, double atol, double rtol, string why, Func<ComputeDevice, CaseResult> run)
+        : this(version.Op, version.FullName, shape, atol, rtol, why, run) => Version = version;
+
+    /// <summary>The version the row runs; null for rows not yet converted to the op table (labelled by kernel name).</summary>
+    public OpVersion? Version { get; }
+
+    /// <summary>True for a bench workload (realistic size): timed by `bench kernels`, skipped by tests and selftest.</summary>
+    public bool Bench { get; init; }
+
     /// <inheritdoc/>
     public override string ToString() => $"{Kernel} {Shape}";
 }
@@ -31,7 +42,7 @@ public sealed class ConformanceCasesAttribute : Attribute;
 /// <summary>The whole table, gathered from every [ConformanceCases] method of this assembly.</summary>
 public static class ConformanceTable
 {
-    private static readonly Lazy<IReadOnlyList<ConformanceCase>> all = new(() =>
+    private static readonly Lazy<IReadOnlyList<ConformanceCase>> every = new(() =>
         typeof(ConformanceTable).Assembly.GetTypes()
             .SelectMany(t => t.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic))
             .Where(m => m.GetCustomAttribute<ConformanceCasesAttribute>() is not null)
@@ -39,28 +50,41 @@ public static class ConformanceTable
             .OrderBy(c => c.Op, StringComparer.Ordinal).ThenBy(c => c.Kernel, StringComparer.Ordinal)
             .ToList());
 
-    /// <summary>Every case.</summary>
-    public static IReadOnlyList<ConformanceCase> All => all.Value;
+    private static readonly Lazy<IReadOnlyList<ConformanceCase>> tests = new(() => every.Value.Where(c => !c.Bench).ToList());
+    private static readonly Lazy<IReadOnlyList<ConformanceCase>> bench = new(() => every.Value.Where(c => c.Bench).ToList());
 
-    /// <summary>Catalogued kernels that no case exercises (must be empty; a test checks it).</summary>
+    /// <summary>Every conformance case (bench workloads excluded).</summary>
+    public static IReadOnlyList<ConformanceCase> All => tests.Value;
+
+    /// <summary>The bench workloads (realistic sizes), by op.</summary>
+    public static IReadOnlyList<ConformanceCase> BenchRows => bench.Value;
+
+    /// <summary>Catalogued kernels that no case exercises, by its version's kernels or its label (must be empty).</summary>
     public static IEnumerable<string> Uncovered() =>
-        KernelCatalog.All.Select(k => k.Name).Except(All.Select(c => c.Kernel)).OrderBy(n => n);
+        KernelCatalog.All.Select(k => k.Name)
+            .Except(All.SelectMany(c => c.Version?.Kernels ?? [c.Kernel]))
+            .OrderBy(n => n);
 
-    /// <summary>Runs a case and returns (max |diff|, first failing index or -1).</summary>
-    public static (double MaxDiff, int FirstBad) Check(ConformanceCase c, CaseResult r)
+    /// <summary>Versions of the op table that no case runs (must be empty).</summary>
+    public static IEnumerable<string> UncoveredVersions() =>
+        OpTable.All.SelectMany(op => op.Versions).Where(v => !All.Any(c => c.Version == v)).Select(v => v.FullName);
+
+    /// <summary>Compares a case's output with its reference under the row's tolerance.</summary>
+    public static Comparison Check(ConformanceCase c, CaseResult r) => Closeness.Compare(r.Expected, r.Actual, c.Atol, c.Rtol);
+
+    /// <summary>
+    /// Runs a case while recording dispatches. Returns the result and, for rows of the op table, null when every
+    /// dispatch of the row's op ran the row's version (and at least one did), else what ran instead.
+    /// </summary>
+    public static (CaseResult Result, string? WrongVersion) RunRecorded(ConformanceCase c, ComputeDevice device)
     {
-        if (r.Expected.Length != r.Actual.Length) return (double.PositiveInfinity, 0);
-        double max = 0;
-        int bad = -1;
-        for (int i = 0; i < r.Expected.Length; i++)
-        {
-            double e = r.Expected[i], a = r.Actual[i];
-            bool ok = double.IsNaN(e) ? double.IsNaN(a)
-                : double.IsInfinity(e) ? e == a
-                : Math.Abs(a - e) <= c.Atol + c.Rtol * Math.Abs(e);
-            if (!double.IsNaN(e) && !double.IsInfinity(e)) max = Math.Max(max, Math.Abs(a - e));
-            if (!ok && bad < 0) bad = i;
-        }
-        return (max, bad);
+        using var log = DispatchLog.Start();
+        var r = c.Run(device);
+        if (c.Version is null) return (r, null);
+        var ran = log.Entries.Where(e => e.Op.Name == c.Op).Select(e => e.Version).ToList();
+        string? wrong = ran.Count == 0 ? $"no dispatch of {c.Op} was recorded"
+            : ran.All(v => v == c.Version) ? null
+            : $"ran {string.Join(", ", ran.Distinct().Select(v => v.FullName))}";
+        return (r, wrong);
     }
 }

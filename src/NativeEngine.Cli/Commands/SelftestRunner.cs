@@ -25,15 +25,12 @@ public static class SelftestRunner
         var sw = Stopwatch.StartNew();
         try
         {
-            var r = c.Run(device);
+            var (r, wrong) = ConformanceTable.RunRecorded(c, device);
             device.Synchronize();
             double ms = sw.Elapsed.TotalMilliseconds;
-            var (maxDiff, bad) = ConformanceTable.Check(c, r);
-            if (bad < 0) return new(c, true, maxDiff, ms, null);
-            string detail = r.Expected.Length != r.Actual.Length
-                ? $"length {r.Actual.Length}, expected {r.Expected.Length}"
-                : $"element {bad} is {r.Actual[bad]:R}, expected {r.Expected[bad]:R}";
-            return new(c, false, maxDiff, ms, detail);
+            var check = ConformanceTable.Check(c, r);
+            string? detail = check.Detail ?? (wrong is null ? null : $"did not run {c.Kernel}: {wrong}");
+            return new(c, detail is null, check.MaxDiff, ms, detail);
         }
         catch (Exception e)
         {

@@ -46,8 +46,15 @@ public sealed class EomtModel : IDisposable
     /// <summary>The device holding the weights and activations.</summary>
     public ComputeDevice Device => device;
 
-    /// <summary>Kernel versions to run (Auto: simple on the CPU accelerator, tiled on CUDA).</summary>
-    public KernelChoice Choice { get; set; } = KernelChoice.Auto;
+    /// <summary>
+    /// When set, every op runs its plain version (<see cref="IOp.Plain"/>): the reference path `bench forward` checks
+    /// the table's picks against. Off: the op table picks per device.
+    /// </summary>
+    public bool Plain { get; set; }
+
+    private OpVersion? V(IOp op) => Plain ? op.Plain : null;
+
+    private KernelChoice Choice => Plain ? KernelChoice.Simple : KernelChoice.Auto;
 
     /// <summary>When set, every op group is timed per kernel family (see <see cref="OpProfiler"/>).</summary>
     public OpProfiler? Profiler { get; set; }
@@ -181,7 +188,7 @@ public sealed class EomtModel : IDisposable
         var a = arena;
         Profiler?.Start();
         PatchEmbed.Im2Col(pixelValues, a.Cols, c.PatchSize);
-        Gemm.Linear(a.Cols, patchW, patchB, a.Patches, choice: Choice);
+        Gemm.Linear(a.Cols, patchW, patchB, a.Patches, V(Gemm.Op));
         Kernels.Tokens.Assemble(a.Patches, pos, cls, registers, a.Tokens);
         Mark("patch embed + tokens");
         probe?.Invoke("embeddings", a.Tokens);
@@ -233,26 +240,26 @@ public sealed class EomtModel : IDisposable
         var mlp = View(a.Mlp, b, n, hid);
         LayerNorm.Forward(x, w.Norm1W, w.Norm1B, h, Config.LayerNormEps, choice: Choice);
         Mark("layernorm");
-        Gemm.Linear(h, w.QkvW, w.QkvB, qkv, choice: Choice);
+        Gemm.Linear(h, w.QkvW, w.QkvB, qkv, V(Gemm.Op));
         Mark("gemm");
         Attention.Forward(qkv, att, Config.Heads, allowed, choice: Choice);
         Mark("attention");
-        Gemm.Linear(att, w.OutW, w.OutB, h, choice: Choice);
+        Gemm.Linear(att, w.OutW, w.OutB, h, V(Gemm.Op));
         Mark("gemm");
         LayerScale.AddScaled(x, h, w.Ls1, x);
         Mark("layerscale");
         LayerNorm.Forward(x, w.Norm2W, w.Norm2B, h, Config.LayerNormEps, choice: Choice);
         Mark("layernorm");
-        Gemm.Linear(h, w.Fc1W, w.Fc1B, mlp, choice: Choice);
+        Gemm.Linear(h, w.Fc1W, w.Fc1B, mlp, V(Gemm.Op));
         if (w.GateW is not null)
-            Gemm.Linear(h, w.GateW, w.GateB, View(a.Gate!, b, n, hid), choice: Choice);
+            Gemm.Linear(h, w.GateW, w.GateB, View(a.Gate!, b, n, hid), V(Gemm.Op));
         Mark("gemm");
         if (w.GateW is null)
             Activation.GeluErf(mlp, mlp);
         else
             Activation.SiLUMul(View(a.Gate!, b, n, hid), mlp, mlp); // silu(first half) · second half
         Mark("activation");
-        Gemm.Linear(mlp, w.Fc2W, w.Fc2B, h, choice: Choice);
+        Gemm.Linear(mlp, w.Fc2W, w.Fc2B, h, V(Gemm.Op));
         Mark("gemm");
         LayerScale.AddScaled(x, h, w.Ls2, x);
         Mark("layerscale");
@@ -264,12 +271,12 @@ public sealed class EomtModel : IDisposable
         var a = arena!;
         var c = Config;
         Kernels.Tokens.SliceTokens(y, 0, a.Queries);
-        Gemm.Linear(a.Queries, classW, classB, a.Cls, choice: Choice);
-        Gemm.Linear(a.Queries, maskW[0], maskB[0], a.Embed1, choice: Choice);
+        Gemm.Linear(a.Queries, classW, classB, a.Cls, V(Gemm.Op));
+        Gemm.Linear(a.Queries, maskW[0], maskB[0], a.Embed1, V(Gemm.Op));
         Activation.GeluErf(a.Embed1, a.Embed1);
-        Gemm.Linear(a.Embed1, maskW[1], maskB[1], a.Embed2, choice: Choice);
+        Gemm.Linear(a.Embed1, maskW[1], maskB[1], a.Embed2, V(Gemm.Op));
         Activation.GeluErf(a.Embed2, a.Embed2);
-        Gemm.Linear(a.Embed2, maskW[2], maskB[2], a.Embed1, choice: Choice);
+        Gemm.Linear(a.Embed2, maskW[2], maskB[2], a.Embed1, V(Gemm.Op));
         Mark("heads: class + mask MLP");
         probe?.Invoke("mask_embeddings", a.Embed1);
         int g = c.Grid, b = a.Batch;

@@ -1,0 +1,37 @@
+namespace NativeEngine.Kernels;
+
+/// <summary>
+/// The op table: every op of the engine, once, in reading order. Each row is defined in its kernel file (the op's
+/// math, cost functions, reference and versions beside the kernels); `selftest`, `bench kernels`, `ptx-check` and the
+/// conformance tests enumerate this list, and tests check it against the generated <see cref="KernelCatalog"/>.
+/// </summary>
+public static class OpTable
+{
+    /// <summary>Every op.</summary>
+    public static IReadOnlyList<IOp> All { get; } =
+    [
+        Gemm.Op,
+        Softmax.Op,
+    ];
+
+    /// <summary>The op named <paramref name="name"/>; throws listing the names.</summary>
+    public static IOp Find(string name) => All.FirstOrDefault(o => o.Name == name)
+        ?? throw new ArgumentException($"no op '{name}'; ops: {string.Join(", ", All.Select(o => o.Name))}");
+
+    /// <summary>A version by its full name, "op/version" (e.g. "gemm/smem-tile64").</summary>
+    public static OpVersion Version(string fullName)
+    {
+        int slash = fullName.IndexOf('/');
+        if (slash < 0) throw new ArgumentException($"version '{fullName}': expected op/version, e.g. gemm/smem-tile64");
+        return Find(fullName[..slash]).Version(fullName[(slash + 1)..]);
+    }
+
+    /// <summary>The catalogue rows of the kernels <paramref name="version"/> launches.</summary>
+    public static IEnumerable<KernelInfo> KernelsOf(OpVersion version) =>
+        version.Kernels.Select(n => KernelCatalog.All.FirstOrDefault(k => k.Name == n)
+            ?? throw new InvalidOperationException($"{version.FullName} names kernel '{n}', which is not in KernelCatalog"));
+
+    /// <summary>Catalogued kernels no version launches (must be empty once every op is in the table).</summary>
+    public static IEnumerable<string> Unlisted() =>
+        KernelCatalog.All.Select(k => k.Name).Except(All.SelectMany(o => o.Versions).SelectMany(v => v.Kernels)).Order();
+}

@@ -1,0 +1,92 @@
+using System.Reflection;
+using NativeEngine.Kernels;
+using NativeEngine.Runtime;
+using NativeEngine.Tensors;
+
+namespace NativeEngine.Tests;
+
+/// <summary>The op table against the generated catalogue, the references, and the dispatcher's rules.</summary>
+[Collection(DeviceCollection.Name)]
+public class OpTableTests(DeviceFixture fx)
+{
+    [Fact]
+    public void EveryVersionNamesCataloguedKernels() =>
+        Assert.All(OpTable.All.SelectMany(o => o.Versions), v =>
+        {
+            var kernels = OpTable.KernelsOf(v).ToList(); // throws naming a missing kernel
+            Assert.Equal(v.Kind == VersionKind.Host, kernels.Count == 0);
+        });
+
+    [Fact]
+    public void EveryOpNamesAReferenceThatExists()
+    {
+        var types = typeof(NativeEngine.Reference.GemmRef).Assembly.GetTypes();
+        Assert.All(OpTable.All, o =>
+        {
+            var parts = o.Reference.Split('.');
+            var type = types.SingleOrDefault(t => t.Name == parts[0]);
+            Assert.True(type?.GetMethods(BindingFlags.Public | BindingFlags.Static).Any(m => m.Name == parts[1]) == true,
+                $"{o.Name}: reference {o.Reference} not found in NativeEngine.Reference");
+        });
+    }
+
+    [Fact]
+    public void OpAndVersionNamesAreUnique()
+    {
+        Assert.Equal(OpTable.All.Count, OpTable.All.Select(o => o.Name).Distinct().Count());
+        Assert.All(OpTable.All.SelectMany(o => o.Versions), v => Assert.Same(v, OpTable.Version(v.FullName)));
+    }
+
+    [Fact]
+    public void EveryOpFieldOfTheKernelsAssemblyIsListed()
+    {
+        var fields = typeof(OpTable).Assembly.GetTypes()
+            .SelectMany(t => t.GetFields(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static))
+            .Where(f => typeof(IOp).IsAssignableFrom(f.FieldType))
+            .Select(f => (IOp)f.GetValue(null)!);
+        Assert.All(fields, o => Assert.Contains(o, OpTable.All));
+    }
+
+    [Fact]
+    public void AutoPicksByDeviceKind()
+    {
+        using var x = Tensor.FromHost(fx.Device, new Shape(2, 3), new float[6]);
+        var args = new SoftmaxArgs(x, x, 2, 3);
+        var picked = Softmax.Op.Pick(fx.Device, args);
+        var expected = fx.Device.Kind switch
+        {
+            DeviceKind.Cuda => Softmax.Op.Versions.Where(v => v.Kind == VersionKind.Grouped).First(),
+            DeviceKind.Cpu => Softmax.Op.Versions.FirstOrDefault(v => v.Kind == VersionKind.Host) ?? Softmax.ThreadPerRow,
+            _ => Softmax.ThreadPerRow,
+        };
+        Assert.Same(expected, picked);
+    }
+
+    [Fact]
+    public void DispatchIsRecordedAndForcedByName()
+    {
+        using var x = Tensor.FromHost(fx.Device, new Shape(2, 3), [1, 2, 3, 4, 5, 6]);
+        using var log = DispatchLog.Start();
+        Softmax.Rows(x, x, OpTable.Version("softmax_rows/warp-per-row"));
+        var d = Assert.Single(log.Entries);
+        Assert.Same(Softmax.WarpPerRow, d.Version);
+        Assert.Equal(30, d.Flops);  // 5 per element
+        Assert.Equal(48, d.Bytes);  // read and write 6 floats
+    }
+
+    [Fact]
+    public void ForcingAnotherOpsVersionFailsClearly()
+    {
+        using var x = Tensor.FromHost(fx.Device, new Shape(2, 3), new float[6]);
+        var e = Assert.Throws<ArgumentException>(() => Softmax.Rows(x, x, Gemm.SmemTile64));
+        Assert.Contains("gemm/smem-tile64 is not a version of this op", e.Message);
+    }
+
+    [Fact]
+    public void UnknownVersionNamesListTheVersions()
+    {
+        var e = Assert.Throws<ArgumentException>(() => OpTable.Version("gemm/fast"));
+        Assert.Contains("thread-per-output", e.Message);
+        Assert.Contains("smem-tile64", e.Message);
+    }
+}
