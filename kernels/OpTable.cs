@@ -10,8 +10,59 @@ public static class OpTable
     /// <summary>Every op.</summary>
     public static IReadOnlyList<IOp> All { get; } =
     [
+        // Image → tokens
+        Imaging.NormalizeRgbOp,
+        PatchEmbed.Op,
+        Tokens.AssembleOp,
+        Tokens.InsertQueriesOp,
+        Tokens.SliceOp,
+        Tokens.ToFeatureMapOp,
+        // The ViT blocks
         Gemm.Op,
+        LayerNorm.Op,
+        Attention.Op,
+        Attention.MaskOp,
         Softmax.Op,
+        Activation.GeluErfOp,
+        Activation.SiLUMulOp,
+        Activation.SigmoidOp,
+        Activation.ReluOp,
+        Elementwise.AddOp,
+        Elementwise.MulOp,
+        Elementwise.BiasOp,
+        LayerScale.Op,
+        // EoMT's heads and the semantic map
+        ConvTranspose2x2.Op,
+        DepthwiseConv3x3.Op,
+        LayerNorm2d.Op,
+        MaskLogits.Op,
+        Bilinear.Op,
+        SemanticMap.Op,
+        // Anomaly statistics, the head, window stitching
+        UncertaintyStats.StatsOp,
+        UncertaintyStats.FusedOp,
+        AnomalyScores.BaselineOp,
+        AnomalyHeadKernels.HeadOp,
+        AnomalyHeadKernels.AccumulateOp,
+        AnomalyHeadKernels.ScoreOp,
+        AnomalyHeadKernels.AverageOp,
+        Imaging.StitchWindowsOp,
+        // Training the head
+        TrainLinear.ForwardOp,
+        TrainLinear.GradInputOp,
+        TrainLinear.GradWeightOp,
+        TrainLinear.ColumnSumsOp,
+        TrainOps.ReluBackwardOp,
+        TrainOps.DropoutOp,
+        TrainOps.ToPixelsOp,
+        TrainOps.ConcatColumnsOp,
+        TrainOps.SliceColumnsOp,
+        TrainOps.UpsampleBackwardOp,
+        TrainNorm.ForwardOp,
+        TrainNorm.BackwardOp,
+        TrainLoss.BceOp,
+        TrainOptim.AdamOp,
+        TrainOptim.SumSquaresOp,
     ];
 
     /// <summary>The op named <paramref name="name"/>; throws listing the names.</summary>
@@ -31,7 +82,10 @@ public static class OpTable
         version.Kernels.Select(n => KernelCatalog.All.FirstOrDefault(k => k.Name == n)
             ?? throw new InvalidOperationException($"{version.FullName} names kernel '{n}', which is not in KernelCatalog"));
 
-    /// <summary>Catalogued kernels no version launches (must be empty once every op is in the table).</summary>
+    /// <summary>Every kernel some version launches, each once: what `ptx-check` compiles.</summary>
+    public static IEnumerable<KernelInfo> Kernels => All.SelectMany(o => o.Versions).SelectMany(KernelsOf).Distinct();
+
+    /// <summary>Catalogued kernels no version launches (must be empty: a test checks it).</summary>
     public static IEnumerable<string> Unlisted() =>
         KernelCatalog.All.Select(k => k.Name).Except(All.SelectMany(o => o.Versions).SelectMany(v => v.Kernels)).Order();
 }

@@ -138,8 +138,17 @@ public static partial class UncertaintyStats
     {
         var (b, k, h, w) = Dims4(s, "s");
         stats.Expect("stats", b, Count, h, w);
-        LaunchStatsV1(s.Device, b * h * w, s.View, stats.View, k, h * w);
+        StatsOp.Run(s.Device, (s, stats, b, k, h, w));
     }
+
+    /// <summary>The op row: ~8 FLOPs per map value (softmax, log, sums); the map read and the statistics written once.</summary>
+    public static readonly Op<(Tensor S, Tensor Stats, int B, int K, int H, int W)> StatsOp = new("anomaly_stats", "stats = [max prob, entropy, energy, msp] of the semantic map per pixel (EoMT-EXT statistics)", "AnomalyRef.Stats",
+        call => 8.0 * call.S.Length, call => 4.0 * ((double)call.S.Length + call.Stats.Length),
+        [new("anomaly_stats", "thread-per-pixel", VersionKind.Simple, "one thread per pixel, loop over K", ["UncertaintyStats.StatsV1"], call =>
+        {
+            var (s, stats, b, k, h, w) = call;
+            LaunchStatsV1(s.Device, b * h * w, s.View, stats.View, k, h * w);
+        })]);
 
     /// <summary>
     /// The fused path: from the upsampled mask logits (B,Q,H,W) and the class probabilities (B,Q,K+1) (softmax over
@@ -166,11 +175,20 @@ public static partial class UncertaintyStats
             logit.Expect("logit", b, 1, h, w);
         }
         if (stats is null && head is null) throw new ArgumentException("fused: neither stats nor a head logit asked for");
-        var dummy = maskLogits.View.SubView(0, 1);
-        LaunchFusedV1(maskLogits.Device, b * h * w, maskLogits.View, classProbs.View, stats?.View ?? dummy,
-            logit?.View ?? dummy, head?.Params.View ?? dummy, q, k, h * w, stats is null ? 0 : 1,
-            head?.Hidden1 ?? 0, head?.Hidden2 ?? 0);
+        FusedOp.Run(maskLogits.Device, (maskLogits, classProbs, stats, head, logit, b, q, k, h, w));
     }
+
+    /// <summary>The op row: the semantic-map GEMM per pixel plus the statistics; mask logits read once, statistics and logit written once.</summary>
+    public static readonly Op<(Tensor MaskLogits, Tensor ClassProbs, Tensor? Stats, PackedHead? Head, Tensor? Logit, int B, int Q, int K, int H, int W)> FusedOp = new("anomaly_stats_fused", "stats (and a stats-only head logit) straight from mask logits and class probabilities", "AnomalyRef.Stats",
+        call => 2.0 * call.B * call.Q * call.K * call.H * call.W, call => 4.0 * ((double)call.MaskLogits.Length + call.ClassProbs.Length + 5.0 * call.B * call.H * call.W),
+        [new("anomaly_stats_fused", "thread-per-pixel", VersionKind.Simple, "one thread per pixel: semantic map, statistics and head without the map in memory", ["UncertaintyStats.FusedV1"], call =>
+        {
+            var (maskLogits, classProbs, stats, head, logit, b, q, k, h, w) = call;
+            var dummy = maskLogits.View.SubView(0, 1);
+            LaunchFusedV1(maskLogits.Device, b * h * w, maskLogits.View, classProbs.View, stats?.View ?? dummy,
+                logit?.View ?? dummy, head?.Params.View ?? dummy, q, k, h * w, stats is null ? 0 : 1,
+                head?.Hidden1 ?? 0, head?.Hidden2 ?? 0);
+        })]);
 
     internal static (int B, int C, int H, int W) Dims4(Tensor t, string what)
     {
@@ -190,6 +208,16 @@ public static class AnomalyScores
         if (score.Length != (long)b * h * w)
             throw new ArgumentException($"score: expected shape [{b},{h},{w}] or [{b},1,{h},{w}], got {score.Shape}");
         if (!(temperature > 0)) throw new ArgumentException($"temperature: must be > 0, got {temperature}");
-        UncertaintyStats.LaunchBaselineV1(s.Device, b * h * w, s.View, score.View, k, h * w, (int)method, 1f / temperature);
+        BaselineOp.Run(s.Device, (s, score, b, k, h, w, method, temperature));
     }
+
+    /// <summary>The op row: ~4 FLOPs per map value (a softmax or log-sum-exp over K); the map read, the score written.</summary>
+    public static readonly Op<(Tensor S, Tensor Score, int B, int K, int H, int W, BaselineMethod Method, float Temperature)> BaselineOp = new(
+        "anomaly_baseline", "score = MSP / max-logit / entropy / energy baseline of the semantic map (seed.md §3.5)", "AnomalyRef.Baseline",
+        call => 4.0 * call.S.Length, call => 4.0 * ((double)call.S.Length + call.Score.Length),
+        [new("anomaly_baseline", "thread-per-pixel", VersionKind.Simple, "one thread per pixel, loop over K", ["UncertaintyStats.BaselineV1"], call =>
+        {
+            var (s, score, b, k, h, w, method, temperature) = call;
+            UncertaintyStats.LaunchBaselineV1(s.Device, b * h * w, s.View, score.View, k, h * w, (int)method, 1f / temperature);
+        })]);
 }

@@ -72,9 +72,18 @@ public static partial class Tokens
         if (registers.Length != (long)regs * c)
             throw new ArgumentException($"tokens assemble: registers must hold R·C = {regs}·{c} values ((1, R, C), R = tokens − 1 − G²), got {registers.Shape}");
         if (tokens.Length == 0) return;
-        var regView = regs > 0 ? registers.View : cls.View; // never read when R = 0
-        LaunchAssembleV1(tokens.Device, (int)tokens.Length, patches.View, pos.View, cls.View, regView, tokens.View, count, regs, c);
+        AssembleOp.Run(tokens.Device, (patches, pos, cls, registers, tokens, count, regs, c));
     }
+
+    /// <summary>The op row: one add per patch element; patches and pos read, tokens written.</summary>
+    public static readonly Op<(Tensor Patches, Tensor Pos, Tensor Cls, Tensor Registers, Tensor Tokens, int Count, int Regs, int C)> AssembleOp = new("tokens_assemble", "tokens = [cls, registers, patches + pos] (the ViT token sequence)", "EmbedRef.Assemble",
+        call => call.Patches.Length, call => 4.0 * (2.0 * call.Patches.Length + call.Pos.Length),
+        [new("tokens_assemble", "thread-per-element", VersionKind.Simple, "one thread per element", ["Tokens.AssembleV1"], call =>
+        {
+            var (patches, pos, cls, registers, tokens, count, regs, c) = call;
+            var regView = regs > 0 ? registers.View : cls.View; // never read when R = 0
+            LaunchAssembleV1(tokens.Device, (int)tokens.Length, patches.View, pos.View, cls.View, regView, tokens.View, count, regs, c);
+        })]);
 
     /// <summary>output (B, Q+N, C) = [queries (Q, C), tokens (B, N, C)]: the queries are prepended (eomt.md §2.1).</summary>
     public static void InsertQueries(Tensor tokens, Tensor queries, Tensor output)
@@ -86,8 +95,13 @@ public static partial class Tokens
         int q = c == 0 ? 0 : (int)(queries.Length / c);
         output.Expect("insert queries output", b, q + n, c);
         if (output.Length == 0) return;
-        LaunchInsertQueriesV1(tokens.Device, (int)output.Length, tokens.View, queries.View, output.View, n, q, c);
+        InsertQueriesOp.Run(tokens.Device, (tokens, queries, output, n, q, c));
     }
+
+    /// <summary>The op row: a copy: every output element read once and written once.</summary>
+    public static readonly Op<(Tensor Tokens, Tensor Queries, Tensor Output, int N, int Q, int C)> InsertQueriesOp = OpRows.PerElement<(Tensor Tokens, Tensor Queries, Tensor Output, int N, int Q, int C)>("tokens_insert_queries",
+        "output = [queries, tokens] along the token axis (EoMT query insertion)", "EmbedRef.InsertQueries", a => a.Output.Length, 0, 8, "Tokens.InsertQueriesV1",
+        a => LaunchInsertQueriesV1(a.Tokens.Device, (int)a.Output.Length, a.Tokens.View, a.Queries.View, a.Output.View, a.N, a.Q, a.C));
 
     /// <summary>y (B, M, C) = x[:, start : start+M, :] — e.g. the Q query tokens (start 0) for the class and mask heads.</summary>
     public static void SliceTokens(Tensor x, int start, Tensor y)
@@ -98,8 +112,13 @@ public static partial class Tokens
         if (start < 0 || start + m > n)
             throw new ArgumentException($"slice tokens: rows [{start}, {start + m}) outside x {x.Shape}");
         if (y.Length == 0) return;
-        LaunchSliceV1(x.Device, (int)y.Length, x.View, y.View, n, m, start, x.Shape[2]);
+        SliceOp.Run(x.Device, (x, y, n, m, start));
     }
+
+    /// <summary>The op row: a copy: every output element read once and written once.</summary>
+    public static readonly Op<(Tensor X, Tensor Y, int N, int M, int Start)> SliceOp = OpRows.PerElement<(Tensor X, Tensor Y, int N, int M, int Start)>("tokens_slice",
+        "y = x[:, start : start + M, :]", "EmbedRef.SliceTokens", a => a.Y.Length, 0, 8, "Tokens.SliceV1",
+        a => LaunchSliceV1(a.X.Device, (int)a.Y.Length, a.X.View, a.Y.View, a.N, a.M, a.Start, a.X.Shape[2]));
 
     /// <summary>
     /// map (B, C, Gh, Gw) = x[:, start : start+Gh·Gw, :] transposed — the patch tokens (start = Q + 1 + R) as the feature
@@ -113,6 +132,11 @@ public static partial class Tokens
         if (start < 0 || start + pixels > n)
             throw new ArgumentException($"to feature map: tokens [{start}, {start + pixels}) outside x {x.Shape}");
         if (map.Length == 0) return;
-        LaunchToFeatureMapV1(x.Device, (int)map.Length, x.View, map.View, n, pixels, start, x.Shape[2]);
+        ToFeatureMapOp.Run(x.Device, (x, map, n, pixels, start));
     }
+
+    /// <summary>The op row: a transposing copy: every map element read once and written once.</summary>
+    public static readonly Op<(Tensor X, Tensor Map, int N, int Pixels, int Start)> ToFeatureMapOp = OpRows.PerElement<(Tensor X, Tensor Map, int N, int Pixels, int Start)>("tokens_to_feature_map",
+        "map (B, C, Gh, Gw) = the patch tokens x[:, start : start + Gh·Gw, :] transposed", "EmbedRef.ToFeatureMap", a => a.Map.Length, 0, 8, "Tokens.ToFeatureMapV1",
+        a => LaunchToFeatureMapV1(a.X.Device, (int)a.Map.Length, a.X.View, a.Map.View, a.N, a.Pixels, a.Start, a.X.Shape[2]));
 }

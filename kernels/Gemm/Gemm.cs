@@ -2,9 +2,9 @@
 // epilogue. Shapes: A (M, K) or (K, M) when transposed, B (K, N) or (N, K), C (M, N); batched: A (B, M, K), C (B, M, N),
 // B either (B, K, N) or one (K, N) shared across the batch. Linear: y(..., N) = x(..., K)·Wᵀ + bias, W (N, K) as nn.Linear.
 // PyTorch: torch.addmm(bias, A, B, beta, alpha), torch.matmul / torch.bmm, F.linear(x, W, b).
-// v1: one thread per output element, implicitly grouped, K-loop over global memory. 2·K loads per 2·K FLOPs (0.25
+// v1 "thread-per-output": one thread per output element, implicitly grouped, K-loop over global memory. 2·K loads per 2·K FLOPs (0.25
 //     FLOP/B): on an H100 it is bound by L1/L2 at a few TFLOP/s. The CPU simulator's version and the teaching baseline.
-// v2: shared-memory tiles + register blocking. A 16×16 group computes a 64×64 tile of C; each thread owns a 4×4 block
+// v2 "smem-tile64": shared-memory tiles + register blocking. A 16×16 group computes a 64×64 tile of C; each thread owns a 4×4 block
 //     (rows ty+16i, columns tx+16j: neighbouring threads on neighbouring columns, so C stores and shared reads are
 //     contiguous) in 16 hand-written scalar accumulators (ILGPU 1.5.3 does not unroll loops, and a local array indexed
 //     by a loop variable would spill to local memory). Per 16-deep K step the group stages a 64×16 slice of A and a

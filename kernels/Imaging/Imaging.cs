@@ -63,8 +63,17 @@ public static partial class Imaging
         int rows = y.Shape[1], cols = y.Shape[2];
         if (top < 0 || left < 0 || top + rows > image.Shape[0] || left + cols > image.Shape[1])
             throw new ArgumentException($"normalize rgb: window {rows}x{cols} at ({top},{left}) outside image {image.Shape}");
-        LaunchNormalizeRgbV1(y.Device, new Index3D(cols, rows, 3), image.Cast<byte>(), y.View, image.Shape[1], top, left, rows, cols);
+        NormalizeRgbOp.Run(y.Device, (image, y, top, left, rows, cols));
     }
+
+    /// <summary>The op row: 2 FLOPs per output; one byte read and 4 written per output.</summary>
+    public static readonly Op<(Tensor Image, Tensor Y, int Top, int Left, int Rows, int Cols)> NormalizeRgbOp = new("normalize_rgb", "y (3, R, W) = (window of u8 RGB / 255 - mean) / std (the ViT pre-processing)", "ImagingRef.NormalizeRgb",
+        call => 2.0 * call.Y.Length, call => 5.0 * call.Y.Length,
+        [new("normalize_rgb", "thread-per-element", VersionKind.Simple, "one thread per output element", ["Imaging.NormalizeRgbV1"], call =>
+        {
+            var (image, y, top, left, rows, cols) = call;
+            LaunchNormalizeRgbV1(y.Device, new Index3D(cols, rows, 3), image.Cast<byte>(), y.View, image.Shape[1], top, left, rows, cols);
+        })]);
 
     /// <summary>
     /// avg (K, h, w) = per-pixel mean of the window scores (n, K, S, S) placed at <paramref name="starts"/> (n, i32)
@@ -80,6 +89,15 @@ public static partial class Imaging
         if (avg.Shape.Rank != 3 || avg.Shape[0] != k || (alongHeight ? avg.Shape[2] : avg.Shape[1]) != s)
             throw new ArgumentException($"stitch windows: avg must be ({k}, h, w) with the short side {s}, got {avg.Shape}");
         int h = avg.Shape[1], w = avg.Shape[2];
-        LaunchStitchWindowsV1(avg.Device, new Index3D(w, h, k), scores.View, starts.Cast<int>(), avg.View, n, k, s, h, w, alongHeight ? 1 : 0);
+        StitchWindowsOp.Run(avg.Device, (scores, starts, alongHeight, avg, n, k, s, h, w));
     }
+
+    /// <summary>The op row: one add per window score; scores read once, avg written once.</summary>
+    public static readonly Op<(Tensor Scores, Tensor Starts, bool AlongHeight, Tensor Avg, int N, int K, int S, int H, int W)> StitchWindowsOp = new("stitch_windows", "avg = per-pixel mean of sliding-window scores (window stitching)", "ImagingRef.StitchWindows",
+        call => call.Scores.Length, call => 4.0 * ((double)call.Scores.Length + call.Avg.Length),
+        [new("stitch_windows", "thread-per-pixel", VersionKind.Simple, "one thread per output pixel, loop over windows", ["Imaging.StitchWindowsV1"], call =>
+        {
+            var (scores, starts, alongHeight, avg, n, k, s, h, w) = call;
+            LaunchStitchWindowsV1(avg.Device, new Index3D(w, h, k), scores.View, starts.Cast<int>(), avg.View, n, k, s, h, w, alongHeight ? 1 : 0);
+        })]);
 }

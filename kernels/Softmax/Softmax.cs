@@ -1,9 +1,9 @@
 // Softmax over the last dimension: y[r, j] = exp(x[r, j] − m_r) / Σ_k exp(x[r, k] − m_r), m_r = max_k x[r, k].
 // PyTorch: torch.softmax(x, dim=-1). Special values follow torch: a NaN anywhere in a row makes the row NaN, a row of
 // all −∞ is NaN (−∞ − (−∞)), a +∞ makes the row NaN (∞ − ∞); −∞ entries of an otherwise finite row give 0.
-// v1: one thread per row, implicitly grouped, three passes (max, sum, write). Fine for the CPU simulator; on a GPU
+// v1 "thread-per-row": one thread per row, implicitly grouped, three passes (max, sum, write). Fine for the CPU simulator; on a GPU
 //     neighbouring threads read addresses C floats apart (uncoalesced) and R rows may be too few to fill the SMs.
-// v2: one warp per row, 4 rows per 128-thread group. Lanes stride the row (coalesced 128 B reads), keep an online
+// v2 "warp-per-row": one warp per row, 4 rows per 128-thread group. Lanes stride the row (coalesced 128 B reads), keep an online
 //     (max, sum) pair so the max and the sum need one read pass instead of two, merge the 32 pairs with ShuffleXor,
 //     then write. Memory bound: 8 B/element for the two passes that leave L1/L2 (read, write) plus one re-read; the
 //     Q×N mask-attention logits of EoMT-L at 640² (200×1600 per head) are ~1.3 MB: ~0.5 µs at 3.35 TB/s, so the

@@ -49,17 +49,35 @@ public static partial class TrainOptim
         if (grad.Length != p.Length || m.Length != p.Length || v.Length != p.Length)
             throw new ArgumentException($"adam: p {p.Shape}, grad {grad.Shape}, m {m.Shape}, v {v.Shape} differ");
         if (step < 1) throw new ArgumentException($"adam: step counts from 1, got {step}");
-        double bc1 = 1 - Math.Pow(beta1, step), bc2 = 1 - Math.Pow(beta2, step);
-        LaunchAdamV1(p.Device, (int)p.Length, p.View, grad.View, m.View, v.View, gradScale, (float)beta1, (float)beta2, (float)eps,
-            decoupled ? 0f : (float)weightDecay, decoupled ? (float)(1 - lr * weightDecay) : 1f, (float)(lr / bc1), (float)Math.Sqrt(bc2));
+        AdamOp.Run(p.Device, (p, grad, m, v, step, lr, beta1, beta2, eps, weightDecay, decoupled, gradScale));
     }
+
+    /// <summary>The op row: ~12 FLOPs per parameter; p, m, v read and written, the gradient read.</summary>
+    public static readonly Op<(Tensor P, Tensor Grad, Tensor M, Tensor V, int Step, double Lr, double Beta1, double Beta2, double Eps, double WeightDecay, bool Decoupled, float GradScale)> AdamOp = new("adam_step", "one Adam / AdamW update of p in place (torch.optim.Adam / AdamW)", "TrainRef.Adam",
+        call => 12.0 * call.P.Length, call => 28.0 * call.P.Length,
+        [new("adam_step", "thread-per-element", VersionKind.Simple, "one thread per parameter", ["TrainOptim.AdamV1"], call =>
+        {
+            var (p, grad, m, v, step, lr, beta1, beta2, eps, weightDecay, decoupled, gradScale) = call;
+            double bc1 = 1 - Math.Pow(beta1, step), bc2 = 1 - Math.Pow(beta2, step);
+            LaunchAdamV1(p.Device, (int)p.Length, p.View, grad.View, m.View, v.View, gradScale, (float)beta1, (float)beta2, (float)eps,
+                decoupled ? 0f : (float)weightDecay, decoupled ? (float)(1 - lr * weightDecay) : 1f, (float)(lr / bc1), (float)Math.Sqrt(bc2));
+        })]);
 
     /// <summary>y[0] (+)= Σ x² (deterministic chunked sum).</summary>
     public static void SumSquares(Tensor x, Tensor y, bool accumulate = false)
     {
-        int n = (int)x.Length, rows = TrainLinear.ChunkRows(n), chunks = TrainLinear.Chunks(n);
-        using var partial = Tensor.Empty(x.Device, new Shape(chunks));
-        LaunchSumSquaresPartialV1(x.Device, chunks, x.View, partial.View, n, rows);
-        TrainLinear.LaunchSumChunksV1(x.Device, 1, partial.View, y.View, chunks, 1, 1f, accumulate ? 1 : 0);
+        SumSquaresOp.Run(x.Device, (x, y, accumulate));
     }
+
+    /// <summary>The op row: one FMA per element; x read once.</summary>
+    public static readonly Op<(Tensor X, Tensor Y, bool Accumulate)> SumSquaresOp = new("sum_squares", "y[0] (+)= Σ x² (gradient-norm clipping)", "TrainRef.SumSquares",
+        call => 2.0 * call.X.Length, call => 4.0 * call.X.Length,
+        [new("sum_squares", "chunked-rows", VersionKind.Simple, "partial sums per chunk, then a chunk sum (deterministic)", ["TrainOptim.SumSquaresPartialV1", "TrainLinear.SumChunksV1"], call =>
+        {
+            var (x, y, accumulate) = call;
+            int n = (int)x.Length, rows = TrainLinear.ChunkRows(n), chunks = TrainLinear.Chunks(n);
+            using var partial = Tensor.Empty(x.Device, new Shape(chunks));
+            LaunchSumSquaresPartialV1(x.Device, chunks, x.View, partial.View, n, rows);
+            TrainLinear.LaunchSumChunksV1(x.Device, 1, partial.View, y.View, chunks, 1, 1f, accumulate ? 1 : 0);
+        })]);
 }

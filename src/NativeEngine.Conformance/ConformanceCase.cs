@@ -21,7 +21,10 @@ public sealed record ConformanceCase(
     string Why,
     Func<ComputeDevice, CaseResult> Run)
 {
-    /// <summary>A row for <paramref name="version"/>: <paramref name="run"/> must force it (the tests check the dispatch).</summary>
+    /// <summary>
+    /// A row for <paramref name="version"/>: while <paramref name="run"/> runs, calls of the version's op that name no
+    /// version run it (<see cref="ConformanceTable.RunRecorded"/>); the tests check the recorded dispatch.
+    /// </summary>
     public ConformanceCase(OpVersion version, string shape, double atol, double rtol, string why, Func<ComputeDevice, CaseResult> run)
         : this(version.Op, version.FullName, shape, atol, rtol, why, run) => Version = version;
 
@@ -73,12 +76,13 @@ public static class ConformanceTable
     public static Comparison Check(ConformanceCase c, CaseResult r) => Closeness.Compare(r.Expected, r.Actual, c.Atol, c.Rtol);
 
     /// <summary>
-    /// Runs a case while recording dispatches. Returns the result and, for rows of the op table, null when every
-    /// dispatch of the row's op ran the row's version (and at least one did), else what ran instead.
+    /// Runs a case while recording dispatches, forcing the row's version on every call of its op that names none.
+    /// Returns the result and, for rows of the op table, null when every dispatch of the row's op ran the row's
+    /// version (and at least one did), else what ran instead.
     /// </summary>
     public static (CaseResult Result, string? WrongVersion) RunRecorded(ConformanceCase c, ComputeDevice device)
     {
-        using var log = DispatchLog.Start();
+        using var log = DispatchLog.Start(force: c.Version);
         var r = c.Run(device);
         if (c.Version is null) return (r, null);
         var ran = log.Entries.Where(e => e.Op.Name == c.Op).Select(e => e.Version).ToList();

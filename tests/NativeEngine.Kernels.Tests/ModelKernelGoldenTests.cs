@@ -14,7 +14,6 @@ namespace NativeEngine.Tests;
 public class ModelKernelGoldenTests(DeviceFixture fx)
 {
     private ComputeDevice Dev => fx.Device;
-    private static readonly KernelChoice[] Both = [KernelChoice.Simple, KernelChoice.Tiled];
 
     [Fact]
     public void AttentionMatchesTorch()
@@ -37,10 +36,10 @@ public class ModelKernelGoldenTests(DeviceFixture fx)
             // v2 costs seconds per 256-thread group on the CPU simulator: against torch it runs on the D = 64, the
             // B = H = 2 and the EoMT-masked cases (the conformance table checks it on more shapes against the reference).
             bool tiledToo = d > Attention.TiledMaxHeadDim || d == 64 || (b == 2 && h == 2) || p["masked"] == 2;
-            foreach (var choice in tiledToo ? Both : [KernelChoice.Simple])
+            foreach (var choice in tiledToo ? Golden.Versions.On(Attention.Op, Dev) : new OpVersion[] { Attention.ThreadPerQuery })
             {
                 using var output = Tensor.Empty(Dev, new Shape(b, n, h * d));
-                if (choice == KernelChoice.Tiled && d > Attention.TiledMaxHeadDim)
+                if (choice == Attention.FlashTiles && d > Attention.TiledMaxHeadDim)
                 {
                     var e = Assert.Throws<ArgumentException>(() => Attention.Forward(qkv, output, h, allowed, choice));
                     Assert.Contains("head dim", e.Message);
@@ -99,7 +98,7 @@ public class ModelKernelGoldenTests(DeviceFixture fx)
             using var x = Load(f, name + ".x");
             using var w = Load(f, name + ".weight");
             using var bias = Load(f, name + ".bias");
-            foreach (var choice in Both)
+            foreach (var choice in Golden.Versions.On(ConvTranspose2x2.Op, Dev))
             {
                 using var y = Tensor.Empty(Dev, new Shape(b, cout, 2 * hh, 2 * ww));
                 ConvTranspose2x2.Forward(x, w, bias, y, choice);
@@ -152,7 +151,7 @@ public class ModelKernelGoldenTests(DeviceFixture fx)
             using var logits = Tensor.Empty(Dev, new Shape(b, q, m, m));
             using var up = Tensor.Empty(Dev, new Shape(b, q, s, s));
             using var cls = Load(f, name + ".class_logits");
-            foreach (var choice in Both)
+            foreach (var choice in Golden.Versions.On(MaskLogits.Op, Dev))
             {
                 MaskLogits.Compute(queries, features, logits, choice);
                 Tolerance.AssertClose(f.ReadFloat32(name + ".mask_logits"), logits.ToHostFloat(), 2e-6 * c, 1e-5, $"mask logits {name} {choice}");
@@ -161,7 +160,7 @@ public class ModelKernelGoldenTests(DeviceFixture fx)
             Tolerance.AssertClose(f.ReadFloat32(name + ".upsampled"), up.ToHostFloat(), 2e-6 * c, 1e-5, $"upsampled logits {name}");
 
             using var upTorch = Load(f, name + ".upsampled");
-            foreach (var choice in Both)
+            foreach (var choice in Golden.Versions.On(SemanticMap.Op, Dev))
             {
                 using var map = Tensor.Empty(Dev, new Shape(b, k, s, s));
                 SemanticMap.Forward(upTorch, cls, map, choice);

@@ -18,6 +18,9 @@ public class OpTableTests(DeviceFixture fx)
         });
 
     [Fact]
+    public void EveryCataloguedKernelBelongsToAVersion() => Assert.Empty(OpTable.Unlisted());
+
+    [Fact]
     public void EveryOpNamesAReferenceThatExists()
     {
         var types = typeof(NativeEngine.Reference.GemmRef).Assembly.GetTypes();

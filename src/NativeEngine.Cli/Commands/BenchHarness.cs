@@ -57,7 +57,7 @@ public static class BenchHarness
             {
                 (flops, bytes) = (call.Flops, call.Bytes);
                 ms = Time(device, launch, secondsPerBatch);
-            }))
+            }, force: v))
                 row.Run(device);
             return new(v, row.Shape, ms, flops, bytes, maxDiff, null);
         }

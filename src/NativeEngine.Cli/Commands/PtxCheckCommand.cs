@@ -35,7 +35,7 @@ public static class PtxCheckCommand
             var work = keep ?? Path.Combine(Path.GetTempPath(), $"nativeengine-ptx-{Environment.ProcessId}");
             bool json = r.GetValue(jsonOption);
             if (!json)
-                Console.Error.WriteLine($"ptx-check: {KernelCatalog.All.Count} kernels x {archs.Length} archs, {Ptxas.Version(ptxas)} ({ptxas})");
+                Console.Error.WriteLine($"ptx-check: {OpTable.Kernels.Count()} kernels of {OpTable.All.Count} ops x {archs.Length} archs, {Ptxas.Version(ptxas)} ({ptxas})");
             IReadOnlyList<PtxRow> rows;
             try
             {

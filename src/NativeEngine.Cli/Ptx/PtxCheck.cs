@@ -35,7 +35,7 @@ public static partial class PtxCheck
         {
             var arch = PtxCompiler.ParseArch(archText);
             var name = PtxCompiler.ArchName(arch);
-            foreach (var k in kernels ?? KernelCatalog.All)
+            foreach (var k in kernels ?? OpTable.Kernels)
                 rows.Add(CheckOne(compiler, ptxas, k, arch, name, workDir));
         }
         return rows;

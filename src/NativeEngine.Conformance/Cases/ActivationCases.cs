@@ -18,23 +18,23 @@ internal static class ActivationCases
         foreach (int n in new[] { 1, 31, 33, 1000 })
         {
             string shape = $"[{n}] U(-6,6)";
-            yield return new("gelu_erf", "Activation.GeluErfV1", shape, Abs, Rel, Why, d => Unary(d, Inputs.Uniform(n, 1, -6, 6), Activation.GeluErf, ActivationRef.GeluErf));
-            yield return new("sigmoid", "Activation.SigmoidV1", shape, Abs, Rel, Why, d => Unary(d, Inputs.Uniform(n, 1, -6, 6), Activation.Sigmoid, ActivationRef.Sigmoid));
-            yield return new("relu", "Activation.ReluV1", shape, 0, 0, "exact", d => Unary(d, Inputs.Uniform(n, 1, -6, 6), Activation.Relu, ActivationRef.Relu));
-            yield return new("silu_mul", "Activation.SiLUMulV1", shape, Abs, Rel, Why, d => Binary(d, Inputs.Uniform(n, 1, -6, 6), Inputs.Uniform(n, 2, -2, 2)));
+            yield return new(Activation.GeluErfOp.Plain, shape, Abs, Rel, Why, d => Unary(d, Inputs.Uniform(n, 1, -6, 6), Activation.GeluErf, ActivationRef.GeluErf));
+            yield return new(Activation.SigmoidOp.Plain, shape, Abs, Rel, Why, d => Unary(d, Inputs.Uniform(n, 1, -6, 6), Activation.Sigmoid, ActivationRef.Sigmoid));
+            yield return new(Activation.ReluOp.Plain, shape, 0, 0, "exact", d => Unary(d, Inputs.Uniform(n, 1, -6, 6), Activation.Relu, ActivationRef.Relu));
+            yield return new(Activation.SiLUMulOp.Plain, shape, Abs, Rel, Why, d => Binary(d, Inputs.Uniform(n, 1, -6, 6), Inputs.Uniform(n, 2, -2, 2)));
         }
 
         // Dense sweep through both erf branches and the ±3.92 cut-off (x/√2 spans ±6.4).
-        yield return new("gelu_erf", "Activation.GeluErfV1", "[4001] linspace(-9,9)", Abs, Rel, Why,
+        yield return new(Activation.GeluErfOp.Plain, "[4001] linspace(-9,9)", Abs, Rel, Why,
             d => Unary(d, Enumerable.Range(0, 4001).Select(i => -9f + i * 0.0045f).ToArray(), Activation.GeluErf, ActivationRef.GeluErf));
 
         var special = SpecialValues.All;
         string sp = $"[{special.Length}] NaN ±inf ±0 huge";
-        yield return new("gelu_erf", "Activation.GeluErfV1", sp, Abs, Rel, Why, d => Unary(d, special, Activation.GeluErf, ActivationRef.GeluErf));
-        yield return new("sigmoid", "Activation.SigmoidV1", sp, Abs, Rel, Why, d => Unary(d, special, Activation.Sigmoid, ActivationRef.Sigmoid));
-        yield return new("relu", "Activation.ReluV1", sp, 0, 0, "exact", d => Unary(d, special, Activation.Relu, ActivationRef.Relu));
+        yield return new(Activation.GeluErfOp.Plain, sp, Abs, Rel, Why, d => Unary(d, special, Activation.GeluErf, ActivationRef.GeluErf));
+        yield return new(Activation.SigmoidOp.Plain, sp, Abs, Rel, Why, d => Unary(d, special, Activation.Sigmoid, ActivationRef.Sigmoid));
+        yield return new(Activation.ReluOp.Plain, sp, 0, 0, "exact", d => Unary(d, special, Activation.Relu, ActivationRef.Relu));
         // b = 1 so the product's overflow is silu's own; b ≠ 1 is covered by the random rows.
-        yield return new("silu_mul", "Activation.SiLUMulV1", sp, Abs, Rel, Why, d => Binary(d, special, special.Select(_ => 1f).ToArray()));
+        yield return new(Activation.SiLUMulOp.Plain, sp, Abs, Rel, Why, d => Binary(d, special, special.Select(_ => 1f).ToArray()));
     }
 
     private static CaseResult Unary(ComputeDevice d, float[] x, Action<Tensor, Tensor> op, Func<float[], float[]> reference)

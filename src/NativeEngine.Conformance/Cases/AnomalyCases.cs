@@ -18,7 +18,7 @@ internal static class AnomalyCases
         foreach (var (b, k, h, w) in new[] { (1, 1, 1, 1), (1, 19, 5, 7), (2, 4, 3, 33) })
         {
             string label = $"[{b},{k},{h},{w}]";
-            yield return new("anomaly_stats", "UncertaintyStats.StatsV1", label, StatsAbs, StatsRel, "K-term float32 sums, ln", d =>
+            yield return new(UncertaintyStats.StatsOp.Plain, label, StatsAbs, StatsRel, "K-term float32 sums, ln", d =>
             {
                 var s = SemanticMap(b, k, h * w, 5, 3);
                 using var ts = Tensor.FromHost(d, new Shape(b, k, h, w), s);
@@ -28,7 +28,7 @@ internal static class AnomalyCases
             });
             foreach (var method in Enum.GetValues<BaselineMethod>())
                 foreach (float t in new[] { 1f, 8f })
-                    yield return new("anomaly_baseline", "UncertaintyStats.BaselineV1", $"{label} {method} T={t}", StatsAbs, StatsRel,
+                    yield return new(AnomalyScores.BaselineOp.Plain, $"{label} {method} T={t}", StatsAbs, StatsRel,
                         "online softmax vs two-pass double: K-term sums", d =>
                         {
                             var s = SemanticMap(b, k, h * w, 5, 4);
@@ -39,16 +39,16 @@ internal static class AnomalyCases
                         });
         }
         foreach (var (b, q, k, h, w, withHead) in new[] { (1, 1, 1, 1, 1, false), (2, 5, 4, 3, 7, true), (1, 7, 19, 4, 4, true) })
-            yield return new("anomaly_stats_fused", "UncertaintyStats.FusedV1", $"Q={q} [{b},{k},{h},{w}]{(withHead ? " +head" : "")}",
+            yield return new(UncertaintyStats.FusedOp.Plain, $"Q={q} [{b},{k},{h},{w}]{(withHead ? " +head" : "")}",
                 HeadAbs, HeadRel, "Q·K sigmoid-MACs, then the head's dot products", d => Fused(d, b, q, k, h, w, withHead));
         foreach (var (b, h, w, ce, h1, h2) in new[] { (1, 1, 1, 0, 1, 1), (2, 3, 5, 0, 64, 32), (1, 2, 3, 32, 64, 32), (1, 4, 4, 3, 7, 5) })
-            yield return new("anomaly_head", "AnomalyHeadKernels.HeadV1", $"[{b},{4 + ce},{h},{w}] H={h1},{h2}", HeadAbs, HeadRel,
+            yield return new(AnomalyHeadKernels.HeadOp.Plain, $"[{b},{4 + ce},{h},{w}] H={h1},{h2}", HeadAbs, HeadRel,
                 "64-term float32 dot products vs double", d => Head(d, b, h, w, ce, h1, h2));
-        yield return new("window_accumulate", "AnomalyHeadKernels.AccumulateV1", "2 windows 4x4 in [4,6]", 1e-6, 1e-5,
+        yield return new(AnomalyHeadKernels.AccumulateOp.Plain, "2 windows 4x4 in [4,6]", 1e-6, 1e-5,
             "one add per window, one sigmoid", Windows);
-        yield return new("window_score", "AnomalyHeadKernels.ScoreV1", "2 windows 4x4 in [4,6]", 1e-6, 1e-5,
+        yield return new(AnomalyHeadKernels.ScoreOp.Plain, "2 windows 4x4 in [4,6]", 1e-6, 1e-5,
             "one add per window, one sigmoid", Windows);
-        yield return new("window_average", "AnomalyHeadKernels.AverageV1", "2 windows 4x4 in [4,6]", 1e-6, 1e-5,
+        yield return new(AnomalyHeadKernels.AverageOp.Plain, "2 windows 4x4 in [4,6]", 1e-6, 1e-5,
             "one division (count 0 reads as 1)", d =>
             {
                 using var sum = Tensor.FromHost(d, new Shape(2, 2), [1f, -2f, 3f, 0.5f]);

@@ -23,14 +23,14 @@ internal static class AttentionCases
                 string label = $"B{b} N{n} H{h} D{d}{(masked ? " masked" : "")}";
                 double atol = 2e-6 * (n + d); // two reductions (D for the scores, N for the weighted sum)
                 const string why = "scores reduce over D, the output over N: atol scaled by N + D";
-                yield return new("attention", "Attention.ForwardV1", label, atol, 1e-5, why, dev => Run(dev, b, n, h, d, masked, KernelChoice.Simple));
+                yield return new(Attention.ThreadPerQuery, label, atol, 1e-5, why, dev => Run(dev, b, n, h, d, masked, Attention.ThreadPerQuery));
                 // The CPU simulator pays ~50 ms per barrier of a 256-thread group, so v2 runs on the cheap subset
                 // that still covers one and many tiles, B and H > 1, D ∉ 32ℕ and D = 128, with and without a mask.
                 if (TiledSubset.Contains((b, n, h, d, masked)))
-                    yield return new("attention", "Attention.ForwardV2", label, atol, 1e-5, why, dev => Run(dev, b, n, h, d, masked, KernelChoice.Tiled));
+                    yield return new(Attention.FlashTiles, label, atol, 1e-5, why, dev => Run(dev, b, n, h, d, masked, Attention.FlashTiles));
             }
         foreach (var (b, n, q, first) in new[] { (1, 12, 3, 5), (2, 20, 4, 9) })
-            yield return new("attention_mask", "Attention.QueryPatchMaskV1", $"B{b} N{n} Q{q} first{first}", 0, 0, "a comparison, exact", dev =>
+            yield return new(Attention.MaskOp.Plain, $"B{b} N{n} Q{q} first{first}", 0, 0, "a comparison, exact", dev =>
             {
                 var logits = Inputs.Uniform(b * q * (n - first), 7);
                 using var tl = Tensor.FromHost(dev, new Shape(b, q, n - first), logits);
@@ -41,7 +41,7 @@ internal static class AttentionCases
             });
     }
 
-    private static CaseResult Run(ComputeDevice dev, int b, int n, int h, int d, bool masked, KernelChoice choice)
+    private static CaseResult Run(ComputeDevice dev, int b, int n, int h, int d, bool masked, OpVersion version)
     {
         var qkv = Inputs.Uniform(b * n * 3 * h * d, 11, -2, 2);
         byte[]? allowed = null;
@@ -61,7 +61,7 @@ internal static class AttentionCases
         using var tq = Tensor.FromHost(dev, new Shape(b, n, 3 * h * d), qkv);
         using var to = Tensor.Empty(dev, new Shape(b, n, h * d));
         using var ta = allowed is null ? null : Tensor.FromSpan<byte>(dev, new Shape(b, n, n), allowed);
-        Attention.Forward(tq, to, h, ta, choice);
+        Attention.Forward(tq, to, h, ta, version);
         return new(AttentionRef.Forward(qkv, b, n, h, d, allowed), to.ToHostFloat());
     }
 }

@@ -14,11 +14,11 @@ internal static class ElementwiseCases
     {
         foreach (int n in new[] { 1, 31, 33, 1000 })
         {
-            yield return new("add", "Elementwise.AddV1", $"[{n}]", Abs, Rel, Why, d => Binary(d, n, Elementwise.Add, ElementwiseRef.Add));
-            yield return new("mul", "Elementwise.MulV1", $"[{n}]", Abs, Rel, Why, d => Binary(d, n, Elementwise.Mul, ElementwiseRef.Mul));
+            yield return new(Elementwise.AddOp.Plain, $"[{n}]", Abs, Rel, Why, d => Binary(d, n, Elementwise.Add, ElementwiseRef.Add));
+            yield return new(Elementwise.MulOp.Plain, $"[{n}]", Abs, Rel, Why, d => Binary(d, n, Elementwise.Mul, ElementwiseRef.Mul));
         }
         foreach (var (r, c) in new[] { (1, 1), (3, 33), (17, 64) })
-            yield return new("bias", "Elementwise.BiasV1", $"[{r},{c}]", Abs, Rel, Why, d =>
+            yield return new(Elementwise.BiasOp.Plain, $"[{r},{c}]", Abs, Rel, Why, d =>
             {
                 var x = Inputs.Uniform(r * c, 1);
                 var b = Inputs.Uniform(c, 2);

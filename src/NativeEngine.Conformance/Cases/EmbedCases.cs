@@ -12,7 +12,7 @@ internal static class EmbedCases
     private static IEnumerable<ConformanceCase> Cases()
     {
         foreach (var (b, ch, h, w, p) in new[] { (1, 3, 4, 4, 2), (2, 3, 16, 24, 8), (1, 2, 6, 3, 3) })
-            yield return new("im2col_patch", "PatchEmbed.Im2ColV1", $"[{b},{ch},{h},{w}] p{p}", 0, 0, Copy, dev =>
+            yield return new(PatchEmbed.Op.Plain, $"[{b},{ch},{h},{w}] p{p}", 0, 0, Copy, dev =>
             {
                 var x = Inputs.Uniform(b * ch * h * w, 1);
                 using var tx = Tensor.FromHost(dev, new Shape(b, ch, h, w), x);
@@ -22,7 +22,7 @@ internal static class EmbedCases
             });
 
         foreach (var (b, p, r, c) in new[] { (1, 4, 4, 8), (2, 9, 0, 5), (2, 6, 1, 33) })
-            yield return new("tokens_assemble", "Tokens.AssembleV1", $"B{b} P{p} R{r} C{c}", 1e-6, 1e-5, "one add per element", dev =>
+            yield return new(Tokens.AssembleOp.Plain, $"B{b} P{p} R{r} C{c}", 1e-6, 1e-5, "one add per element", dev =>
             {
                 var patches = Inputs.Uniform(b * p * c, 1);
                 var pos = Inputs.Uniform(p * c, 2);
@@ -39,7 +39,7 @@ internal static class EmbedCases
 
         foreach (var (b, n, q, c) in new[] { (1, 5, 3, 4), (2, 14, 7, 33) })
         {
-            yield return new("tokens_insert_queries", "Tokens.InsertQueriesV1", $"B{b} N{n} Q{q} C{c}", 0, 0, Copy, dev =>
+            yield return new(Tokens.InsertQueriesOp.Plain, $"B{b} N{n} Q{q} C{c}", 0, 0, Copy, dev =>
             {
                 var x = Inputs.Uniform(b * n * c, 1);
                 var qs = Inputs.Uniform(q * c, 2);
@@ -49,7 +49,7 @@ internal static class EmbedCases
                 Tokens.InsertQueries(tx, tq, ty);
                 return new(EmbedRef.InsertQueries(x, qs, b, n, c), ty.ToHostFloat());
             });
-            yield return new("tokens_slice", "Tokens.SliceV1", $"B{b} N{n} [{q - 2},{n - 1}) C{c}", 0, 0, Copy, dev =>
+            yield return new(Tokens.SliceOp.Plain, $"B{b} N{n} [{q - 2},{n - 1}) C{c}", 0, 0, Copy, dev =>
             {
                 var x = Inputs.Uniform(b * n * c, 1);
                 int start = q - 2, m = n - 1 - start;
@@ -61,7 +61,7 @@ internal static class EmbedCases
         }
 
         foreach (var (b, start, gh, gw, c) in new[] { (1, 2, 2, 2, 3), (2, 5, 3, 4, 17) })
-            yield return new("tokens_to_feature_map", "Tokens.ToFeatureMapV1", $"B{b} start{start} {gh}x{gw} C{c}", 0, 0, Copy, dev =>
+            yield return new(Tokens.ToFeatureMapOp.Plain, $"B{b} start{start} {gh}x{gw} C{c}", 0, 0, Copy, dev =>
             {
                 int n = start + gh * gw;
                 var x = Inputs.Uniform(b * n * c, 1);

@@ -11,10 +11,10 @@ internal static class ImagingCases
     private static IEnumerable<ConformanceCase> Cases()
     {
         foreach (var (h, w, top, left, rows, cols) in new[] { (1, 1, 0, 0, 1, 1), (40, 68, 0, 28, 40, 40), (33, 31, 2, 0, 31, 31) })
-            yield return new("normalize_rgb", "Imaging.NormalizeRgbV1", $"[{h},{w},3] window {rows}x{cols} at ({top},{left})", 1e-6, 1e-6,
+            yield return new(Imaging.NormalizeRgbOp.Plain, $"[{h},{w},3] window {rows}x{cols} at ({top},{left})", 1e-6, 1e-6,
                 "float32 (p/255 − mean)/std against float64: two roundings", d => Normalize(d, h, w, top, left, rows, cols));
         foreach (var (k, s, len, starts, along) in new[] { (1, 1, 1, new[] { 0 }, false), (3, 8, 14, new[] { 0, 6 }, false), (2, 5, 13, new[] { 0, 4, 8 }, true) })
-            yield return new("stitch_windows", "Imaging.StitchWindowsV1", $"K{k} S{s} long side {len}, {starts.Length} windows", 1e-6, 1e-6,
+            yield return new(Imaging.StitchWindowsOp.Plain, $"K{k} S{s} long side {len}, {starts.Length} windows", 1e-6, 1e-6,
                 "at most a few float32 adds and one division", d => Stitch(d, k, s, len, starts, along));
     }
 

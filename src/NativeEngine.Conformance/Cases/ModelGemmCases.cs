@@ -12,8 +12,8 @@ internal static class ModelGemmCases
     {
         // Tiles are 64 × 64 × 16: shapes below, across and not multiples of every tile edge.
         foreach (var (b, cin, cout, h, w) in new[] { (1, 1, 1, 1, 1), (1, 17, 5, 3, 5), (2, 33, 17, 9, 9) })
-            foreach (var (kernel, choice) in new[] { ("ConvTranspose2x2.ForwardV1", KernelChoice.Simple), ("ConvTranspose2x2.ForwardV2", KernelChoice.Tiled) })
-                yield return new("conv_transpose2x2", kernel, $"B{b} Cin{cin} Cout{cout} {h}x{w}", 1e-6 * cin + 1e-6, 1e-5, "reduction over Cin", dev =>
+            foreach (var choice in ConvTranspose2x2.Op.Versions)
+                yield return new(choice, $"B{b} Cin{cin} Cout{cout} {h}x{w}", 1e-6 * cin + 1e-6, 1e-5, "reduction over Cin", dev =>
                 {
                     var x = Inputs.Uniform(b * cin * h * w, 1);
                     var wt = Inputs.Uniform(cin * cout * 4, 2);
@@ -27,8 +27,8 @@ internal static class ModelGemmCases
                 });
 
         foreach (var (b, q, c, h, w) in new[] { (1, 1, 1, 1, 1), (1, 5, 17, 3, 7), (2, 70, 33, 9, 8) })
-            foreach (var (kernel, choice) in new[] { ("MaskLogits.ComputeV1", KernelChoice.Simple), ("MaskLogits.ComputeV2", KernelChoice.Tiled) })
-                yield return new("mask_logits", kernel, $"B{b} Q{q} C{c} {h}x{w}", 1e-6 * c + 1e-6, 1e-5, "reduction over C", dev =>
+            foreach (var choice in MaskLogits.Op.Versions)
+                yield return new(choice, $"B{b} Q{q} C{c} {h}x{w}", 1e-6 * c + 1e-6, 1e-5, "reduction over C", dev =>
                 {
                     var qs = Inputs.Uniform(b * q * c, 1);
                     var f = Inputs.Uniform(b * c * h * w, 2);
@@ -39,10 +39,10 @@ internal static class ModelGemmCases
                     return new(SemanticRef.MaskLogits(qs, f, b, q, c, h * w), tl.ToHostFloat());
                 });
 
-        // The class softmax runs inside both versions, so the SemanticMap rows cover ClassProbsV1 too.
+        // The class softmax (SemanticMap.ClassProbsV1) runs inside both versions.
         foreach (var (b, q, k, h, w) in new[] { (1, 1, 1, 1, 1), (1, 7, 3, 5, 6), (2, 20, 19, 9, 8), (1, 3, 70, 2, 33) })
-            foreach (var (kernel, choice) in new[] { ("SemanticMap.MapV1", KernelChoice.Simple), ("SemanticMap.MapV2", KernelChoice.Tiled), ("SemanticMap.ClassProbsV1", KernelChoice.Simple) })
-                yield return new(kernel.EndsWith("ClassProbsV1") ? "class_probs" : "semantic_map", kernel, $"B{b} Q{q} K{k} {h}x{w}",
+            foreach (var choice in SemanticMap.Op.Versions)
+                yield return new(choice, $"B{b} Q{q} K{k} {h}x{w}",
                     1e-6 * q + 1e-6, 1e-5, "softmax over K+1, sum over Q of values ≤ 1", dev =>
                     {
                         var m = Inputs.Uniform(b * q * h * w, 1, -8, 8);

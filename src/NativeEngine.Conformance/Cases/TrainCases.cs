@@ -20,29 +20,27 @@ internal static class TrainCases
         foreach (var (n, i, o) in LinearShapes)
         {
             string s = $"N={n} {i}->{o}";
-            yield return new("linear_forward", "TrainLinear.ForwardV1", s, SumAbs, SumRel, Sum, d => LinearCase(d, n, i, o, 0));
-            yield return new("linear_grad_input", "TrainLinear.GradInputV1", s, SumAbs, SumRel, Sum, d => LinearCase(d, n, i, o, 1));
-            yield return new("linear_grad_weight", "TrainLinear.GradWeightPartialV1", s, SumAbs, SumRel, Sum, d => LinearCase(d, n, i, o, 2));
+            yield return new(TrainLinear.ForwardOp.Plain, s, SumAbs, SumRel, Sum, d => LinearCase(d, n, i, o, 0));
+            yield return new(TrainLinear.GradInputOp.Plain, s, SumAbs, SumRel, Sum, d => LinearCase(d, n, i, o, 1));
+            yield return new(TrainLinear.GradWeightOp.Plain, s, SumAbs, SumRel, Sum, d => LinearCase(d, n, i, o, 2));
         }
         foreach (var (n, c) in new[] { (1, 1), (257, 3), (1000, 33) })
         {
-            yield return new("column_sum", "TrainLinear.ColumnSumPartialV1", $"[{n},{c}]", SumAbs, SumRel, Sum, d => ColumnSums(d, n, c));
-            yield return new("sum_chunks", "TrainLinear.SumChunksV1", $"[{n},{c}]", SumAbs, SumRel, Sum, d => ColumnSums(d, n, c));
-            yield return new("sum_squares", "TrainOptim.SumSquaresPartialV1", $"[{n * c}]", SumAbs, SumRel, Sum, d =>
+            yield return new(TrainLinear.ColumnSumsOp.Plain, $"[{n},{c}]", SumAbs, SumRel, Sum, d => ColumnSums(d, n, c));
+            yield return new(TrainOptim.SumSquaresOp.Plain, $"[{n * c}]", SumAbs, SumRel, Sum, d =>
             {
                 var x = Inputs.Uniform(n * c, 3);
                 using var tx = Tensor.FromHost(d, new Shape(n * c), x);
                 using var ty = Tensor.Empty(d, new Shape(1));
                 TrainOptim.SumSquares(tx, ty);
-                return new([(float)x.Sum(v => (double)v * v)], ty.ToHostFloat());
+                return new([TrainRef.SumSquares(x)], ty.ToHostFloat());
             });
         }
         foreach (int n in new[] { 1, 33, 1000 })
         {
-            yield return new("relu_forward", "TrainOps.ReluV1", $"[{n}]", Abs, Rel, Elem, d => Unary(d, n, TrainOps.Relu, TrainRef.Relu));
-            yield return new("relu_backward", "TrainOps.ReluBackwardV1", $"[{n}]", Abs, Rel, Elem, d =>
+            yield return new(TrainOps.ReluBackwardOp.Plain, $"[{n}]", Abs, Rel, Elem, d =>
             {
-                var y = TrainRef.Relu(Inputs.Uniform(n, 4));
+                var y = ActivationRef.Relu(Inputs.Uniform(n, 4));
                 var dy = Inputs.Uniform(n, 5);
                 using var ty = Tensor.FromHost(d, new Shape(n), y);
                 using var tdy = Tensor.FromHost(d, new Shape(n), dy);
@@ -51,11 +49,11 @@ internal static class TrainCases
                 return new(TrainRef.ReluBackward(y, dy), tdx.ToHostFloat());
             });
             foreach (float p in new[] { 0f, 0.1f, 0.5f })
-                yield return new("dropout", "TrainOps.DropoutV1", $"[{n}] p={p}", Abs, Rel, "same counter-based mask, one multiply",
+                yield return new(TrainOps.DropoutOp.Plain, $"[{n}] p={p}", Abs, Rel, "same counter-based mask, one multiply",
                     d => Unary(d, n, (x, y) => TrainOps.Dropout(x, y, p, 7, 3), x => TrainRef.Dropout(x, p, 7, 3)));
         }
         foreach (var (b, c, h, w) in new[] { (1, 1, 1, 1), (2, 4, 3, 5) })
-            yield return new("to_pixels", "TrainOps.ToPixelsV1", $"[{b},{c},{h},{w}]", 0, 0, "a copy", d =>
+            yield return new(TrainOps.ToPixelsOp.Plain, $"[{b},{c},{h},{w}]", 0, 0, "a copy", d =>
             {
                 var x = Inputs.Uniform(b * c * h * w, 6);
                 using var tx = Tensor.FromHost(d, new Shape(b, c, h, w), x);
@@ -65,7 +63,7 @@ internal static class TrainCases
             });
         foreach (var (n, ca, cb) in new[] { (1, 1, 1), (37, 4, 32) })
         {
-            yield return new("concat_cols", "TrainOps.ConcatColsV1", $"N={n} {ca}+{cb}", 0, 0, "a copy", d =>
+            yield return new(TrainOps.ConcatColumnsOp.Plain, $"N={n} {ca}+{cb}", 0, 0, "a copy", d =>
             {
                 var a = Inputs.Uniform(n * ca, 8);
                 var bb = Inputs.Uniform(n * cb, 9);
@@ -75,7 +73,7 @@ internal static class TrainCases
                 TrainOps.ConcatColumns(ta, tb, ty);
                 return new(TrainRef.Concat(a, bb, n, ca, cb), ty.ToHostFloat());
             });
-            yield return new("slice_cols", "TrainOps.SliceColsV1", $"N={n} {ca}+{cb}", 0, 0, "a copy", d =>
+            yield return new(TrainOps.SliceColumnsOp.Plain, $"N={n} {ca}+{cb}", 0, 0, "a copy", d =>
             {
                 var y = Inputs.Uniform(n * (ca + cb), 10);
                 using var ty = Tensor.FromHost(d, new Shape(n, ca + cb), y);
@@ -87,21 +85,18 @@ internal static class TrainCases
         foreach (var (b, h, w, c, oh, ow) in new[] { (1, 1, 1, 1, 3, 2), (2, 3, 3, 5, 6, 7), (1, 4, 5, 2, 4, 5), (1, 5, 4, 3, 3, 2) })
         {
             string s = $"[{b},{h},{w},{c}]->[{oh},{ow}]";
-            yield return new("upsample_bilinear_cl", "TrainOps.UpsampleV1", s, Abs, Rel, "4 taps", d => UpsampleCase(d, b, h, w, c, oh, ow, false));
-            yield return new("upsample_bilinear_cl_backward", "TrainOps.UpsampleBackwardV1", s, Abs * 10, Rel, "≤ (H/h)(W/w)·4 atomic adds",
+            yield return new(Bilinear.ThreadPerOutput, s + " channels-last", Abs, Rel, "4 taps", d => UpsampleCase(d, b, h, w, c, oh, ow, false));
+            yield return new(TrainOps.UpsampleBackwardOp.Plain, s, Abs * 10, Rel, "≤ (H/h)(W/w)·4 atomic adds",
                 d => UpsampleCase(d, b, h, w, c, oh, ow, true));
         }
         foreach (var (n, c) in new[] { (2, 1), (37, 5), (700, 64) })
         {
             string s = $"[{n},{c}]";
-            yield return new("batchnorm_centered_squares", "TrainNorm.CenteredSquaresV1", s, SumAbs, SumRel, Sum, d => BatchNorm(d, n, c, 0));
-            yield return new("batchnorm_finalize", "TrainNorm.FinalizeV1", s, SumAbs, SumRel, Sum, d => BatchNorm(d, n, c, 0));
-            yield return new("batchnorm_normalize", "TrainNorm.NormalizeV1", s, SumAbs, SumRel, Sum, d => BatchNorm(d, n, c, 0));
-            yield return new("batchnorm_backward_sums", "TrainNorm.BackwardSumsV1", s, SumAbs, SumRel, Sum, d => BatchNorm(d, n, c, 1));
-            yield return new("batchnorm_backward", "TrainNorm.BackwardV1", s, SumAbs, SumRel, Sum, d => BatchNorm(d, n, c, 1));
+            yield return new(TrainNorm.ForwardOp.Plain, s, SumAbs, SumRel, Sum, d => BatchNorm(d, n, c, 0));
+            yield return new(TrainNorm.BackwardOp.Plain, s, SumAbs, SumRel, Sum, d => BatchNorm(d, n, c, 1));
         }
         foreach (int n in new[] { 1, 40, 1000 })
-            yield return new("bce_with_logits", "TrainLoss.BceV1", $"[{n}] pw=10", SumAbs, SumRel, "stable softplus vs log σ in double; a sum for the loss", d =>
+            yield return new(TrainLoss.BceOp.Plain, $"[{n}] pw=10", SumAbs, SumRel, "stable softplus vs log σ in double; a sum for the loss", d =>
             {
                 var x = Inputs.Uniform(n, 11, -8, 8);
                 var rng = new Random(12);
@@ -115,7 +110,7 @@ internal static class TrainCases
                 return new([(float)rl, .. rg], [.. loss.ToHostFloat(), .. g.ToHostFloat()]);
             });
         foreach (var (n, decoupled, step) in new[] { (1, false, 1), (100, false, 3), (100, true, 1), (257, true, 5) })
-            yield return new("adam_step", "TrainOptim.AdamV1", $"[{n}] {(decoupled ? "AdamW" : "Adam")} t={step}", Abs, Rel, Elem, d =>
+            yield return new(TrainOptim.AdamOp.Plain, $"[{n}] {(decoupled ? "AdamW" : "Adam")} t={step}", Abs, Rel, Elem, d =>
             {
                 var p = Inputs.Uniform(n, 13);
                 var g = Inputs.Uniform(n, 14);
@@ -189,7 +184,7 @@ internal static class TrainCases
             var x = Inputs.Uniform(b * h * w * c, 1);
             using var tx = Tensor.FromHost(d, new Shape(b, h, w, c), x);
             using var ty = Tensor.Empty(d, new Shape(b, oh, ow, c));
-            TrainOps.Upsample(tx, ty);
+            Bilinear.ResizeChannelsLast(tx, ty, Bilinear.ThreadPerOutput);
             return new(TrainRef.Upsample(x, b, h, w, c, oh, ow), ty.ToHostFloat());
         }
         var dy = Inputs.Uniform(b * oh * ow * c, 2);

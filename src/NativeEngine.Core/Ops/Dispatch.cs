@@ -45,22 +45,26 @@ public sealed class DispatchLog : IDisposable
     private readonly List<Dispatched> entries = [];
     private readonly IOp? timedOp;
     private readonly Action<Dispatched, Action>? timer;
+    private readonly OpVersion? force;
     private bool timed;
 
-    private DispatchLog(IOp? timedOp, Action<Dispatched, Action>? timer)
+    private DispatchLog(IOp? timedOp, Action<Dispatched, Action>? timer, OpVersion? force)
     {
-        (outer, this.timedOp, this.timer) = (current.Value, timedOp, timer);
+        (outer, this.timedOp, this.timer, this.force) = (current.Value, timedOp, timer, force);
         current.Value = this;
     }
 
-    /// <summary>Starts recording; dispose to stop.</summary>
-    public static DispatchLog Start() => new(null, null);
+    /// <summary>
+    /// Starts recording; dispose to stop. With <paramref name="force"/>, every call of that version's op that names
+    /// no version runs it (how a conformance row runs its version through an entry point that takes none).
+    /// </summary>
+    public static DispatchLog Start(OpVersion? force = null) => new(null, null, force);
 
     /// <summary>
     /// Starts recording and hands the first dispatch of <paramref name="op"/> to <paramref name="timer"/> with its
     /// launch: the timer must launch it at least once (that launch is the call's own) and may repeat it to time it.
     /// </summary>
-    public static DispatchLog Timing(IOp op, Action<Dispatched, Action> timer) => new(op, timer);
+    public static DispatchLog Timing(IOp op, Action<Dispatched, Action> timer, OpVersion? force = null) => new(op, timer, force);
 
     /// <summary>The innermost open log of this flow, or null.</summary>
     public static DispatchLog? Current => current.Value;
@@ -70,6 +74,14 @@ public sealed class DispatchLog : IDisposable
 
     /// <summary>The dispatches of <paramref name="op"/>.</summary>
     public IEnumerable<Dispatched> Of(IOp op) => entries.Where(e => ReferenceEquals(e.Op, op));
+
+    /// <summary>The version an open log forces for <paramref name="op"/>, or null.</summary>
+    internal static OpVersion? Forced(IOp op)
+    {
+        for (var log = current.Value; log is not null; log = log.outer)
+            if (log.force is { } v && v.Op == op.Name) return v;
+        return null;
+    }
 
     internal void Dispatch<TArgs>(Op<TArgs> op, OpVersion<TArgs> version, TArgs args, Func<TArgs, double> flops, Func<TArgs, double> bytes)
     {

@@ -86,13 +86,18 @@ public sealed class Op<TArgs> : IOp
 
     /// <summary>
     /// Runs one call on <paramref name="device"/>: <paramref name="version"/> when given (it must be one of this op's
-    /// and able to run, else a clear error), otherwise the best version the device ranks (<see cref="Dispatch.Rank"/>).
+    /// and able to run, else a clear error), else the version an open <see cref="DispatchLog"/> forces, otherwise the
+    /// best version the device ranks (<see cref="Dispatch.Rank"/>).
     /// </summary>
     public void Run(ComputeDevice device, TArgs args, OpVersion? version = null)
     {
-        var v = version is null ? Pick(device, args) : Check(device, args, version);
-        if (DispatchLog.Current is { } log) log.Dispatch(this, v, args, flops, bytes);
-        else v.Launch(args);
+        if (DispatchLog.Current is not { } log)
+        {
+            (version is null ? Pick(device, args) : Check(device, args, version)).Launch(args);
+            return;
+        }
+        version ??= DispatchLog.Forced(this);
+        log.Dispatch(this, version is null ? Pick(device, args) : Check(device, args, version), args, flops, bytes);
     }
 
     /// <summary>The version <see cref="Run"/> picks when none is forced.</summary>

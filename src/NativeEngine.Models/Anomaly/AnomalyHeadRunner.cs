@@ -56,9 +56,9 @@ public sealed class AnomalyHeadRunner : IDisposable
             throw new ArgumentException($"tokens: expected shape [{b},{gridH * gridW},{c}], got {tokens.Shape}");
         using var proj = Tensor.Empty(Device, new Shape(b * gridH * gridW, pd));
         TrainLinear.Forward(tokens.Reshape(b * gridH * gridW, c), projW!, projB, proj);
-        TrainOps.Relu(proj, proj);
+        Activation.Relu(proj, proj);
         using var up = Tensor.Empty(Device, new Shape(b, h, w, pd));
-        TrainOps.Upsample(proj.Reshape(b, gridH, gridW, pd), up);
+        Bilinear.ResizeChannelsLast(proj.Reshape(b, gridH, gridW, pd), up);
         AnomalyHeadKernels.Forward(Packed, stats, up.Reshape(b * h * w, pd), logit);
     }
 

@@ -54,8 +54,6 @@ public sealed class EomtModel : IDisposable
 
     private OpVersion? V(IOp op) => Plain ? op.Plain : null;
 
-    private KernelChoice Choice => Plain ? KernelChoice.Simple : KernelChoice.Auto;
-
     /// <summary>When set, every op group is timed per kernel family (see <see cref="OpProfiler"/>).</summary>
     public OpProfiler? Profiler { get; set; }
 
@@ -207,7 +205,7 @@ public sealed class EomtModel : IDisposable
             RunBlock(blocks[i], x, allowed);
             probe?.Invoke($"layers.{i}", x);
         }
-        LayerNorm.Forward(x, normW, normB, a.Normed, c.LayerNormEps, choice: Choice);
+        LayerNorm.Forward(x, normW, normB, a.Normed, c.LayerNormEps, V(LayerNorm.Op));
         Mark("layernorm");
         Predict(a.Normed, probe);
         return new EomtOutput(a.Cls, a.Masks, a.Normed);
@@ -225,7 +223,7 @@ public sealed class EomtModel : IDisposable
         map.Expect("semantic_map", a.Batch, Config.Classes, s, s);
         a.Upsampled ??= Tensor.Empty(device, new Shape(a.Batch, Config.Queries, s, s));
         Bilinear.Resize(output.MasksQueriesLogits, a.Upsampled);
-        Kernels.SemanticMap.Forward(a.Upsampled, output.ClassQueriesLogits, map, Choice);
+        Kernels.SemanticMap.Forward(a.Upsampled, output.ClassQueriesLogits, map, V(Kernels.SemanticMap.Op));
         Mark("semantic map");
     }
 
@@ -238,17 +236,17 @@ public sealed class EomtModel : IDisposable
         var qkv = View(a.Qkv, b, n, 3 * C);
         var att = View(a.Attn, b, n, C);
         var mlp = View(a.Mlp, b, n, hid);
-        LayerNorm.Forward(x, w.Norm1W, w.Norm1B, h, Config.LayerNormEps, choice: Choice);
+        LayerNorm.Forward(x, w.Norm1W, w.Norm1B, h, Config.LayerNormEps, V(LayerNorm.Op));
         Mark("layernorm");
         Gemm.Linear(h, w.QkvW, w.QkvB, qkv, V(Gemm.Op));
         Mark("gemm");
-        Attention.Forward(qkv, att, Config.Heads, allowed, choice: Choice);
+        Attention.Forward(qkv, att, Config.Heads, allowed, V(Attention.Op));
         Mark("attention");
         Gemm.Linear(att, w.OutW, w.OutB, h, V(Gemm.Op));
         Mark("gemm");
         LayerScale.AddScaled(x, h, w.Ls1, x);
         Mark("layerscale");
-        LayerNorm.Forward(x, w.Norm2W, w.Norm2B, h, Config.LayerNormEps, choice: Choice);
+        LayerNorm.Forward(x, w.Norm2W, w.Norm2B, h, Config.LayerNormEps, V(LayerNorm.Op));
         Mark("layernorm");
         Gemm.Linear(h, w.Fc1W, w.Fc1B, mlp, V(Gemm.Op));
         if (w.GateW is not null)
@@ -287,7 +285,7 @@ public sealed class EomtModel : IDisposable
             var u = upscale[j];
             var up = View(a.FeatB, b, C, 2 * g, 2 * g);
             var dw = View(a.FeatC, b, C, 2 * g, 2 * g);
-            ConvTranspose2x2.Forward(feat, u.ConvW, u.ConvB, up, Choice);
+            ConvTranspose2x2.Forward(feat, u.ConvW, u.ConvB, up, V(ConvTranspose2x2.Op));
             Activation.GeluErf(up, up);
             DepthwiseConv3x3.Forward(up, u.DepthW, dw);
             feat = View(a.FeatA, b, C, 2 * g, 2 * g);
@@ -295,7 +293,7 @@ public sealed class EomtModel : IDisposable
             Mark("heads: upscale");
             probe?.Invoke($"upscale.{j}", feat);
         }
-        MaskLogits.Compute(a.Embed1, feat, a.Masks, Choice);
+        MaskLogits.Compute(a.Embed1, feat, a.Masks, V(MaskLogits.Op));
         Mark("mask logits");
     }
 
@@ -305,7 +303,7 @@ public sealed class EomtModel : IDisposable
     {
         var a = arena!;
         var c = Config;
-        LayerNorm.Forward(x, normW, normB, a.Normed, c.LayerNormEps, choice: Choice);
+        LayerNorm.Forward(x, normW, normB, a.Normed, c.LayerNormEps, V(LayerNorm.Op));
         Predict(a.Normed, null);
         probe?.Invoke($"intermediate.{j}.class_queries_logits", a.Cls);
         probe?.Invoke($"intermediate.{j}.masks_queries_logits", a.Masks);

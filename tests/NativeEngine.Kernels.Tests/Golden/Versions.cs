@@ -14,4 +14,7 @@ public static class Versions
                 data.Add(c, v.FullName);
         return data;
     }
+
+    /// <summary>The versions of <paramref name="op"/> that run on <paramref name="device"/> (host ones need host memory).</summary>
+    public static IEnumerable<OpVersion> On(IOp op, NativeEngine.Runtime.ComputeDevice device) => op.Versions.Where(v => v.RunsOn(device));
 }
