@@ -8,34 +8,30 @@ namespace NativeEngine.Conformance;
 public readonly record struct CaseResult(float[] Expected, float[] Actual);
 
 /// <summary>
-/// One row of the conformance table: one version of an op (forced by name) on one shape, with its tolerance
-/// |a − r| ≤ Atol + Rtol·|r| and the reason for it. <see cref="Bench"/> rows carry a realistic workload for
-/// `bench kernels` and are not run by the tests or `selftest` (the simulator would take minutes).
+/// One row of the conformance table: one version of an op on one shape, with its tolerance |a − r| ≤ Atol + Rtol·|r|
+/// and the reason for it. While <see cref="Run"/> runs (<see cref="ConformanceTable.RunRecorded"/>), calls of the
+/// version's op that name no version run it, and the tests check the recorded dispatch. <see cref="Bench"/> rows carry
+/// a realistic workload for `bench kernels` and are not run by the tests or `selftest` (the simulator would take minutes).
 /// </summary>
 public sealed record ConformanceCase(
-    string Op,
-    string Kernel,
+    OpVersion Version,
     string Shape,
     double Atol,
     double Rtol,
     string Why,
     Func<ComputeDevice, CaseResult> Run)
 {
-    /// <summary>
-    /// A row for <paramref name="version"/>: while <paramref name="run"/> runs, calls of the version's op that name no
-    /// version run it (<see cref="ConformanceTable.RunRecorded"/>); the tests check the recorded dispatch.
-    /// </summary>
-    public ConformanceCase(OpVersion version, string shape, double atol, double rtol, string why, Func<ComputeDevice, CaseResult> run)
-        : this(version.Op, version.FullName, shape, atol, rtol, why, run) => Version = version;
+    /// <summary>The op's name.</summary>
+    public string Op => Version.Op;
 
-    /// <summary>The version the row runs; null for rows not yet converted to the op table (labelled by kernel name).</summary>
-    public OpVersion? Version { get; }
+    /// <summary>"op/version": the version the row runs.</summary>
+    public string Name => Version.FullName;
 
     /// <summary>True for a bench workload (realistic size): timed by `bench kernels`, skipped by tests and selftest.</summary>
     public bool Bench { get; init; }
 
     /// <inheritdoc/>
-    public override string ToString() => $"{Kernel} {Shape}";
+    public override string ToString() => $"{Name} {Shape}";
 }
 
 /// <summary>Marks a static method returning IEnumerable&lt;ConformanceCase&gt;; the table collects them all.</summary>
@@ -50,7 +46,7 @@ public static class ConformanceTable
             .SelectMany(t => t.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic))
             .Where(m => m.GetCustomAttribute<ConformanceCasesAttribute>() is not null)
             .SelectMany(m => (IEnumerable<ConformanceCase>)m.Invoke(null, null)!)
-            .OrderBy(c => c.Op, StringComparer.Ordinal).ThenBy(c => c.Kernel, StringComparer.Ordinal)
+            .OrderBy(c => c.Name, StringComparer.Ordinal)
             .ToList());
 
     private static readonly Lazy<IReadOnlyList<ConformanceCase>> tests = new(() => every.Value.Where(c => !c.Bench).ToList());
@@ -62,11 +58,9 @@ public static class ConformanceTable
     /// <summary>The bench workloads (realistic sizes), by op.</summary>
     public static IReadOnlyList<ConformanceCase> BenchRows => bench.Value;
 
-    /// <summary>Catalogued kernels that no case exercises, by its version's kernels or its label (must be empty).</summary>
+    /// <summary>Catalogued kernels that no case exercises through its version (must be empty).</summary>
     public static IEnumerable<string> Uncovered() =>
-        KernelCatalog.All.Select(k => k.Name)
-            .Except(All.SelectMany(c => c.Version?.Kernels ?? [c.Kernel]))
-            .OrderBy(n => n);
+        KernelCatalog.All.Select(k => k.Name).Except(All.SelectMany(c => c.Version.Kernels)).OrderBy(n => n);
 
     /// <summary>Versions of the op table that no case runs (must be empty).</summary>
     public static IEnumerable<string> UncoveredVersions() =>
@@ -77,14 +71,13 @@ public static class ConformanceTable
 
     /// <summary>
     /// Runs a case while recording dispatches, forcing the row's version on every call of its op that names none.
-    /// Returns the result and, for rows of the op table, null when every dispatch of the row's op ran the row's
-    /// version (and at least one did), else what ran instead.
+    /// Returns the result and null when every dispatch of the row's op ran the row's version (and at least one did),
+    /// else what ran instead.
     /// </summary>
     public static (CaseResult Result, string? WrongVersion) RunRecorded(ConformanceCase c, ComputeDevice device)
     {
         using var log = DispatchLog.Start(force: c.Version);
         var r = c.Run(device);
-        if (c.Version is null) return (r, null);
         var ran = log.Entries.Where(e => e.Op.Name == c.Op).Select(e => e.Version).ToList();
         string? wrong = ran.Count == 0 ? $"no dispatch of {c.Op} was recorded"
             : ran.All(v => v == c.Version) ? null

@@ -24,9 +24,9 @@ public class ConformanceTests(DeviceFixture fx)
         var check = ConformanceTable.Check(c, r);
         if (!check.Passed)
             throw new XunitException(
-                $"{c.Kernel} {c.Shape} on {fx.Device.Kind}: {check.Detail}; max |diff| {check.MaxDiff:E3} ({c.Why})");
+                $"{c.Name} {c.Shape} on {fx.Device.Kind}: {check.Detail}; max |diff| {check.MaxDiff:E3} ({c.Why})");
         if (wrong is not null)
-            throw new XunitException($"{c.Kernel} {c.Shape} on {fx.Device.Kind}: the row did not run the version it names: {wrong}");
+            throw new XunitException($"{c.Name} {c.Shape} on {fx.Device.Kind}: the row did not run the version it names: {wrong}");
     }
 
     [Fact]
@@ -36,8 +36,4 @@ public class ConformanceTests(DeviceFixture fx)
     [Fact]
     public void EveryVersionOfTheOpTableHasAConformanceRow() =>
         Assert.Empty(ConformanceTable.UncoveredVersions());
-
-    [Fact]
-    public void EveryBenchRowNamesAVersion() =>
-        Assert.All(ConformanceTable.BenchRows, c => Assert.NotNull(c.Version));
 }

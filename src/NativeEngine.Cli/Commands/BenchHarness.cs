@@ -42,7 +42,7 @@ public static class BenchHarness
     /// <summary>Validates, then times one row.</summary>
     public static BenchRow Measure(ComputeDevice device, ConformanceCase row, double secondsPerBatch)
     {
-        var v = row.Version ?? throw new ArgumentException($"bench: row {row} is not a row of the op table");
+        var v = row.Version;
         double maxDiff = double.NaN, flops = double.NaN, bytes = double.NaN;
         try
         {

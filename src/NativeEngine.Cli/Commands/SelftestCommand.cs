@@ -21,14 +21,14 @@ public static class SelftestCommand
             var cases = SelftestRunner.Select(r.GetValue(op)).ToList();
             if (cases.Count == 0) throw new ArgumentException($"selftest: no conformance row matches --op {r.GetValue(op)}");
             using var d = Cli.OpenDevice(r.GetValue(device)!);
-            Console.Error.WriteLine($"selftest: {cases.Count} rows over {cases.Select(c => c.Kernel).Distinct().Count()} versions of {OpTable.All.Count} ops ({KernelCatalog.All.Count} catalogued kernels)");
+            Console.Error.WriteLine($"selftest: {cases.Count} rows over {cases.Select(c => c.Name).Distinct().Count()} versions of {OpTable.All.Count} ops ({KernelCatalog.All.Count} catalogued kernels)");
             // On a terminal, a progress line (the CPU simulator takes minutes for the whole table).
             bool progress = !Console.IsErrorRedirected;
             int width = progress ? TerminalWidth() : 0;
             var results = new List<SelftestResult>(cases.Count);
             foreach (var c in cases)
             {
-                if (progress) Console.Error.Write($"\r[{results.Count + 1}/{cases.Count}] {c.Kernel} {c.Shape}".PadRight(width)[..width]);
+                if (progress) Console.Error.Write($"\r[{results.Count + 1}/{cases.Count}] {c.Name} {c.Shape}".PadRight(width)[..width]);
                 results.Add(SelftestRunner.Run(d, c));
             }
             if (progress) Console.Error.Write("\r" + new string(' ', width) + "\r");
@@ -42,7 +42,7 @@ public static class SelftestCommand
             if (failed > 0)
             {
                 var first = results.First(x => !x.Passed);
-                throw new InvalidOperationException($"selftest: {failed} of {results.Count} rows failed on {d.Kind}; first: {first.Case.Kernel} {first.Case.Shape}: {first.Detail}");
+                throw new InvalidOperationException($"selftest: {failed} of {results.Count} rows failed on {d.Kind}; first: {first.Case.Name} {first.Case.Shape}: {first.Detail}");
             }
             return 0;
         });
