@@ -92,4 +92,56 @@ public class OpTableTests(DeviceFixture fx)
         Assert.Contains("thread-per-output", e.Message);
         Assert.Contains("smem-tile64", e.Message);
     }
+
+    // A synthetic op whose versions only record that they ran: the dispatcher's rules without any kernel.
+    private static (Op<int> Op, List<string> Ran) Synthetic()
+    {
+        var ran = new List<string>();
+        OpVersion<int> V(string name, VersionKind kind, VersionPrecision precision = VersionPrecision.Fp32, int maxArg = int.MaxValue) =>
+            new("synthetic", name, kind, name, [], _ => ran.Add(name), (_, a) => a <= maxArg ? null : $"arg must be ≤ {maxArg}", precision);
+        var op = new Op<int>("synthetic", "test", "none", a => a, a => 4.0 * a,
+            V("plain", VersionKind.Simple), V("tf32", VersionKind.TensorCore, VersionPrecision.Tf32),
+            V("small-only", VersionKind.Grouped, maxArg: 10), V("host", VersionKind.Host));
+        return (op, ran);
+    }
+
+    [Fact]
+    public void AutoSkipsReducedPrecisionAndVersionsWhosePredicateFails()
+    {
+        var (op, ran) = Synthetic();
+        op.Run(fx.Device, 5);
+        op.Run(fx.Device, 50);
+        string expected = fx.Device.Kind switch
+        {
+            DeviceKind.Cpu => "host,host",
+            DeviceKind.Cuda => "small-only,plain", // never tf32 unasked; small-only's limit sends 50 to plain
+            _ => "plain,plain",
+        };
+        Assert.Equal(expected, string.Join(",", ran));
+    }
+
+    [Fact]
+    public void ForcedVersionsRunOrFailNamingTheirLimit()
+    {
+        var (op, ran) = Synthetic();
+        op.Run(fx.Device, 5, op.Version("tf32"));             // reduced precision runs when asked for by name
+        var e = Assert.Throws<ArgumentException>(() => op.Run(fx.Device, 50, op.Version("small-only")));
+        Assert.Contains("synthetic/small-only cannot run here: arg must be ≤ 10", e.Message);
+        Assert.Equal(["tf32"], ran);
+    }
+
+    [Fact]
+    public void ALogForcesItsVersionOnlyWhereNoneIsNamed()
+    {
+        var (op, ran) = Synthetic();
+        using (var log = DispatchLog.Start(force: op.Version("small-only")))
+        {
+            op.Run(fx.Device, 3);                              // forced
+            op.Run(fx.Device, 3, op.Version("plain"));        // an explicit version wins
+            Assert.Equal(["synthetic/small-only", "synthetic/plain"], log.Entries.Select(d => d.Version.FullName));
+            Assert.Equal([3.0, 3.0], log.Entries.Select(d => d.Flops));
+        }
+        op.Run(fx.Device, 3);                                  // log closed: back to the device's pick
+        Assert.Equal(3, ran.Count);
+    }
 }
