@@ -142,9 +142,11 @@ public static partial class UncertaintyStats
     }
 
     /// <summary>The op row: ~8 FLOPs per map value (softmax, log, sums); the map read and the statistics written once.</summary>
-    public static readonly Op<(Tensor S, Tensor Stats, int B, int K, int H, int W)> StatsOp = new("anomaly_stats", "stats = [max prob, entropy, energy, msp] of the semantic map per pixel (EoMT-EXT statistics)", "AnomalyRef.Stats",
+    public static readonly Op<(Tensor S, Tensor Stats, int B, int K, int H, int W)> StatsOp = new("anomaly_stats",
+        "stats = [max prob, entropy, energy, msp] of the semantic map per pixel (EoMT-EXT statistics)", "AnomalyRef.Stats",
         call => 8.0 * call.S.Length, call => 4.0 * ((double)call.S.Length + call.Stats.Length),
-        [new("anomaly_stats", "thread-per-pixel", VersionKind.Simple, "one thread per pixel, loop over K", ["UncertaintyStats.StatsV1"], call =>
+        [new("anomaly_stats", "thread-per-pixel", VersionKind.Simple,
+            "one thread per pixel, loop over K", ["UncertaintyStats.StatsV1"], call =>
         {
             var (s, stats, b, k, h, w) = call;
             LaunchStatsV1(s.Device, b * h * w, s.View, stats.View, k, h * w);
@@ -179,9 +181,11 @@ public static partial class UncertaintyStats
     }
 
     /// <summary>The op row: the semantic-map GEMM per pixel plus the statistics; mask logits read once, statistics and logit written once.</summary>
-    public static readonly Op<(Tensor MaskLogits, Tensor ClassProbs, Tensor? Stats, PackedHead? Head, Tensor? Logit, int B, int Q, int K, int H, int W)> FusedOp = new("anomaly_stats_fused", "stats (and a stats-only head logit) straight from mask logits and class probabilities", "AnomalyRef.Stats",
+    public static readonly Op<(Tensor MaskLogits, Tensor ClassProbs, Tensor? Stats, PackedHead? Head, Tensor? Logit, int B, int Q, int K, int H, int W)> FusedOp = new("anomaly_stats_fused",
+        "stats (and a stats-only head logit) straight from mask logits and class probabilities", "AnomalyRef.Stats",
         call => 2.0 * call.B * call.Q * call.K * call.H * call.W, call => 4.0 * ((double)call.MaskLogits.Length + call.ClassProbs.Length + 5.0 * call.B * call.H * call.W),
-        [new("anomaly_stats_fused", "thread-per-pixel", VersionKind.Simple, "one thread per pixel: semantic map, statistics and head without the map in memory", ["UncertaintyStats.FusedV1"], call =>
+        [new("anomaly_stats_fused", "thread-per-pixel", VersionKind.Simple,
+            "one thread per pixel: semantic map, statistics and head without the map in memory", ["UncertaintyStats.FusedV1"], call =>
         {
             var (maskLogits, classProbs, stats, head, logit, b, q, k, h, w) = call;
             var dummy = maskLogits.View.SubView(0, 1);
@@ -215,7 +219,8 @@ public static class AnomalyScores
     public static readonly Op<(Tensor S, Tensor Score, int B, int K, int H, int W, BaselineMethod Method, float Temperature)> BaselineOp = new(
         "anomaly_baseline", "score = MSP / max-logit / entropy / energy baseline of the semantic map (seed.md §3.5)", "AnomalyRef.Baseline",
         call => 4.0 * call.S.Length, call => 4.0 * ((double)call.S.Length + call.Score.Length),
-        [new("anomaly_baseline", "thread-per-pixel", VersionKind.Simple, "one thread per pixel, loop over K", ["UncertaintyStats.BaselineV1"], call =>
+        [new("anomaly_baseline", "thread-per-pixel", VersionKind.Simple,
+            "one thread per pixel, loop over K", ["UncertaintyStats.BaselineV1"], call =>
         {
             var (s, score, b, k, h, w, method, temperature) = call;
             UncertaintyStats.LaunchBaselineV1(s.Device, b * h * w, s.View, score.View, k, h * w, (int)method, 1f / temperature);

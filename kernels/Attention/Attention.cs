@@ -283,7 +283,8 @@ public static partial class Attention
     public static readonly Op<(Tensor GridLogits, Tensor Allowed, int N, int Q, int FirstPatch)> MaskOp = new("attention_mask",
         "allowed[b,i,j] = i ≥ Q or j < firstPatch or gridLogits[b,i,j−firstPatch] > 0 (EoMT masked attention)",
         "AttentionRef.QueryPatchMask", a => a.Allowed.Length, a => a.Allowed.Length + 4.0 * a.GridLogits.Length,
-        [new("attention_mask", "thread-per-element", VersionKind.Simple, "one thread per mask element", ["Attention.QueryPatchMaskV1"],
+        [new("attention_mask", "thread-per-element", VersionKind.Simple,
+            "one thread per mask element", ["Attention.QueryPatchMaskV1"],
             a => LaunchQueryPatchMaskV1(a.Allowed.Device, (int)a.Allowed.Length, a.GridLogits.View, a.Allowed.Cast<byte>(), a.N, a.Q, a.FirstPatch))]);
 }
 

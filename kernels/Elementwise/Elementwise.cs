@@ -60,9 +60,11 @@ public static partial class Elementwise
     }
 
     /// <summary>The op row: one add per element; x read, y written, bias once.</summary>
-    public static readonly Op<(Tensor X, Tensor Bias, Tensor Y, int Cols)> BiasOp = new("bias", "y[..., c] = x[..., c] + bias[c]", "ElementwiseRef.Bias",
+    public static readonly Op<(Tensor X, Tensor Bias, Tensor Y, int Cols)> BiasOp = new("bias",
+        "y[..., c] = x[..., c] + bias[c]", "ElementwiseRef.Bias",
         call => call.X.Length, call => 4.0 * (2.0 * call.X.Length + call.Cols),
-        [new("bias", "thread-per-element", VersionKind.Simple, "one thread per element", ["Elementwise.BiasV1"], call =>
+        [new("bias", "thread-per-element", VersionKind.Simple,
+            "one thread per element", ["Elementwise.BiasV1"], call =>
         {
             var (x, bias, y, cols) = call;
             LaunchBiasV1(x.Device, new Index2D(cols, (int)(x.Length / Math.Max(cols, 1))), x.View, bias.View, y.View, cols);

@@ -27,9 +27,11 @@ public static partial class LayerScale
     }
 
     /// <summary>The op row: one FMA per element; x and h read, y written, gamma once.</summary>
-    public static readonly Op<(Tensor X, Tensor H, Tensor Gamma, Tensor Y, int C)> Op = new("layer_scale_add", "y = x + gamma * h, gamma (C) over the last dim (timm LayerScale + residual)", "LayerScaleRef.AddScaled",
+    public static readonly Op<(Tensor X, Tensor H, Tensor Gamma, Tensor Y, int C)> Op = new("layer_scale_add",
+        "y = x + gamma * h, gamma (C) over the last dim (timm LayerScale + residual)", "LayerScaleRef.AddScaled",
         call => 2.0 * call.X.Length, call => 4.0 * (3.0 * call.X.Length + call.C),
-        [new("layer_scale_add", "thread-per-element", VersionKind.Simple, "one thread per element", ["LayerScale.AddScaledV1"], call =>
+        [new("layer_scale_add", "thread-per-element", VersionKind.Simple,
+            "one thread per element", ["LayerScale.AddScaledV1"], call =>
         {
             var (x, h, gamma, y, c) = call;
             LaunchAddScaledV1(x.Device, (int)x.Length, x.View, h.View, gamma.View, y.View, c);

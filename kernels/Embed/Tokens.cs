@@ -76,9 +76,11 @@ public static partial class Tokens
     }
 
     /// <summary>The op row: one add per patch element; patches and pos read, tokens written.</summary>
-    public static readonly Op<(Tensor Patches, Tensor Pos, Tensor Cls, Tensor Registers, Tensor Tokens, int Count, int Regs, int C)> AssembleOp = new("tokens_assemble", "tokens = [cls, registers, patches + pos] (the ViT token sequence)", "EmbedRef.Assemble",
+    public static readonly Op<(Tensor Patches, Tensor Pos, Tensor Cls, Tensor Registers, Tensor Tokens, int Count, int Regs, int C)> AssembleOp = new("tokens_assemble",
+        "tokens = [cls, registers, patches + pos] (the ViT token sequence)", "EmbedRef.Assemble",
         call => call.Patches.Length, call => 4.0 * (2.0 * call.Patches.Length + call.Pos.Length),
-        [new("tokens_assemble", "thread-per-element", VersionKind.Simple, "one thread per element", ["Tokens.AssembleV1"], call =>
+        [new("tokens_assemble", "thread-per-element", VersionKind.Simple,
+            "one thread per element", ["Tokens.AssembleV1"], call =>
         {
             var (patches, pos, cls, registers, tokens, count, regs, c) = call;
             var regView = regs > 0 ? registers.View : cls.View; // never read when R = 0

@@ -67,9 +67,11 @@ public static partial class Imaging
     }
 
     /// <summary>The op row: 2 FLOPs per output; one byte read and 4 written per output.</summary>
-    public static readonly Op<(Tensor Image, Tensor Y, int Top, int Left, int Rows, int Cols)> NormalizeRgbOp = new("normalize_rgb", "y (3, R, W) = (window of u8 RGB / 255 - mean) / std (the ViT pre-processing)", "ImagingRef.NormalizeRgb",
+    public static readonly Op<(Tensor Image, Tensor Y, int Top, int Left, int Rows, int Cols)> NormalizeRgbOp = new("normalize_rgb",
+        "y (3, R, W) = (window of u8 RGB / 255 - mean) / std (the ViT pre-processing)", "ImagingRef.NormalizeRgb",
         call => 2.0 * call.Y.Length, call => 5.0 * call.Y.Length,
-        [new("normalize_rgb", "thread-per-element", VersionKind.Simple, "one thread per output element", ["Imaging.NormalizeRgbV1"], call =>
+        [new("normalize_rgb", "thread-per-element", VersionKind.Simple,
+            "one thread per output element", ["Imaging.NormalizeRgbV1"], call =>
         {
             var (image, y, top, left, rows, cols) = call;
             LaunchNormalizeRgbV1(y.Device, new Index3D(cols, rows, 3), image.Cast<byte>(), y.View, image.Shape[1], top, left, rows, cols);
@@ -93,9 +95,11 @@ public static partial class Imaging
     }
 
     /// <summary>The op row: one add per window score; scores read once, avg written once.</summary>
-    public static readonly Op<(Tensor Scores, Tensor Starts, bool AlongHeight, Tensor Avg, int N, int K, int S, int H, int W)> StitchWindowsOp = new("stitch_windows", "avg = per-pixel mean of sliding-window scores (window stitching)", "ImagingRef.StitchWindows",
+    public static readonly Op<(Tensor Scores, Tensor Starts, bool AlongHeight, Tensor Avg, int N, int K, int S, int H, int W)> StitchWindowsOp = new("stitch_windows",
+        "avg = per-pixel mean of sliding-window scores (window stitching)", "ImagingRef.StitchWindows",
         call => call.Scores.Length, call => 4.0 * ((double)call.Scores.Length + call.Avg.Length),
-        [new("stitch_windows", "thread-per-pixel", VersionKind.Simple, "one thread per output pixel, loop over windows", ["Imaging.StitchWindowsV1"], call =>
+        [new("stitch_windows", "thread-per-pixel", VersionKind.Simple,
+            "one thread per output pixel, loop over windows", ["Imaging.StitchWindowsV1"], call =>
         {
             var (scores, starts, alongHeight, avg, n, k, s, h, w) = call;
             LaunchStitchWindowsV1(avg.Device, new Index3D(w, h, k), scores.View, starts.Cast<int>(), avg.View, n, k, s, h, w, alongHeight ? 1 : 0);

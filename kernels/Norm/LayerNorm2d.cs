@@ -54,9 +54,11 @@ public static partial class LayerNorm2d
     }
 
     /// <summary>The op row: 8 FLOPs per element; x read, y written, gamma and beta once.</summary>
-    public static readonly Op<(Tensor X, Tensor Gamma, Tensor Beta, Tensor Y, int B, int C, int Pixels, float Eps)> Op = new("layernorm2d", "y = LayerNorm over C at every pixel of x (B, C, H, W) (EoMT LayerNorm2d)", "LayerNorm2dRef.Forward",
+    public static readonly Op<(Tensor X, Tensor Gamma, Tensor Beta, Tensor Y, int B, int C, int Pixels, float Eps)> Op = new("layernorm2d",
+        "y = LayerNorm over C at every pixel of x (B, C, H, W) (EoMT LayerNorm2d)", "LayerNorm2dRef.Forward",
         call => 8.0 * call.X.Length, call => 8.0 * call.X.Length + 8.0 * call.C,
-        [new("layernorm2d", "thread-per-pixel", VersionKind.Simple, "one thread per pixel, coalesced channel loop", ["LayerNorm2d.ForwardV1"], call =>
+        [new("layernorm2d", "thread-per-pixel", VersionKind.Simple,
+            "one thread per pixel, coalesced channel loop", ["LayerNorm2d.ForwardV1"], call =>
         {
             var (x, gamma, beta, y, b, c, pixels, eps) = call;
             LaunchForwardV1(x.Device, b * pixels, x.View, gamma.View, beta.View, y.View, c, pixels, eps);

@@ -87,9 +87,11 @@ public static partial class TrainLinear
     }
 
     /// <summary>The op row: 2·N·I·O FLOPs; x, W read and y written once.</summary>
-    public static readonly Op<(Tensor X, Tensor W, Tensor? B, Tensor Y, int N, int InDim, int OutDim)> ForwardOp = new("linear_forward", "y (N, O) = x (N, I)·Wᵀ + b (the head's nn.Linear / 1x1 conv, training graph)", "TrainRef.Linear",
+    public static readonly Op<(Tensor X, Tensor W, Tensor? B, Tensor Y, int N, int InDim, int OutDim)> ForwardOp = new("linear_forward",
+        "y (N, O) = x (N, I)·Wᵀ + b (the head's nn.Linear / 1x1 conv, training graph)", "TrainRef.Linear",
         call => 2.0 * call.N * call.InDim * call.OutDim, call => 4.0 * ((double)call.X.Length + call.W.Length + call.Y.Length),
-        [new("linear_forward", "thread-per-output", VersionKind.Simple, "one thread per output, I-loop", ["TrainLinear.ForwardV1"], call =>
+        [new("linear_forward", "thread-per-output", VersionKind.Simple,
+            "one thread per output, I-loop", ["TrainLinear.ForwardV1"], call =>
         {
             var (x, w, b, y, n, inDim, outDim) = call;
             LaunchForwardV1(x.Device, new Index2D(outDim, n), x.View, w.View, b?.View ?? w.View, y.View, inDim, outDim, b is null ? 0 : 1);
@@ -103,9 +105,11 @@ public static partial class TrainLinear
     }
 
     /// <summary>The op row: 2·N·I·O FLOPs; dy, W read and dx written once.</summary>
-    public static readonly Op<(Tensor Dy, Tensor W, Tensor Dx, int N, int InDim, int OutDim)> GradInputOp = new("linear_grad_input", "dx (N, I) = dy (N, O)·W (O, I)", "TrainRef.LinearGradInput",
+    public static readonly Op<(Tensor Dy, Tensor W, Tensor Dx, int N, int InDim, int OutDim)> GradInputOp = new("linear_grad_input",
+        "dx (N, I) = dy (N, O)·W (O, I)", "TrainRef.LinearGradInput",
         call => 2.0 * call.N * call.InDim * call.OutDim, call => 4.0 * ((double)call.Dy.Length + call.W.Length + call.Dx.Length),
-        [new("linear_grad_input", "thread-per-output", VersionKind.Simple, "one thread per input gradient, O-loop", ["TrainLinear.GradInputV1"], call =>
+        [new("linear_grad_input", "thread-per-output", VersionKind.Simple,
+            "one thread per input gradient, O-loop", ["TrainLinear.GradInputV1"], call =>
         {
             var (dy, w, dx, n, inDim, outDim) = call;
             LaunchGradInputV1(dy.Device, new Index2D(inDim, n), dy.View, w.View, dx.View, inDim, outDim);
@@ -119,9 +123,11 @@ public static partial class TrainLinear
     }
 
     /// <summary>The op row: 2·N·I·O FLOPs; dy, x read and dW written once (the partials stay in L2 for the head's sizes).</summary>
-    public static readonly Op<(Tensor Dy, Tensor X, Tensor Dw, bool Accumulate, int N, int InDim, int OutDim)> GradWeightOp = new("linear_grad_weight", "dW (O, I) (+)= dyᵀ·x", "TrainRef.LinearGradWeight",
+    public static readonly Op<(Tensor Dy, Tensor X, Tensor Dw, bool Accumulate, int N, int InDim, int OutDim)> GradWeightOp = new("linear_grad_weight",
+        "dW (O, I) (+)= dyᵀ·x", "TrainRef.LinearGradWeight",
         call => 2.0 * call.N * call.InDim * call.OutDim, call => 4.0 * ((double)call.Dy.Length + call.X.Length + call.Dw.Length),
-        [new("linear_grad_weight", "chunked-rows", VersionKind.Simple, "one thread per (weight, row chunk) partial, then a chunk sum (deterministic)", ["TrainLinear.GradWeightPartialV1", "TrainLinear.SumChunksV1"], call =>
+        [new("linear_grad_weight", "chunked-rows", VersionKind.Simple,
+            "one thread per (weight, row chunk) partial, then a chunk sum (deterministic)", ["TrainLinear.GradWeightPartialV1", "TrainLinear.SumChunksV1"], call =>
         {
             var (dy, x, dw, accumulate, n, inDim, outDim) = call;
             int rows = ChunkRows(n), chunks = Chunks(n);
@@ -140,9 +146,11 @@ public static partial class TrainLinear
     }
 
     /// <summary>The op row: one add per element; x read once, y written once.</summary>
-    public static readonly Op<(Tensor X, Tensor Y, float Scale, bool Accumulate, int Cols)> ColumnSumsOp = new("column_sum", "y (C) (+)= scale·Σ_n x (N, C) (bias gradients, loss sums, BN statistics)", "TrainRef.ColumnSums",
+    public static readonly Op<(Tensor X, Tensor Y, float Scale, bool Accumulate, int Cols)> ColumnSumsOp = new("column_sum",
+        "y (C) (+)= scale·Σ_n x (N, C) (bias gradients, loss sums, BN statistics)", "TrainRef.ColumnSums",
         call => call.X.Length, call => 4.0 * ((double)call.X.Length + call.Y.Length),
-        [new("column_sum", "chunked-rows", VersionKind.Simple, "one thread per (column, row chunk) partial, then a chunk sum (deterministic)", ["TrainLinear.ColumnSumPartialV1", "TrainLinear.SumChunksV1"], call =>
+        [new("column_sum", "chunked-rows", VersionKind.Simple,
+            "one thread per (column, row chunk) partial, then a chunk sum (deterministic)", ["TrainLinear.ColumnSumPartialV1", "TrainLinear.SumChunksV1"], call =>
         {
             var (x, y, scale, accumulate, cols) = call;
             int n = (int)(x.Length / cols), rows = ChunkRows(n), chunks = Chunks(n);

@@ -105,9 +105,11 @@ public static partial class TrainNorm
     }
 
     /// <summary>The op row: ~8 FLOPs per element; x read twice (statistics, normalise) and y written once.</summary>
-    public static readonly Op<(Tensor X, Tensor Gamma, Tensor Beta, Tensor RunningMean, Tensor RunningVar, Tensor Y, Tensor Mean, Tensor Rstd, bool Training, float Eps, float Momentum, int C, int N)> ForwardOp = new("batchnorm_forward", "y = BatchNorm1d(x (N, C)), training or eval mode, running statistics updated in training (nn.BatchNorm1d)", "TrainRef.BatchNormTrain",
+    public static readonly Op<(Tensor X, Tensor Gamma, Tensor Beta, Tensor RunningMean, Tensor RunningVar, Tensor Y, Tensor Mean, Tensor Rstd, bool Training, float Eps, float Momentum, int C, int N)> ForwardOp = new("batchnorm_forward",
+        "y = BatchNorm1d(x (N, C)), training or eval mode, running statistics updated in training (nn.BatchNorm1d)", "TrainRef.BatchNormTrain",
         call => 8.0 * call.X.Length, call => 4.0 * (3.0 * call.X.Length + 6.0 * call.C),
-        [new("batchnorm_forward", "chunked-rows", VersionKind.Simple, "column sums in row chunks, finalize per channel, one thread per element to normalise", ["TrainNorm.CenteredSquaresV1", "TrainLinear.SumChunksV1", "TrainNorm.FinalizeV1", "TrainNorm.NormalizeV1"], call =>
+        [new("batchnorm_forward", "chunked-rows", VersionKind.Simple,
+            "column sums in row chunks, finalize per channel, one thread per element to normalise", ["TrainNorm.CenteredSquaresV1", "TrainLinear.SumChunksV1", "TrainNorm.FinalizeV1", "TrainNorm.NormalizeV1"], call =>
         {
             var (x, gamma, beta, runningMean, runningVar, y, mean, rstd, training, eps, momentum, c, n) = call;
             using var varSum = Tensor.Empty(x.Device, new Shape(c));
@@ -133,9 +135,11 @@ public static partial class TrainNorm
     }
 
     /// <summary>The op row: ~10 FLOPs per element; x and dy read twice, dx written once.</summary>
-    public static readonly Op<(Tensor X, Tensor Dy, Tensor Mean, Tensor Rstd, Tensor Gamma, Tensor Dx, Tensor Dgamma, Tensor Dbeta, bool Accumulate, int C, int N)> BackwardOp = new("batchnorm_backward", "dx, dγ, dβ of training-mode BatchNorm1d", "TrainRef.BatchNormBackward",
+    public static readonly Op<(Tensor X, Tensor Dy, Tensor Mean, Tensor Rstd, Tensor Gamma, Tensor Dx, Tensor Dgamma, Tensor Dbeta, bool Accumulate, int C, int N)> BackwardOp = new("batchnorm_backward",
+        "dx, dγ, dβ of training-mode BatchNorm1d", "TrainRef.BatchNormBackward",
         call => 10.0 * call.X.Length, call => 4.0 * (5.0 * call.X.Length + 6.0 * call.C),
-        [new("batchnorm_backward", "chunked-rows", VersionKind.Simple, "two column sums in row chunks, then one thread per element", ["TrainNorm.BackwardSumsV1", "TrainLinear.SumChunksV1", "TrainNorm.BackwardV1"], call =>
+        [new("batchnorm_backward", "chunked-rows", VersionKind.Simple,
+            "two column sums in row chunks, then one thread per element", ["TrainNorm.BackwardSumsV1", "TrainLinear.SumChunksV1", "TrainNorm.BackwardV1"], call =>
         {
             var (x, dy, mean, rstd, gamma, dx, dgamma, dbeta, accumulate, c, n) = call;
             int rows = TrainLinear.ChunkRows(n), chunks = TrainLinear.Chunks(n);

@@ -117,9 +117,11 @@ public static partial class TrainOps
     }
 
     /// <summary>The op row: ~12 integer/float ops per element (the hash); x read and y written.</summary>
-    public static readonly Op<(Tensor X, Tensor Y, float P, int Seed, int Stream)> DropoutOp = new("dropout", "y = x·mask/(1−p), mask from a hash of (seed, stream, index) (F.dropout in distribution)", "TrainRef.Dropout",
+    public static readonly Op<(Tensor X, Tensor Y, float P, int Seed, int Stream)> DropoutOp = new("dropout",
+        "y = x·mask/(1−p), mask from a hash of (seed, stream, index) (F.dropout in distribution)", "TrainRef.Dropout",
         call => 12.0 * call.X.Length, call => 8.0 * call.X.Length,
-        [new("dropout", "thread-per-element", VersionKind.Simple, "one thread per element, counter-based hash mask", ["TrainOps.DropoutV1"], call =>
+        [new("dropout", "thread-per-element", VersionKind.Simple,
+            "one thread per element, counter-based hash mask", ["TrainOps.DropoutV1"], call =>
         {
             var (x, y, p, seed, stream) = call;
             LaunchDropoutV1(x.Device, (int)x.Length, x.View, y.View, p, 1f / (1f - p), seed, stream);
@@ -135,9 +137,11 @@ public static partial class TrainOps
     }
 
     /// <summary>The op row: a transposing copy.</summary>
-    public static readonly Op<(Tensor X, Tensor Y, int B, int C, int Hw)> ToPixelsOp = new("to_pixels", "(B, C, H, W) planes → (B·H·W, C) pixel rows", "AnomalyRef.ToPixelMajor",
+    public static readonly Op<(Tensor X, Tensor Y, int B, int C, int Hw)> ToPixelsOp = new("to_pixels",
+        "(B, C, H, W) planes → (B·H·W, C) pixel rows", "AnomalyRef.ToPixelMajor",
         call => 0, call => 8.0 * call.X.Length,
-        [new("to_pixels", "thread-per-element", VersionKind.Simple, "one thread per element", ["TrainOps.ToPixelsV1"], call =>
+        [new("to_pixels", "thread-per-element", VersionKind.Simple,
+            "one thread per element", ["TrainOps.ToPixelsV1"], call =>
         {
             var (x, y, b, c, hw) = call;
             LaunchToPixelsV1(x.Device, new Index2D(c, b * hw), x.View, y.View, c, hw);
@@ -154,9 +158,11 @@ public static partial class TrainOps
     }
 
     /// <summary>The op row: a copy.</summary>
-    public static readonly Op<(Tensor A, Tensor B, Tensor Y, int Ca, int Cb, long N)> ConcatColumnsOp = new("concat_cols", "y (N, Ca+Cb) = [a | b] (torch.cat(dim=-1))", "TrainRef.Concat",
+    public static readonly Op<(Tensor A, Tensor B, Tensor Y, int Ca, int Cb, long N)> ConcatColumnsOp = new("concat_cols",
+        "y (N, Ca+Cb) = [a | b] (torch.cat(dim=-1))", "TrainRef.Concat",
         call => 0, call => 8.0 * call.Y.Length,
-        [new("concat_cols", "thread-per-element", VersionKind.Simple, "one thread per output element", ["TrainOps.ConcatColsV1"], call =>
+        [new("concat_cols", "thread-per-element", VersionKind.Simple,
+            "one thread per output element", ["TrainOps.ConcatColsV1"], call =>
         {
             var (a, b, y, ca, cb, n) = call;
             LaunchConcatColsV1(a.Device, new Index2D(ca + cb, (int)n), a.View, b.View, y.View, ca, cb);
@@ -173,9 +179,11 @@ public static partial class TrainOps
     }
 
     /// <summary>The op row: a copy.</summary>
-    public static readonly Op<(Tensor Y, Tensor O, int Offset, int Total, int Width, long N)> SliceColumnsOp = new("slice_cols", "o (N, width) = y[:, offset : offset + width]", "TrainRef.Slice",
+    public static readonly Op<(Tensor Y, Tensor O, int Offset, int Total, int Width, long N)> SliceColumnsOp = new("slice_cols",
+        "o (N, width) = y[:, offset : offset + width]", "TrainRef.Slice",
         call => 0, call => 8.0 * call.O.Length,
-        [new("slice_cols", "thread-per-element", VersionKind.Simple, "one thread per output element", ["TrainOps.SliceColsV1"], call =>
+        [new("slice_cols", "thread-per-element", VersionKind.Simple,
+            "one thread per output element", ["TrainOps.SliceColsV1"], call =>
         {
             var (y, o, offset, total, width, n) = call;
             LaunchSliceColsV1(y.Device, new Index2D(width, (int)n), y.View, o.View, offset, total, width);
@@ -189,9 +197,11 @@ public static partial class TrainOps
     }
 
     /// <summary>The op row: 8 FLOPs and 4 atomic adds per output gradient; dy read, dx zeroed and accumulated.</summary>
-    public static readonly Op<(Tensor Dy, Tensor Dx, int B, int H, int W, int C, int Oh, int Ow)> UpsampleBackwardOp = new("upsample_bilinear_cl_backward", "dx = the adjoint of the channels-last bilinear resize applied to dy (F.interpolate backward)", "TrainRef.UpsampleBackward",
+    public static readonly Op<(Tensor Dy, Tensor Dx, int B, int H, int W, int C, int Oh, int Ow)> UpsampleBackwardOp = new("upsample_bilinear_cl_backward",
+        "dx = the adjoint of the channels-last bilinear resize applied to dy (F.interpolate backward)", "TrainRef.UpsampleBackward",
         call => 8.0 * call.Dy.Length, call => 4.0 * ((double)call.Dy.Length + 2.0 * call.Dx.Length),
-        [new("upsample_bilinear_cl_backward", "thread-per-element", VersionKind.Simple, "one thread per output gradient, 4 atomic adds", ["TrainOps.UpsampleBackwardV1"], call =>
+        [new("upsample_bilinear_cl_backward", "thread-per-element", VersionKind.Simple,
+            "one thread per output gradient, 4 atomic adds", ["TrainOps.UpsampleBackwardV1"], call =>
         {
             var (dy, dx, b, h, w, c, oh, ow) = call;
             dx.View.MemSetToZero();

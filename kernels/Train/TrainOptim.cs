@@ -53,9 +53,11 @@ public static partial class TrainOptim
     }
 
     /// <summary>The op row: ~12 FLOPs per parameter; p, m, v read and written, the gradient read.</summary>
-    public static readonly Op<(Tensor P, Tensor Grad, Tensor M, Tensor V, int Step, double Lr, double Beta1, double Beta2, double Eps, double WeightDecay, bool Decoupled, float GradScale)> AdamOp = new("adam_step", "one Adam / AdamW update of p in place (torch.optim.Adam / AdamW)", "TrainRef.Adam",
+    public static readonly Op<(Tensor P, Tensor Grad, Tensor M, Tensor V, int Step, double Lr, double Beta1, double Beta2, double Eps, double WeightDecay, bool Decoupled, float GradScale)> AdamOp = new("adam_step",
+        "one Adam / AdamW update of p in place (torch.optim.Adam / AdamW)", "TrainRef.Adam",
         call => 12.0 * call.P.Length, call => 28.0 * call.P.Length,
-        [new("adam_step", "thread-per-element", VersionKind.Simple, "one thread per parameter", ["TrainOptim.AdamV1"], call =>
+        [new("adam_step", "thread-per-element", VersionKind.Simple,
+            "one thread per parameter", ["TrainOptim.AdamV1"], call =>
         {
             var (p, grad, m, v, step, lr, beta1, beta2, eps, weightDecay, decoupled, gradScale) = call;
             double bc1 = 1 - Math.Pow(beta1, step), bc2 = 1 - Math.Pow(beta2, step);
@@ -70,9 +72,11 @@ public static partial class TrainOptim
     }
 
     /// <summary>The op row: one FMA per element; x read once.</summary>
-    public static readonly Op<(Tensor X, Tensor Y, bool Accumulate)> SumSquaresOp = new("sum_squares", "y[0] (+)= Σ x² (gradient-norm clipping)", "TrainRef.SumSquares",
+    public static readonly Op<(Tensor X, Tensor Y, bool Accumulate)> SumSquaresOp = new("sum_squares",
+        "y[0] (+)= Σ x² (gradient-norm clipping)", "TrainRef.SumSquares",
         call => 2.0 * call.X.Length, call => 4.0 * call.X.Length,
-        [new("sum_squares", "chunked-rows", VersionKind.Simple, "partial sums per chunk, then a chunk sum (deterministic)", ["TrainOptim.SumSquaresPartialV1", "TrainLinear.SumChunksV1"], call =>
+        [new("sum_squares", "chunked-rows", VersionKind.Simple,
+            "partial sums per chunk, then a chunk sum (deterministic)", ["TrainOptim.SumSquaresPartialV1", "TrainLinear.SumChunksV1"], call =>
         {
             var (x, y, accumulate) = call;
             int n = (int)x.Length, rows = TrainLinear.ChunkRows(n), chunks = TrainLinear.Chunks(n);
