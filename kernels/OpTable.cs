@@ -19,9 +19,13 @@ public static class OpTable
         Tokens.ToFeatureMapOp,
         // The ViT blocks
         Gemm.Op,
+        Gemm.TensorCoreOp,
+        HalfConvert.Op,
         LayerNorm.Op,
         Attention.Op,
+        Attention.TensorCoreOp,
         Attention.MaskOp,
+        Attention.BitsOp,
         Softmax.Op,
         Activation.GeluErfOp,
         Activation.SiLUMulOp,

@@ -77,9 +77,24 @@ public static class BenchForwardCommand
         Once();
         model.Profiler = null;
         double total = profiler.Milliseconds.Values.Sum();
-        Console.WriteLine($"share per kernel family (one synchronised run, {total:F2} ms):");
+        // % of roofline: the family's floor (max of FLOPs at the FP32 CUDA-core peak, bytes at full bandwidth; the
+        // forward computes in float32 today) over its measured time; the BF16 tensor-core floor is shown beside it.
+        var peak = d.HasHostMemory ? null : BenchPeaks.For(d.Accelerator.Name);
+        var floors = BenchRoofline.Families(cfg, batch);
+        Console.WriteLine($"share per kernel family (one synchronised run, {total:F2} ms){(peak is null ? "" : $"; roofline on {peak.Name}")}:");
+        Console.WriteLine($"  {"family",-26} {"ms",10}  {"share",7}  {"floor fp32",10}  {"% roofline",10}  {"floor bf16 TC",13}");
         foreach (var (family, t) in profiler.Milliseconds.OrderByDescending(kv => kv.Value))
-            Console.WriteLine($"  {family,-26} {t,10:F3} ms  {100 * t / total,5:F1} %");
+        {
+            string floor = "-", pct = "-", floorTc = "-";
+            if (peak is not null && floors.TryGetValue(family, out var cost))
+            {
+                double ms32 = BenchRoofline.FloorMs(cost, peak.Fp32TeraFlops, peak.TeraBytesPerSecond);
+                floor = ms32.ToString("F3");
+                pct = (100 * ms32 / t).ToString("F1") + " %";
+                if (peak.HalfTeraFlops > 0) floorTc = BenchRoofline.FloorMs(cost, peak.HalfTeraFlops, peak.TeraBytesPerSecond).ToString("F3");
+            }
+            Console.WriteLine($"  {family,-26} {t,10:F3}  {100 * t / total,5:F1} %  {floor,10}  {pct,10}  {floorTc,13}");
+        }
     }
 
     // The reference path is the same graph on every op's plain version; the timed path is what the op table picks

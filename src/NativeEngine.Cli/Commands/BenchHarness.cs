@@ -20,6 +20,14 @@ public sealed record BenchRow(OpVersion Version, string Shape, double Millisecon
 
     /// <summary>GB/s (10⁹ bytes).</summary>
     public double GBytes => Bytes / (Milliseconds * 1e6);
+
+    /// <summary>The compute peak the row is measured against, from the version's precision: fp32, tf32 or half.</summary>
+    public string Peak => Version.Precision switch
+    {
+        VersionPrecision.Tf32 => "tf32",
+        VersionPrecision.Half => "half",
+        _ => "fp32",
+    };
 }
 
 /// <summary>
@@ -88,18 +96,20 @@ public static class BenchHarness
 
     private static string Rate(double v) => v.ToString(v >= 100 ? "0" : v >= 1 ? "0.00" : "0.0000");
 
-    /// <summary>The result table with napkin math; on CUDA, % of the named device's FP32 and bandwidth peaks.</summary>
+    /// <summary>The result table with napkin math; on CUDA, % of the named device's compute peak (FP32 CUDA cores, or the
+    /// TF32 / BF16-FP16 tensor peak for reduced-precision versions, column "peak") and of its bandwidth.</summary>
     public static string Format(IReadOnlyList<BenchRow> rows, DevicePeak? peak)
     {
-        var table = new TextTable("op", "version", "kind", "shape", "ms", "GFLOP/s", "GB/s", "%FP32", "%BW", "max |diff|", "status");
+        var table = new TextTable("op", "version", "kind", "shape", "ms", "GFLOP/s", "GB/s", "peak", "%peak", "%BW", "max |diff|", "status");
         foreach (var r in rows)
         {
             bool ok = r.Refused is null;
             string pct(double v, double peakValue) => ok && peak is not null ? (100 * v / peakValue).ToString("0.0") : "-";
             table.Add(r.Version.Op, r.Version.Name, r.Version.Kind.ToString(), r.Shape,
                 ok ? r.Milliseconds.ToString(r.Milliseconds < 1 ? "0.0000" : "0.000") : "-",
-                ok ? Rate(r.GFlops) : "-", ok ? Rate(r.GBytes) : "-",
-                pct(r.GFlops, peak?.Fp32TeraFlops * 1000 ?? 1), pct(r.GBytes, peak?.TeraBytesPerSecond * 1000 ?? 1),
+                ok ? Rate(r.GFlops) : "-", ok ? Rate(r.GBytes) : "-", r.Peak,
+                peak is not null && peak.TeraFlops(r.Peak) > 0 ? pct(r.GFlops, peak.TeraFlops(r.Peak) * 1000) : "-",
+                pct(r.GBytes, peak?.TeraBytesPerSecond * 1000 ?? 1),
                 double.IsNaN(r.MaxDiff) ? "-" : r.MaxDiff.ToString("0.0E+0"),
                 ok ? "ok" : "REFUSED: " + r.Refused);
         }

@@ -11,12 +11,19 @@ public static class Dispatch
     /// <summary>
     /// Host backend: host version, else the simple kernel (the grouped ones pay OS-level barriers there). Simulator:
     /// the simple kernel (what the simulator is for), grouped next. CUDA: tensor cores, grouped, simple. A
-    /// reduced-precision version is never picked automatically: force it by name.
+    /// reduced-precision version ranks after every float32 one: it is picked automatically only by an op whose contract
+    /// is reduced precision (gemm_tc, attention_tc); elsewhere force it by name.
     /// </summary>
     public static int Rank(OpVersion version, ComputeDevice device)
     {
-        if (version.Precision != VersionPrecision.Fp32) return Never;
-        return (device.Kind, version.Kind) switch
+        int rank = KindRank(version, device);
+        return version.Precision == VersionPrecision.Fp32 || rank == Never ? rank : rank + ReducedPrecisionPenalty;
+    }
+
+    private const int ReducedPrecisionPenalty = 100;
+
+    private static int KindRank(OpVersion version, ComputeDevice device) =>
+        (device.Kind, version.Kind) switch
         {
             (DeviceKind.Cpu, VersionKind.Host) => 0,
             (DeviceKind.Cpu or DeviceKind.Sim, VersionKind.Simple) => 1,
@@ -27,7 +34,6 @@ public static class Dispatch
             (DeviceKind.Cuda, VersionKind.Simple) => 2,
             _ => Never, // host versions on the simulator (it runs the CUDA kernels) and on CUDA (no host memory)
         };
-    }
 }
 
 /// <summary>One recorded dispatch: which op ran which version, and the napkin cost of the call.</summary>
