@@ -25,6 +25,7 @@ public static class OpTable
         Attention.Op,
         Attention.TensorCoreOp,
         Attention.MaskOp,
+        Attention.PatchMaskedOp,
         Attention.BitsOp,
         Softmax.Op,
         Activation.GeluErfOp,

@@ -102,7 +102,7 @@ public static partial class AnomalyHeadKernels
     }
 
     /// <summary>The op row: two FLOPs per weight per pixel; stats (and extra) read, the logit written, the packed weights once.</summary>
-    public static readonly Op<(PackedHead Head, Tensor Stats, Tensor? Extra, Tensor Logit, int B, int H, int W, int Ce)> HeadOp = new("anomaly_head",
+    public static readonly Op<(PackedHead Head, Tensor Stats, Tensor? Extra, Tensor Logit, int B, int H, int W, int Ce)> HeadOp = new Op<(PackedHead Head, Tensor Stats, Tensor? Extra, Tensor Logit, int B, int H, int W, int Ce)>("anomaly_head",
         "logit = MLP(stats [, extra features]) per pixel (the EoMT-EXT anomaly head, eval mode)", "AnomalyRef.Head",
         call => 2.0 * call.B * call.H * call.W * ((4.0 + call.Ce) * call.Head.Hidden1 + (double)call.Head.Hidden1 * call.Head.Hidden2 + call.Head.Hidden2), call => 4.0 * (call.Stats.Length + (call.Extra?.Length ?? 0) + call.Logit.Length + call.Head.Params.Length),
         [new("anomaly_head", "thread-per-pixel", VersionKind.Simple,
@@ -125,7 +125,7 @@ public static partial class AnomalyHeadKernels
     }
 
     /// <summary>The op row: two adds per window pixel; the window read, sum and count read and written.</summary>
-    public static readonly Op<(Tensor Window, Tensor Sum, Tensor Count, int Ww, int Wh, int Y0, int X0, int W)> AccumulateOp = new("window_accumulate",
+    public static readonly Op<(Tensor Window, Tensor Sum, Tensor Count, int Ww, int Wh, int Y0, int X0, int W)> AccumulateOp = new Op<(Tensor Window, Tensor Sum, Tensor Count, int Ww, int Wh, int Y0, int X0, int W)>("window_accumulate",
         "sum[y0 + i, x0 + j] += window[i, j]; count[...] += 1 (sliding-window stitching)", "AnomalyRef.StitchedScore",
         call => 2.0 * call.Window.Length, call => 20.0 * call.Window.Length,
         [new("window_accumulate", "thread-per-pixel", VersionKind.Simple,

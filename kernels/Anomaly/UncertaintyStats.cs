@@ -142,7 +142,7 @@ public static partial class UncertaintyStats
     }
 
     /// <summary>The op row: ~8 FLOPs per map value (softmax, log, sums); the map read and the statistics written once.</summary>
-    public static readonly Op<(Tensor S, Tensor Stats, int B, int K, int H, int W)> StatsOp = new("anomaly_stats",
+    public static readonly Op<(Tensor S, Tensor Stats, int B, int K, int H, int W)> StatsOp = new Op<(Tensor S, Tensor Stats, int B, int K, int H, int W)>("anomaly_stats",
         "stats = [max prob, entropy, energy, msp] of the semantic map per pixel (EoMT-EXT statistics)", "AnomalyRef.Stats",
         call => 8.0 * call.S.Length, call => 4.0 * ((double)call.S.Length + call.Stats.Length),
         [new("anomaly_stats", "thread-per-pixel", VersionKind.Simple,
@@ -181,7 +181,7 @@ public static partial class UncertaintyStats
     }
 
     /// <summary>The op row: the semantic-map GEMM per pixel plus the statistics; mask logits read once, statistics and logit written once.</summary>
-    public static readonly Op<(Tensor MaskLogits, Tensor ClassProbs, Tensor? Stats, PackedHead? Head, Tensor? Logit, int B, int Q, int K, int H, int W)> FusedOp = new("anomaly_stats_fused",
+    public static readonly Op<(Tensor MaskLogits, Tensor ClassProbs, Tensor? Stats, PackedHead? Head, Tensor? Logit, int B, int Q, int K, int H, int W)> FusedOp = new Op<(Tensor MaskLogits, Tensor ClassProbs, Tensor? Stats, PackedHead? Head, Tensor? Logit, int B, int Q, int K, int H, int W)>("anomaly_stats_fused",
         "stats (and a stats-only head logit) straight from mask logits and class probabilities", "AnomalyRef.Stats",
         call => 2.0 * call.B * call.Q * call.K * call.H * call.W, call => 4.0 * ((double)call.MaskLogits.Length + call.ClassProbs.Length + 5.0 * call.B * call.H * call.W),
         [new("anomaly_stats_fused", "thread-per-pixel", VersionKind.Simple,
@@ -216,7 +216,7 @@ public static class AnomalyScores
     }
 
     /// <summary>The op row: ~4 FLOPs per map value (a softmax or log-sum-exp over K); the map read, the score written.</summary>
-    public static readonly Op<(Tensor S, Tensor Score, int B, int K, int H, int W, BaselineMethod Method, float Temperature)> BaselineOp = new(
+    public static readonly Op<(Tensor S, Tensor Score, int B, int K, int H, int W, BaselineMethod Method, float Temperature)> BaselineOp = new Op<(Tensor S, Tensor Score, int B, int K, int H, int W, BaselineMethod Method, float Temperature)>(
         "anomaly_baseline", "score = MSP / max-logit / entropy / energy baseline of the semantic map (seed.md §3.5)", "AnomalyRef.Baseline",
         call => 4.0 * call.S.Length, call => 4.0 * ((double)call.S.Length + call.Score.Length),
         [new("anomaly_baseline", "thread-per-pixel", VersionKind.Simple,

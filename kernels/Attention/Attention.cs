@@ -236,7 +236,7 @@ public static partial class Attention
         float scale = 1f / MathF.Sqrt(d);
         var mask = allowed?.Cast<byte>() ?? qkv.Cast<byte>(); // never read when masked == 0
         int masked = allowed is null ? 0 : 1;
-        Op.Run(qkv.Device, new AttentionArgs(qkv, output, mask, masked, b, n, heads, d, scale), version);
+        Op.Run(qkv.Device, new AttentionArgs(qkv, output, allowed, mask, masked, b, n, heads, d, scale), version);
     }
 
     /// <summary>v1: one thread per query row, online softmax.</summary>
@@ -254,11 +254,52 @@ public static partial class Attention
     /// The op row: QKᵀ and PV are 2·N·N·D FLOPs each per (batch, head), plus ~5 per score for the softmax; qkv read
     /// once, the output written once, the mask (when given) read once.
     /// </summary>
-    public static readonly Op<AttentionArgs> Op = new("attention",
+    public static readonly Op<AttentionArgs> Op = new Op<AttentionArgs>("attention",
         "softmax(QKᵀ/√D + mask)·V over a fused qkv (F.scaled_dot_product_attention)", "AttentionRef.Forward",
         a => (double)a.B * a.Heads * a.N * a.N * (4.0 * a.D + 5),
         a => 4.0 * a.B * a.N * a.Heads * a.D * 4 + (a.Masked != 0 ? (double)a.B * a.N * a.N : 0),
-        ThreadPerQuery, FlashTiles);
+        ThreadPerQuery, FlashTiles)
+        .WithHost(a => AttentionHost.Forward(a.Qkv, a.Output, a.Heads, a.Allowed));
+
+    /// <summary>
+    /// Attention under EoMT's query-patch mask given by its source, the grid logits (B, Q, G, G) or (B, Q, G²): the
+    /// result of <see cref="QueryPatchMask"/> into a (B, N, N) mask followed by <see cref="Forward"/> with it. The host
+    /// version reads the logits while it streams the keys (no N×N bytes); the other versions build the mask in a
+    /// pooled temporary first.
+    /// </summary>
+    public static void ForwardQueryPatchMasked(Tensor qkv, Tensor output, int heads, Tensor gridLogits, int firstPatch,
+        OpVersion? version = null)
+    {
+        if (qkv.Shape.Rank != 3 || heads <= 0 || qkv.Shape[2] % (3 * heads) != 0 || qkv.Shape[2] == 0)
+            throw new ArgumentException($"attention: qkv must be (B, N, 3·heads·D) with heads = {heads}, got {qkv.Shape}");
+        int b = qkv.Shape[0], n = qkv.Shape[1];
+        output.Expect("attention output", b, n, qkv.Shape[2] / 3);
+        if (gridLogits.Shape.Rank < 3 || gridLogits.Shape[0] != b || firstPatch < gridLogits.Shape[1] || firstPatch > n
+            || gridLogits.Length != (long)b * gridLogits.Shape[1] * (n - firstPatch))
+            throw new ArgumentException($"attention: gridLogits {gridLogits.Shape} must be (B={b}, Q, G, G) holding B·Q·(N − firstPatch) logits (N = {n}, firstPatch = {firstPatch} ≥ Q)");
+        Int32Extent.Check(qkv, "attention qkv");
+        PatchMaskedOp.Run(qkv.Device, (qkv, output, heads, gridLogits, firstPatch), version);
+    }
+
+    /// <summary>
+    /// The op row of attention under the query-patch mask: the attention's cost; the CUDA path also writes and reads
+    /// the (B, N, N) byte mask, the host path streams the grid logits instead.
+    /// </summary>
+    public static readonly Op<(Tensor Qkv, Tensor Output, int Heads, Tensor GridLogits, int FirstPatch)> PatchMaskedOp = new Op<(Tensor Qkv, Tensor Output, int Heads, Tensor GridLogits, int FirstPatch)>("attention_patch_masked",
+        "attention with EoMT's query-patch mask built from the grid logits (QueryPatchMask, then Forward)", "AttentionRef.Forward",
+        a => (double)a.Qkv.Shape[0] * a.Qkv.Shape[1] * a.Qkv.Shape[1] * (4.0 * a.Qkv.Shape[2] / 3 + 5 * a.Heads),
+        a => 4.0 * a.Qkv.Length + 4.0 * a.Output.Length + 4.0 * a.GridLogits.Length,
+        [new("attention_patch_masked", "build-mask", VersionKind.Simple,
+            "the (B, N, N) byte mask in a pooled temporary (attention_mask), then attention with it", ["Attention.QueryPatchMaskV1"],
+            a =>
+            {
+                int b = a.Qkv.Shape[0], n = a.Qkv.Shape[1];
+                using var allowed = Tensor.Empty(a.Qkv.Device, new Shape(b, n, n), DType.UInt8);
+                QueryPatchMask(a.GridLogits, a.FirstPatch, allowed);
+                Forward(a.Qkv, a.Output, a.Heads, allowed);
+            })])
+        .WithHost(a => AttentionHost.ForwardQueryPatchMasked(a.Qkv, a.Output, a.Heads, a.GridLogits, a.FirstPatch),
+            "the mask read from the grid logits while the keys stream (no N×N bytes), SIMD, all cores");
 
     /// <summary>
     /// Builds EoMT's masked-attention mask (eomt.md §2.2): <paramref name="allowed"/> (B, N, N) u8 is 1 everywhere
@@ -266,7 +307,7 @@ public static partial class Attention
     /// is gridLogits[b, i, j − firstPatch] &gt; 0. <paramref name="gridLogits"/> is (B, Q, G, G) or (B, Q, G²): the mask
     /// logits already bilinearly downsampled to the patch grid.
     /// </summary>
-    public static void QueryPatchMask(Tensor gridLogits, int firstPatch, Tensor allowed)
+    public static void QueryPatchMask(Tensor gridLogits, int firstPatch, Tensor allowed, OpVersion? version = null)
     {
         if (allowed.DType != DType.UInt8 || allowed.Shape.Rank != 3 || allowed.Shape[1] != allowed.Shape[2])
             throw new ArgumentException($"attention mask: allowed must be u8 (B, N, N), got {allowed.Shape} {allowed.DType.Name()}");
@@ -277,18 +318,19 @@ public static partial class Attention
         if (firstPatch < q || firstPatch > n || gridLogits.Length != (long)b * q * (n - firstPatch))
             throw new ArgumentException($"attention mask: gridLogits {gridLogits.Shape} must hold B·Q·(N − firstPatch) = {b}·{q}·{n - firstPatch} logits (N = {n}, firstPatch = {firstPatch} ≥ Q)");
         if (allowed.Length == 0) return;
-        MaskOp.Run(allowed.Device, (gridLogits, allowed, n, q, firstPatch));
+        MaskOp.Run(allowed.Device, (gridLogits, allowed, n, q, firstPatch), version);
     }
 
     /// <summary>The op row of EoMT's query-patch mask: one compare per element, the grid logits read, the mask written.</summary>
-    public static readonly Op<(Tensor GridLogits, Tensor Allowed, int N, int Q, int FirstPatch)> MaskOp = new("attention_mask",
+    public static readonly Op<(Tensor GridLogits, Tensor Allowed, int N, int Q, int FirstPatch)> MaskOp = new Op<(Tensor GridLogits, Tensor Allowed, int N, int Q, int FirstPatch)>("attention_mask",
         "allowed[b,i,j] = i ≥ Q or j < firstPatch or gridLogits[b,i,j−firstPatch] > 0 (EoMT masked attention)",
         "AttentionRef.QueryPatchMask", a => a.Allowed.Length, a => a.Allowed.Length + 4.0 * a.GridLogits.Length,
         [new("attention_mask", "thread-per-element", VersionKind.Simple,
             "one thread per mask element", ["Attention.QueryPatchMaskV1"],
-            a => LaunchQueryPatchMaskV1(a.Allowed.Device, (int)a.Allowed.Length, a.GridLogits.View, a.Allowed.Cast<byte>(), a.N, a.Q, a.FirstPatch))]);
+            a => LaunchQueryPatchMaskV1(a.Allowed.Device, (int)a.Allowed.Length, a.GridLogits.View, a.Allowed.Cast<byte>(), a.N, a.Q, a.FirstPatch))])
+        .WithHost(a => AttentionHost.QueryPatchMask(a.GridLogits, a.FirstPatch, a.Allowed));
 }
 
 /// <summary>One attention call after the entry point's checks; Mask is never read when Masked is 0.</summary>
-public readonly record struct AttentionArgs(Tensor Qkv, Tensor Output, ArrayView<byte> Mask, int Masked, int B, int N, int Heads,
+public readonly record struct AttentionArgs(Tensor Qkv, Tensor Output, Tensor? Allowed, ArrayView<byte> Mask, int Masked, int B, int N, int Heads,
     int D, float Scale);

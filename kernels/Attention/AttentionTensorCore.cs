@@ -352,7 +352,7 @@ public static partial class Attention
             VersionPrecision.Half);
 
     /// <summary>The op row of attention v3: QKᵀ and PV are 2·N·N·64 FLOPs each per (batch, head); qkv (2 B) read once, the float32 output written once.</summary>
-    public static readonly Op<AttentionTensorCoreArgs> TensorCoreOp = new("attention_tc",
+    public static readonly Op<AttentionTensorCoreArgs> TensorCoreOp = new Op<AttentionTensorCoreArgs>("attention_tc",
         "softmax(QKᵀ/8 + mask)·V, head dim 64, q/k/v in bf16/fp16, float32 softmax and accumulation", "AttentionRef.Forward",
         a => 4.0 * a.B * a.Heads * a.N * (double)a.N * TensorCoreHeadDim,
         a => 2.0 * a.Qkv.Length + 4.0 * a.Output.Length + 4.0 * (a.Bits?.Length ?? 0),
@@ -388,7 +388,7 @@ public static partial class Attention
     }
 
     /// <summary>The op row of the bit mask: one compare per grid logit; the logits read once, the bits written once.</summary>
-    public static readonly Op<(Tensor GridLogits, Tensor Bits, int Patches)> BitsOp = new("attention_bits",
+    public static readonly Op<(Tensor GridLogits, Tensor Bits, int Patches)> BitsOp = new Op<(Tensor GridLogits, Tensor Bits, int Patches)>("attention_bits",
         "bits[b, i, w] bit k = gridLogits[b, i, 32w + k] > 0 (EoMT masked attention, as bits for attention v3)", "AttentionRef.QueryPatchBits",
         a => a.GridLogits.Length, a => 4.0 * ((double)a.GridLogits.Length + a.Bits.Length),
         [new("attention_bits", "thread-per-word", VersionKind.Simple, "one thread per 32-bit word", ["Attention.QueryPatchBitsV1"],

@@ -107,7 +107,7 @@ public static partial class ConvTranspose2x2
         a => LaunchForwardV2(a.X.Device, new Index3D(a.H * a.W, 4 * a.Cout, a.B), a.X.View, a.Weight.View, a.Bias.View, a.Y.View, a.Cin, a.Cout, a.H, a.W));
 
     /// <summary>The op row: a GEMM of (4·Cout × Cin)·(Cin × H·W) per image; x, weight, bias read and y written once.</summary>
-    public static readonly Op<ConvTransposeArgs> Op = new("conv_transpose2x2",
+    public static readonly Op<ConvTransposeArgs> Op = new Op<ConvTransposeArgs>("conv_transpose2x2",
         "y = ConvTranspose2d(x, weight, bias, stride 2) with a 2×2 kernel (nn.ConvTranspose2d)", "ConvRef.ConvTranspose2x2",
         a => 2.0 * a.B * a.Cin * 4 * a.Cout * a.H * a.W,
         a => 4.0 * ((double)a.X.Length + a.Weight.Length + a.Cout + a.Y.Length), ThreadPerOutput, SmemTile64);

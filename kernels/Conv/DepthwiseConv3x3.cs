@@ -47,7 +47,7 @@ public static partial class DepthwiseConv3x3
     }
 
     /// <summary>The op row: 9 FMAs per output; x read, y written, weights once.</summary>
-    public static readonly Op<(Tensor X, Tensor Weight, Tensor Y, int C)> Op = new("depthwise_conv3x3",
+    public static readonly Op<(Tensor X, Tensor Weight, Tensor Y, int C)> Op = new Op<(Tensor X, Tensor Weight, Tensor Y, int C)>("depthwise_conv3x3",
         "y = depthwise 3x3 conv of x, padding 1, no bias (nn.Conv2d(groups=C))", "ConvRef.DepthwiseConv3x3",
         call => 18.0 * call.X.Length, call => 4.0 * (2.0 * call.X.Length + 9.0 * call.C),
         [new("depthwise_conv3x3", "thread-per-output", VersionKind.Simple,

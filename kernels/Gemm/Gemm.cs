@@ -51,7 +51,7 @@ public static partial class Gemm
         g => LaunchMatmulV2(g.C.Device, new Index3D(g.N, g.M, g.Batch), g.A.View, g.B.View, g.C.View, BiasView(g), g.M, g.N, g.K, g.Flags, g.Alpha, g.Beta));
 
     /// <summary>The op row: C = α·op(A)·op(B) + β·C + bias; 2·B·M·N·K FLOPs over A, B and C once each (+ C read when β ≠ 0).</summary>
-    public static readonly Op<GemmArgs> Op = new("gemm",
+    public static readonly Op<GemmArgs> Op = new Op<GemmArgs>("gemm",
         "C = α·op(A)·op(B) + β·C + bias [+ GELU] (torch.addmm/matmul/bmm, F.linear)",
         "GemmRef.Matmul",
         g => 2.0 * g.Batch * g.M * g.N * g.K,

@@ -343,7 +343,7 @@ public static partial class Gemm
     /// The op row of gemm v3: 2·M·N·K FLOPs; operands read once in their storage type, the float32 output written once
     /// (plus the residual read for LayerScale).
     /// </summary>
-    public static readonly Op<GemmTensorCoreArgs> TensorCoreOp = new("gemm_tc",
+    public static readonly Op<GemmTensorCoreArgs> TensorCoreOp = new Op<GemmTensorCoreArgs>("gemm_tc",
         "y = epilogue(x·Wᵀ + bias) on tensor cores, operands in tf32/bf16/fp16, float32 accumulation", "GemmRef.Linear",
         g => 2.0 * g.Rows * g.N * g.K,
         g => (double)(g.X.Length + g.W.Length) * g.X.DType.SizeOf() + 4.0 * g.Rows * g.N * (g.Residual is null ? 1 : 2),

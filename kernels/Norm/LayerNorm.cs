@@ -106,9 +106,10 @@ public static partial class LayerNorm
         a => LaunchForwardV2(a.X.Device, a.Rows, a.X.View, a.Gamma.View, a.Beta.View, a.Y.View, a.Rows, a.Cols, a.Eps));
 
     /// <summary>The op row: 8 FLOPs per element (two sums, centre, scale, affine); x read, y written, gamma and beta once.</summary>
-    public static readonly Op<LayerNormArgs> Op = new("layer_norm",
+    public static readonly Op<LayerNormArgs> Op = new Op<LayerNormArgs>("layer_norm",
         "y = LayerNorm(x) over the last dimension (F.layer_norm)",
-        "LayerNormRef.Forward", a => 8.0 * a.Rows * a.Cols, a => 8.0 * a.Rows * a.Cols + 8.0 * a.Cols, ThreadPerRow, WarpPerRow);
+        "LayerNormRef.Forward", a => 8.0 * a.Rows * a.Cols, a => 8.0 * a.Rows * a.Cols + 8.0 * a.Cols, ThreadPerRow, WarpPerRow)
+        .WithHost(a => LayerNormHost.Forward(a.X, a.Gamma, a.Beta, a.Y, a.Eps));
 }
 
 /// <summary>One LayerNorm call: x and y (R, C) as rows, gamma and beta (C).</summary>

@@ -54,7 +54,7 @@ public static partial class LayerNorm2d
     }
 
     /// <summary>The op row: 8 FLOPs per element; x read, y written, gamma and beta once.</summary>
-    public static readonly Op<(Tensor X, Tensor Gamma, Tensor Beta, Tensor Y, int B, int C, int Pixels, float Eps)> Op = new("layernorm2d",
+    public static readonly Op<(Tensor X, Tensor Gamma, Tensor Beta, Tensor Y, int B, int C, int Pixels, float Eps)> Op = new Op<(Tensor X, Tensor Gamma, Tensor Beta, Tensor Y, int B, int C, int Pixels, float Eps)>("layernorm2d",
         "y = LayerNorm over C at every pixel of x (B, C, H, W) (EoMT LayerNorm2d)", "LayerNorm2dRef.Forward",
         call => 8.0 * call.X.Length, call => 8.0 * call.X.Length + 8.0 * call.C,
         [new("layernorm2d", "thread-per-pixel", VersionKind.Simple,

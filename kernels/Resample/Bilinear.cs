@@ -50,7 +50,7 @@ public static partial class Bilinear
             (float)a.InH / a.OutH, (float)a.InW / a.OutW, a.ChannelsLast ? 1 : 0));
 
     /// <summary>The op row: 8 FLOPs per output (two lerps per axis); x read once (cached taps), y written once.</summary>
-    public static readonly Op<BilinearArgs> Op = new("bilinear_resize",
+    public static readonly Op<BilinearArgs> Op = new Op<BilinearArgs>("bilinear_resize",
         "y = F.interpolate(x, size, mode='bilinear', align_corners=False), NCHW or channels-last", "BilinearRef.Resize",
         a => 8.0 * a.Y.Length, a => 4.0 * ((double)a.X.Length + a.Y.Length), ThreadPerOutput);
 

@@ -78,7 +78,7 @@ public static partial class MaskLogits
         a => LaunchComputeV2(a.Queries.Device, new Index3D(a.Hw, a.Q, a.B), a.Queries.View, a.Pixels.View, a.Logits.View, a.Q, a.C, a.Hw));
 
     /// <summary>The op row: a (Q × C)·(C × HW) GEMM per image; inputs read and logits written once.</summary>
-    public static readonly Op<MaskLogitsArgs> Op = new("mask_logits",
+    public static readonly Op<MaskLogitsArgs> Op = new Op<MaskLogitsArgs>("mask_logits",
         "logits = einsum('bqc,bchw->bqhw', queries, pixel features) (EoMT mask head)", "SemanticRef.MaskLogits",
         a => 2.0 * a.B * a.Q * a.C * a.Hw, a => 4.0 * ((double)a.Queries.Length + a.Pixels.Length + a.Logits.Length),
         ThreadPerLogit, SmemTile64);

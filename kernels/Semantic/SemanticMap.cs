@@ -102,7 +102,7 @@ public static partial class SemanticMap
         a => WithProbs(a, probs => LaunchMapV2(a.Map.Device, new Index3D(a.Hw, a.K, a.B), probs.View, a.MaskLogits.View, a.Map.View, a.Q, a.K, a.Hw)));
 
     /// <summary>The op row: a sigmoid per mask logit and a (K × Q)·(Q × HW) GEMM per image; masks read, map written once.</summary>
-    public static readonly Op<SemanticMapArgs> Op = new("semantic_map",
+    public static readonly Op<SemanticMapArgs> Op = new Op<SemanticMapArgs>("semantic_map",
         "map = einsum('bqk,bqhw->bkhw', softmax(class logits)[..., :-1], sigmoid(mask logits)) (EoMT semantic inference)",
         "SemanticRef.Map", a => 2.0 * a.B * a.K * a.Q * a.Hw + 4.0 * a.MaskLogits.Length,
         a => 4.0 * ((double)a.MaskLogits.Length + a.ClassLogits.Length + a.Map.Length), ThreadPerElement, SmemTile64);

@@ -31,9 +31,10 @@ public static partial class Softmax
         a => LaunchRowsV2(a.X.Device, a.Rows, a.X.View, a.Y.View, a.Rows, a.Cols));
 
     /// <summary>The op row: 5 FLOPs per element (max, subtract, exp, sum, scale), x read and y written once.</summary>
-    public static readonly Op<SoftmaxArgs> Op = new("softmax_rows",
+    public static readonly Op<SoftmaxArgs> Op = new Op<SoftmaxArgs>("softmax_rows",
         "y = softmax(x) over the last dimension (torch.softmax(x, -1))",
-        "SoftmaxRef.Rows", a => 5.0 * a.Rows * a.Cols, a => 8.0 * a.Rows * a.Cols, ThreadPerRow, WarpPerRow);
+        "SoftmaxRef.Rows", a => 5.0 * a.Rows * a.Cols, a => 8.0 * a.Rows * a.Cols, ThreadPerRow, WarpPerRow)
+        .WithHost(a => SoftmaxHost.Rows(a.X, a.Y));
 
     [Kernel("softmax_rows", Version = "v1 thread per row")]
     internal static void RowsV1(Index1D row, ArrayView<float> x, ArrayView<float> y, int cols)

@@ -87,7 +87,7 @@ public static partial class TrainLinear
     }
 
     /// <summary>The op row: 2·N·I·O FLOPs; x, W read and y written once.</summary>
-    public static readonly Op<(Tensor X, Tensor W, Tensor? B, Tensor Y, int N, int InDim, int OutDim)> ForwardOp = new("linear_forward",
+    public static readonly Op<(Tensor X, Tensor W, Tensor? B, Tensor Y, int N, int InDim, int OutDim)> ForwardOp = new Op<(Tensor X, Tensor W, Tensor? B, Tensor Y, int N, int InDim, int OutDim)>("linear_forward",
         "y (N, O) = x (N, I)·Wᵀ + b (the head's nn.Linear / 1x1 conv, training graph)", "TrainRef.Linear",
         call => 2.0 * call.N * call.InDim * call.OutDim, call => 4.0 * ((double)call.X.Length + call.W.Length + call.Y.Length),
         [new("linear_forward", "thread-per-output", VersionKind.Simple,
@@ -105,7 +105,7 @@ public static partial class TrainLinear
     }
 
     /// <summary>The op row: 2·N·I·O FLOPs; dy, W read and dx written once.</summary>
-    public static readonly Op<(Tensor Dy, Tensor W, Tensor Dx, int N, int InDim, int OutDim)> GradInputOp = new("linear_grad_input",
+    public static readonly Op<(Tensor Dy, Tensor W, Tensor Dx, int N, int InDim, int OutDim)> GradInputOp = new Op<(Tensor Dy, Tensor W, Tensor Dx, int N, int InDim, int OutDim)>("linear_grad_input",
         "dx (N, I) = dy (N, O)·W (O, I)", "TrainRef.LinearGradInput",
         call => 2.0 * call.N * call.InDim * call.OutDim, call => 4.0 * ((double)call.Dy.Length + call.W.Length + call.Dx.Length),
         [new("linear_grad_input", "thread-per-output", VersionKind.Simple,
@@ -123,7 +123,7 @@ public static partial class TrainLinear
     }
 
     /// <summary>The op row: 2·N·I·O FLOPs; dy, x read and dW written once (the partials stay in L2 for the head's sizes).</summary>
-    public static readonly Op<(Tensor Dy, Tensor X, Tensor Dw, bool Accumulate, int N, int InDim, int OutDim)> GradWeightOp = new("linear_grad_weight",
+    public static readonly Op<(Tensor Dy, Tensor X, Tensor Dw, bool Accumulate, int N, int InDim, int OutDim)> GradWeightOp = new Op<(Tensor Dy, Tensor X, Tensor Dw, bool Accumulate, int N, int InDim, int OutDim)>("linear_grad_weight",
         "dW (O, I) (+)= dyᵀ·x", "TrainRef.LinearGradWeight",
         call => 2.0 * call.N * call.InDim * call.OutDim, call => 4.0 * ((double)call.Dy.Length + call.X.Length + call.Dw.Length),
         [new("linear_grad_weight", "chunked-rows", VersionKind.Simple,
@@ -146,7 +146,7 @@ public static partial class TrainLinear
     }
 
     /// <summary>The op row: one add per element; x read once, y written once.</summary>
-    public static readonly Op<(Tensor X, Tensor Y, float Scale, bool Accumulate, int Cols)> ColumnSumsOp = new("column_sum",
+    public static readonly Op<(Tensor X, Tensor Y, float Scale, bool Accumulate, int Cols)> ColumnSumsOp = new Op<(Tensor X, Tensor Y, float Scale, bool Accumulate, int Cols)>("column_sum",
         "y (C) (+)= scale·Σ_n x (N, C) (bias gradients, loss sums, BN statistics)", "TrainRef.ColumnSums",
         call => call.X.Length, call => 4.0 * ((double)call.X.Length + call.Y.Length),
         [new("column_sum", "chunked-rows", VersionKind.Simple,

@@ -52,7 +52,7 @@ public static partial class TrainLoss
     }
 
     /// <summary>The op row: ~10 FLOPs per logit; logits (4 B) and labels (1 B) read, gradient and per-element loss written.</summary>
-    public static readonly Op<(Tensor Logits, Tensor Labels, float PosWeight, long ValidCount, Tensor Loss, Tensor Grad)> BceOp = new("bce_with_logits",
+    public static readonly Op<(Tensor Logits, Tensor Labels, float PosWeight, long ValidCount, Tensor Loss, Tensor Grad)> BceOp = new Op<(Tensor Logits, Tensor Labels, float PosWeight, long ValidCount, Tensor Loss, Tensor Grad)>("bce_with_logits",
         "loss and ∂loss/∂logits of BCE with logits, pos_weight, label 255 ignored (F.binary_cross_entropy_with_logits)", "TrainRef.Bce",
         call => 10.0 * call.Logits.Length, call => 13.0 * call.Logits.Length,
         [new("bce_with_logits", "thread-per-element", VersionKind.Simple,

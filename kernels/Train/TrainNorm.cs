@@ -105,7 +105,7 @@ public static partial class TrainNorm
     }
 
     /// <summary>The op row: ~8 FLOPs per element; x read twice (statistics, normalise) and y written once.</summary>
-    public static readonly Op<(Tensor X, Tensor Gamma, Tensor Beta, Tensor RunningMean, Tensor RunningVar, Tensor Y, Tensor Mean, Tensor Rstd, bool Training, float Eps, float Momentum, int C, int N)> ForwardOp = new("batchnorm_forward",
+    public static readonly Op<(Tensor X, Tensor Gamma, Tensor Beta, Tensor RunningMean, Tensor RunningVar, Tensor Y, Tensor Mean, Tensor Rstd, bool Training, float Eps, float Momentum, int C, int N)> ForwardOp = new Op<(Tensor X, Tensor Gamma, Tensor Beta, Tensor RunningMean, Tensor RunningVar, Tensor Y, Tensor Mean, Tensor Rstd, bool Training, float Eps, float Momentum, int C, int N)>("batchnorm_forward",
         "y = BatchNorm1d(x (N, C)), training or eval mode, running statistics updated in training (nn.BatchNorm1d)", "TrainRef.BatchNormTrain",
         call => 8.0 * call.X.Length, call => 4.0 * (3.0 * call.X.Length + 6.0 * call.C),
         [new("batchnorm_forward", "chunked-rows", VersionKind.Simple,
@@ -135,7 +135,7 @@ public static partial class TrainNorm
     }
 
     /// <summary>The op row: ~10 FLOPs per element; x and dy read twice, dx written once.</summary>
-    public static readonly Op<(Tensor X, Tensor Dy, Tensor Mean, Tensor Rstd, Tensor Gamma, Tensor Dx, Tensor Dgamma, Tensor Dbeta, bool Accumulate, int C, int N)> BackwardOp = new("batchnorm_backward",
+    public static readonly Op<(Tensor X, Tensor Dy, Tensor Mean, Tensor Rstd, Tensor Gamma, Tensor Dx, Tensor Dgamma, Tensor Dbeta, bool Accumulate, int C, int N)> BackwardOp = new Op<(Tensor X, Tensor Dy, Tensor Mean, Tensor Rstd, Tensor Gamma, Tensor Dx, Tensor Dgamma, Tensor Dbeta, bool Accumulate, int C, int N)>("batchnorm_backward",
         "dx, dγ, dβ of training-mode BatchNorm1d", "TrainRef.BatchNormBackward",
         call => 10.0 * call.X.Length, call => 4.0 * (5.0 * call.X.Length + 6.0 * call.C),
         [new("batchnorm_backward", "chunked-rows", VersionKind.Simple,

@@ -117,7 +117,7 @@ public static partial class TrainOps
     }
 
     /// <summary>The op row: ~12 integer/float ops per element (the hash); x read and y written.</summary>
-    public static readonly Op<(Tensor X, Tensor Y, float P, int Seed, int Stream)> DropoutOp = new("dropout",
+    public static readonly Op<(Tensor X, Tensor Y, float P, int Seed, int Stream)> DropoutOp = new Op<(Tensor X, Tensor Y, float P, int Seed, int Stream)>("dropout",
         "y = x·mask/(1−p), mask from a hash of (seed, stream, index) (F.dropout in distribution)", "TrainRef.Dropout",
         call => 12.0 * call.X.Length, call => 8.0 * call.X.Length,
         [new("dropout", "thread-per-element", VersionKind.Simple,
@@ -137,7 +137,7 @@ public static partial class TrainOps
     }
 
     /// <summary>The op row: a transposing copy.</summary>
-    public static readonly Op<(Tensor X, Tensor Y, int B, int C, int Hw)> ToPixelsOp = new("to_pixels",
+    public static readonly Op<(Tensor X, Tensor Y, int B, int C, int Hw)> ToPixelsOp = new Op<(Tensor X, Tensor Y, int B, int C, int Hw)>("to_pixels",
         "(B, C, H, W) planes → (B·H·W, C) pixel rows", "AnomalyRef.ToPixelMajor",
         call => 0, call => 8.0 * call.X.Length,
         [new("to_pixels", "thread-per-element", VersionKind.Simple,
@@ -158,7 +158,7 @@ public static partial class TrainOps
     }
 
     /// <summary>The op row: a copy.</summary>
-    public static readonly Op<(Tensor A, Tensor B, Tensor Y, int Ca, int Cb, long N)> ConcatColumnsOp = new("concat_cols",
+    public static readonly Op<(Tensor A, Tensor B, Tensor Y, int Ca, int Cb, long N)> ConcatColumnsOp = new Op<(Tensor A, Tensor B, Tensor Y, int Ca, int Cb, long N)>("concat_cols",
         "y (N, Ca+Cb) = [a | b] (torch.cat(dim=-1))", "TrainRef.Concat",
         call => 0, call => 8.0 * call.Y.Length,
         [new("concat_cols", "thread-per-element", VersionKind.Simple,
@@ -179,7 +179,7 @@ public static partial class TrainOps
     }
 
     /// <summary>The op row: a copy.</summary>
-    public static readonly Op<(Tensor Y, Tensor O, int Offset, int Total, int Width, long N)> SliceColumnsOp = new("slice_cols",
+    public static readonly Op<(Tensor Y, Tensor O, int Offset, int Total, int Width, long N)> SliceColumnsOp = new Op<(Tensor Y, Tensor O, int Offset, int Total, int Width, long N)>("slice_cols",
         "o (N, width) = y[:, offset : offset + width]", "TrainRef.Slice",
         call => 0, call => 8.0 * call.O.Length,
         [new("slice_cols", "thread-per-element", VersionKind.Simple,
@@ -197,7 +197,7 @@ public static partial class TrainOps
     }
 
     /// <summary>The op row: 8 FLOPs and 4 atomic adds per output gradient; dy read, dx zeroed and accumulated.</summary>
-    public static readonly Op<(Tensor Dy, Tensor Dx, int B, int H, int W, int C, int Oh, int Ow)> UpsampleBackwardOp = new("upsample_bilinear_cl_backward",
+    public static readonly Op<(Tensor Dy, Tensor Dx, int B, int H, int W, int C, int Oh, int Ow)> UpsampleBackwardOp = new Op<(Tensor Dy, Tensor Dx, int B, int H, int W, int C, int Oh, int Ow)>("upsample_bilinear_cl_backward",
         "dx = the adjoint of the channels-last bilinear resize applied to dy (F.interpolate backward)", "TrainRef.UpsampleBackward",
         call => 8.0 * call.Dy.Length, call => 4.0 * ((double)call.Dy.Length + 2.0 * call.Dx.Length),
         [new("upsample_bilinear_cl_backward", "thread-per-element", VersionKind.Simple,

@@ -53,7 +53,7 @@ public static partial class TrainOptim
     }
 
     /// <summary>The op row: ~12 FLOPs per parameter; p, m, v read and written, the gradient read.</summary>
-    public static readonly Op<(Tensor P, Tensor Grad, Tensor M, Tensor V, int Step, double Lr, double Beta1, double Beta2, double Eps, double WeightDecay, bool Decoupled, float GradScale)> AdamOp = new("adam_step",
+    public static readonly Op<(Tensor P, Tensor Grad, Tensor M, Tensor V, int Step, double Lr, double Beta1, double Beta2, double Eps, double WeightDecay, bool Decoupled, float GradScale)> AdamOp = new Op<(Tensor P, Tensor Grad, Tensor M, Tensor V, int Step, double Lr, double Beta1, double Beta2, double Eps, double WeightDecay, bool Decoupled, float GradScale)>("adam_step",
         "one Adam / AdamW update of p in place (torch.optim.Adam / AdamW)", "TrainRef.Adam",
         call => 12.0 * call.P.Length, call => 28.0 * call.P.Length,
         [new("adam_step", "thread-per-element", VersionKind.Simple,
@@ -72,7 +72,7 @@ public static partial class TrainOptim
     }
 
     /// <summary>The op row: one FMA per element; x read once.</summary>
-    public static readonly Op<(Tensor X, Tensor Y, bool Accumulate)> SumSquaresOp = new("sum_squares",
+    public static readonly Op<(Tensor X, Tensor Y, bool Accumulate)> SumSquaresOp = new Op<(Tensor X, Tensor Y, bool Accumulate)>("sum_squares",
         "y[0] (+)= Σ x² (gradient-norm clipping)", "TrainRef.SumSquares",
         call => 2.0 * call.X.Length, call => 4.0 * call.X.Length,
         [new("sum_squares", "chunked-rows", VersionKind.Simple,

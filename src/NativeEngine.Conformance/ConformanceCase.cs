@@ -21,6 +21,24 @@ public sealed record ConformanceCase(
     string Why,
     Func<ComputeDevice, CaseResult> Run)
 {
+    /// <summary>
+    /// A row labelled the way the host-version files write them: <paramref name="label"/> is a catalogue kernel
+    /// ("Softmax.RowsV1": the version of <paramref name="op"/> that launches it) or a host method ("SoftmaxHost.Rows":
+    /// the op's "host" version). The label only picks the version; the tests still check the recorded dispatch.
+    /// </summary>
+    public ConformanceCase(string op, string label, string shape, double atol, double rtol, string why, Func<ComputeDevice, CaseResult> run)
+        : this(VersionOf(op, label), shape, atol, rtol, why, run)
+    {
+    }
+
+    private static OpVersion VersionOf(string op, string label)
+    {
+        var o = OpTable.Find(op);
+        if (label.Contains("Host.", StringComparison.Ordinal)) return o.Version("host");
+        return o.Versions.SingleOrDefault(v => v.Kernels.Contains(label))
+            ?? throw new ArgumentException($"conformance row {op} '{label}': no single version of {op} launches that kernel; name the version");
+    }
+
     /// <summary>The op's name.</summary>
     public string Op => Version.Op;
 

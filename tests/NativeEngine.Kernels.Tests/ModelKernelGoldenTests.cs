@@ -14,6 +14,13 @@ namespace NativeEngine.Tests;
 public class ModelKernelGoldenTests(DeviceFixture fx)
 {
     private ComputeDevice Dev => fx.Device;
+    private static readonly VersionKind[] Both = [VersionKind.Simple, VersionKind.Grouped];
+
+    // The v1 kernels, plus the host versions where the device's tensors live in host memory (host backend, simulator).
+    private VersionKind[] SimpleAndHost => Dev.HasHostMemory ? [VersionKind.Simple, VersionKind.Host] : [VersionKind.Simple];
+
+    // The op's version of that kind (each op here has one simple, at most one grouped and one host version).
+    private static OpVersion K(IOp op, VersionKind kind) => op.Versions.First(v => v.Kind == kind);
 
     [Fact]
     public void AttentionMatchesTorch()
@@ -26,26 +33,38 @@ public class ModelKernelGoldenTests(DeviceFixture fx)
             using var allowed = p["masked"] == 0 ? null : LoadU8(f, name + ".allowed");
             if (p["masked"] == 2)
             {
-                // The EoMT-shaped case builds its mask from grid logits with QueryPatchMask first (exact).
+                // The EoMT-shaped case builds its mask from grid logits with QueryPatchMask first (exact), and the host
+                // attention reads the same mask straight from the grid logits.
                 using var grid = Load(f, name + ".grid_logits");
-                using var built = Tensor.Empty(Dev, new Shape(b, n, n), DType.UInt8);
-                Attention.QueryPatchMask(grid, p["first_patch"], built);
-                Assert.Equal(allowed!.ToHost<byte>(), built.ToHost<byte>());
+                foreach (var choice in SimpleAndHost)
+                {
+                    using var built = Tensor.Empty(Dev, new Shape(b, n, n), DType.UInt8);
+                    Attention.QueryPatchMask(grid, p["first_patch"], built, K(Attention.MaskOp, choice));
+                    Assert.Equal(allowed!.ToHost<byte>(), built.ToHost<byte>());
+                }
+                if (Dev.HasHostMemory)
+                {
+                    using var output = Tensor.Empty(Dev, new Shape(b, n, h * d));
+                    Attention.ForwardQueryPatchMasked(qkv, output, h, grid, p["first_patch"], K(Attention.PatchMaskedOp, VersionKind.Host));
+                    Tolerance.AssertClose(f.ReadFloat32(name + ".out"), output.ToHostFloat(), 2e-6 * (n + d), 1e-5, $"attention {name} host from grid logits");
+                }
             }
             var expected = f.ReadFloat32(name + ".out");
             // v2 costs seconds per 256-thread group on the CPU simulator: against torch it runs on the D = 64, the
             // B = H = 2 and the EoMT-masked cases (the conformance table checks it on more shapes against the reference).
             bool tiledToo = d > Attention.TiledMaxHeadDim || d == 64 || (b == 2 && h == 2) || p["masked"] == 2;
-            foreach (var choice in tiledToo ? Golden.Versions.On(Attention.Op, Dev) : new OpVersion[] { Attention.ThreadPerQuery })
+            VersionKind[] choices = tiledToo ? Both : [VersionKind.Simple];
+            if (Dev.HasHostMemory) choices = [.. choices, VersionKind.Host];
+            foreach (var choice in choices)
             {
                 using var output = Tensor.Empty(Dev, new Shape(b, n, h * d));
-                if (choice == Attention.FlashTiles && d > Attention.TiledMaxHeadDim)
+                if (choice == VersionKind.Grouped && d > Attention.TiledMaxHeadDim)
                 {
-                    var e = Assert.Throws<ArgumentException>(() => Attention.Forward(qkv, output, h, allowed, choice));
+                    var e = Assert.Throws<ArgumentException>(() => Attention.Forward(qkv, output, h, allowed, K(Attention.Op, choice)));
                     Assert.Contains("head dim", e.Message);
                     continue;
                 }
-                Attention.Forward(qkv, output, h, allowed, choice);
+                Attention.Forward(qkv, output, h, allowed, K(Attention.Op, choice));
                 // Scores reduce over D, outputs over N; inputs ~N(0,1) give |out| ≲ 3.
                 Tolerance.AssertClose(expected, output.ToHostFloat(), 2e-6 * (n + d), 1e-5, $"attention {name} {choice} B{b} N{n} H{h} D{d} masked {p["masked"]}");
             }
@@ -57,35 +76,37 @@ public class ModelKernelGoldenTests(DeviceFixture fx)
     {
         using var f = Open("embed");
         foreach (var (name, p) in Cases(f))
-        {
-            int b = p["b"], hh = p["h"], ww = p["w"], patch = p["patch"], c = p["c"], regs = p["regs"], q = p["queries"];
-            int g2 = hh / patch * (ww / patch), n = 1 + regs + g2;
-            using var pixels = Load(f, name + ".pixels");
-            using var cols = Tensor.Empty(Dev, new Shape(b, g2, 3 * patch * patch));
-            PatchEmbed.Im2Col(pixels, cols, patch);
-            Tolerance.AssertClose(f.ReadFloat32(name + ".cols"), cols.ToHostFloat(), 0, 0, $"im2col {name}");
+            foreach (var choice in SimpleAndHost)
+            {
+                int b = p["b"], hh = p["h"], ww = p["w"], patch = p["patch"], c = p["c"], regs = p["regs"], q = p["queries"];
+                int g2 = hh / patch * (ww / patch), n = 1 + regs + g2;
+                string at = $"{name} {choice}";
+                using var pixels = Load(f, name + ".pixels");
+                using var cols = Tensor.Empty(Dev, new Shape(b, g2, 3 * patch * patch));
+                PatchEmbed.Im2Col(pixels, cols, patch, K(PatchEmbed.Op, choice));
+                Tolerance.AssertClose(f.ReadFloat32(name + ".cols"), cols.ToHostFloat(), 0, 0, $"im2col {at}");
 
-            using var patches = Load(f, name + ".patches");
-            using var pos = Load(f, name + ".pos");
-            using var cls = Load(f, name + ".cls");
-            using var reg = Load(f, name + ".reg");
-            using var tokens = Tensor.Empty(Dev, new Shape(b, n, c));
-            Tokens.Assemble(patches, pos, cls, reg, tokens);
-            Tolerance.AssertClose(f.ReadFloat32(name + ".tokens"), tokens.ToHostFloat(), 1e-6, 1e-5, $"tokens assemble {name}");
+                using var patches = Load(f, name + ".patches");
+                using var pos = Load(f, name + ".pos");
+                using var cls = Load(f, name + ".cls");
+                using var reg = Load(f, name + ".reg");
+                using var tokens = Tensor.Empty(Dev, new Shape(b, n, c));
+                Tokens.Assemble(patches, pos, cls, reg, tokens, K(Tokens.AssembleOp, choice));
+                Tolerance.AssertClose(f.ReadFloat32(name + ".tokens"), tokens.ToHostFloat(), 1e-6, 1e-5, $"tokens assemble {at}");
 
-            using var queries = Load(f, name + ".query");
-            using var withQ = Tensor.Empty(Dev, new Shape(b, q + n, c));
-            Tokens.InsertQueries(tokens, queries, withQ);
-            Tolerance.AssertClose(f.ReadFloat32(name + ".with_queries"), withQ.ToHostFloat(), 1e-6, 1e-5, $"insert queries {name}");
+                using var queries = Load(f, name + ".query");
+                using var withQ = Tensor.Empty(Dev, new Shape(b, q + n, c));
+                Tokens.InsertQueries(tokens, queries, withQ, K(Tokens.InsertQueriesOp, choice));
+                Tolerance.AssertClose(f.ReadFloat32(name + ".with_queries"), withQ.ToHostFloat(), 1e-6, 1e-5, $"insert queries {at}");
 
-            using var qt = Tensor.Empty(Dev, new Shape(b, q, c));
-            Tokens.SliceTokens(withQ, 0, qt);
-            Tolerance.AssertClose(f.ReadFloat32(name + ".query_tokens"), qt.ToHostFloat(), 0, 0, $"slice query tokens {name}");
+                using var qt = Tensor.Empty(Dev, new Shape(b, q, c));
+                Tokens.SliceTokens(withQ, 0, qt, K(Tokens.SliceOp, choice));
+                Tolerance.AssertClose(f.ReadFloat32(name + ".query_tokens"), qt.ToHostFloat(), 0, 0, $"slice query tokens {at}");
 
-            using var map = Tensor.Empty(Dev, new Shape(b, c, hh / patch, ww / patch));
-            Tokens.ToFeatureMap(withQ, q + 1 + regs, map);
-            Tolerance.AssertClose(f.ReadFloat32(name + ".feature_map"), map.ToHostFloat(), 1e-6, 1e-5, $"feature map {name}");
-        }
+                using var map = Tensor.Empty(Dev, new Shape(b, c, hh / patch, ww / patch));
+                Tokens.ToFeatureMap(withQ, q + 1 + regs, map, K(Tokens.ToFeatureMapOp, choice));
+                Tolerance.AssertClose(f.ReadFloat32(name + ".feature_map"), map.ToHostFloat(), 1e-6, 1e-5, $"feature map {at}");
+            }
     }
 
     [Fact]
@@ -98,10 +119,10 @@ public class ModelKernelGoldenTests(DeviceFixture fx)
             using var x = Load(f, name + ".x");
             using var w = Load(f, name + ".weight");
             using var bias = Load(f, name + ".bias");
-            foreach (var choice in Golden.Versions.On(ConvTranspose2x2.Op, Dev))
+            foreach (var choice in Both)
             {
                 using var y = Tensor.Empty(Dev, new Shape(b, cout, 2 * hh, 2 * ww));
-                ConvTranspose2x2.Forward(x, w, bias, y, choice);
+                ConvTranspose2x2.Forward(x, w, bias, y, K(ConvTranspose2x2.Op, choice));
                 // Reduction over Cin of N(0,1)·N(0,1) terms: |y| ~ √Cin.
                 Tolerance.AssertClose(f.ReadFloat32(name + ".convt"), y.ToHostFloat(), 2e-6 * cin, 1e-5, $"conv transpose {name} {choice}");
             }
@@ -119,10 +140,13 @@ public class ModelKernelGoldenTests(DeviceFixture fx)
             LayerNorm2d.Forward(z, gamma, beta, ln, 1e-6f);
             Tolerance.AssertClose(f.ReadFloat32(name + ".ln2d"), ln.ToHostFloat(), 2e-6 * Math.Sqrt(cout) + 1e-6, 1e-5, $"layernorm2d {name}");
 
-            using var res = Load(f, name + ".res");
             using var branch = Load(f, name + ".branch");
-            LayerScale.AddScaled(res, branch, gamma, res); // in place
-            Tolerance.AssertClose(f.ReadFloat32(name + ".layerscale"), res.ToHostFloat(), 1e-6, 1e-5, $"layer scale {name}");
+            foreach (var choice in SimpleAndHost)
+            {
+                using var res = Load(f, name + ".res");
+                LayerScale.AddScaled(res, branch, gamma, res, K(LayerScale.Op, choice)); // in place
+                Tolerance.AssertClose(f.ReadFloat32(name + ".layerscale"), res.ToHostFloat(), 1e-6, 1e-5, $"layer scale {name} {choice}");
+            }
         }
     }
 
@@ -151,19 +175,19 @@ public class ModelKernelGoldenTests(DeviceFixture fx)
             using var logits = Tensor.Empty(Dev, new Shape(b, q, m, m));
             using var up = Tensor.Empty(Dev, new Shape(b, q, s, s));
             using var cls = Load(f, name + ".class_logits");
-            foreach (var choice in Golden.Versions.On(MaskLogits.Op, Dev))
+            foreach (var choice in Both)
             {
-                MaskLogits.Compute(queries, features, logits, choice);
+                MaskLogits.Compute(queries, features, logits, K(MaskLogits.Op, choice));
                 Tolerance.AssertClose(f.ReadFloat32(name + ".mask_logits"), logits.ToHostFloat(), 2e-6 * c, 1e-5, $"mask logits {name} {choice}");
             }
             Bilinear.Resize(logits, up);
             Tolerance.AssertClose(f.ReadFloat32(name + ".upsampled"), up.ToHostFloat(), 2e-6 * c, 1e-5, $"upsampled logits {name}");
 
             using var upTorch = Load(f, name + ".upsampled");
-            foreach (var choice in Golden.Versions.On(SemanticMap.Op, Dev))
+            foreach (var choice in Both)
             {
                 using var map = Tensor.Empty(Dev, new Shape(b, k, s, s));
-                SemanticMap.Forward(upTorch, cls, map, choice);
+                SemanticMap.Forward(upTorch, cls, map, K(SemanticMap.Op, choice));
                 // Σ over Q of products ≤ 1: |map| ≤ 1.
                 Tolerance.AssertClose(f.ReadFloat32(name + ".semantic_map"), map.ToHostFloat(), 1e-6 * q + 1e-6, 1e-5, $"semantic map {name} {choice}");
             }

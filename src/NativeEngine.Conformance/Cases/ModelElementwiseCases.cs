@@ -10,21 +10,23 @@ internal static class ModelElementwiseCases
     [ConformanceCases]
     private static IEnumerable<ConformanceCase> Cases()
     {
-        foreach (var (r, c) in new[] { (1, 1), (3, 33), (17, 64) })
-            yield return new(LayerScale.Op.Plain, $"[{r},{c}]", 1e-6, 1e-5, "one FMA per element", dev =>
-            {
-                var x = Inputs.Uniform(r * c, 1);
-                var h = Inputs.Uniform(r * c, 2);
-                var g = Inputs.Uniform(c, 3);
-                using var tx = Tensor.FromHost(dev, new Shape(r, c), x);
-                using var th = Tensor.FromHost(dev, new Shape(r, c), h);
-                using var tg = Tensor.FromHost(dev, new Shape(c), g);
-                LayerScale.AddScaled(tx, th, tg, tx); // in place, as the model uses it
-                return new(LayerScaleRef.AddScaled(x, h, g), tx.ToHostFloat());
-            });
+        foreach (var (kernel, choice, shapes) in new[] { ("LayerScale.AddScaledV1", (OpVersion?)null, new[] { (1, 1), (3, 33), (17, 64) }),
+                     ("LayerScaleHost.AddScaled", (OpVersion?)null, new[] { (1, 1), (3, 33), (17, 64), (5, 17), (1705, 768) }) })
+            foreach (var (r, c) in shapes)
+                yield return new("layer_scale_add", kernel, $"[{r},{c}]", 1e-6, 1e-5, "one FMA per element", dev => HostDevice.Run(dev, choice, hd =>
+                {
+                    var x = Inputs.Uniform(r * c, 1);
+                    var h = Inputs.Uniform(r * c, 2);
+                    var g = Inputs.Uniform(c, 3);
+                    using var tx = Tensor.FromHost(hd, new Shape(r, c), x);
+                    using var th = Tensor.FromHost(hd, new Shape(r, c), h);
+                    using var tg = Tensor.FromHost(hd, new Shape(c), g);
+                    LayerScale.AddScaled(tx, th, tg, tx, choice); // in place, as the model uses it
+                    return new(LayerScaleRef.AddScaled(x, h, g), tx.ToHostFloat());
+                }));
 
         foreach (var (b, c, h, w) in new[] { (1, 1, 2, 2), (2, 33, 3, 5), (1, 64, 4, 4) })
-            yield return new(LayerNorm2d.Op.Plain, $"[{b},{c},{h},{w}]", 2e-6 * Math.Sqrt(c) + 1e-6, 1e-5,
+            yield return new("layernorm2d", "LayerNorm2d.ForwardV1", $"[{b},{c},{h},{w}]", 2e-6 * Math.Sqrt(c) + 1e-6, 1e-5,
                 "mean and variance reduce over C", dev =>
                 {
                     var x = Inputs.Uniform(b * c * h * w, 1, -3, 5);
@@ -39,7 +41,7 @@ internal static class ModelElementwiseCases
                 });
 
         foreach (var (b, c, h, w) in new[] { (1, 1, 1, 1), (2, 3, 5, 7), (1, 17, 8, 3) })
-            yield return new(DepthwiseConv3x3.Op.Plain, $"[{b},{c},{h},{w}]", 1e-5, 1e-5, "9-term sums", dev =>
+            yield return new("depthwise_conv3x3", "DepthwiseConv3x3.ForwardV1", $"[{b},{c},{h},{w}]", 1e-5, 1e-5, "9-term sums", dev =>
             {
                 var x = Inputs.Uniform(b * c * h * w, 1);
                 var wt = Inputs.Uniform(c * 9, 2);
@@ -52,7 +54,7 @@ internal static class ModelElementwiseCases
 
         // Up, down, identity, non-square, to and from a single pixel.
         foreach (var (h, w, oh, ow) in new[] { (4, 4, 16, 16), (5, 7, 13, 3), (16, 12, 4, 5), (6, 6, 6, 6), (1, 3, 4, 2), (3, 4, 1, 1) })
-            yield return new(Bilinear.Op.Plain, $"{h}x{w}->{oh}x{ow}", 2e-6, 1e-5,
+            yield return new("bilinear_resize", "Bilinear.ResizeV1", $"{h}x{w}->{oh}x{ow}", 2e-6, 1e-5,
                 "three lerps; float vs double source coordinates", dev =>
                 {
                     const int planes = 3;

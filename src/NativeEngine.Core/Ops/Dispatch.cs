@@ -81,6 +81,17 @@ public sealed class DispatchLog : IDisposable
     /// <summary>The dispatches of <paramref name="op"/>.</summary>
     public IEnumerable<Dispatched> Of(IOp op) => entries.Where(e => ReferenceEquals(e.Op, op));
 
+    /// <summary>The version the innermost forcing log of this flow forces, or null.</summary>
+    public static OpVersion? ForcedVersion
+    {
+        get
+        {
+            for (var log = current.Value; log is not null; log = log.outer)
+                if (log.force is not null) return log.force;
+            return null;
+        }
+    }
+
     /// <summary>The version an open log forces for <paramref name="op"/>, or null.</summary>
     internal static OpVersion? Forced(IOp op)
     {

@@ -70,6 +70,13 @@ public sealed class Op<TArgs> : IOp
     /// <inheritdoc/>
     public OpVersion Plain => versions.FirstOrDefault(v => v.Kind == VersionKind.Simple) ?? versions[0];
 
+    /// <summary>
+    /// This row plus a host version named "host" (plain C# over host-memory tensors: SIMD, all cores) that runs
+    /// <paramref name="run"/>; how an op's <c>&lt;Op&gt;Host</c> class joins the table.
+    /// </summary>
+    public Op<TArgs> WithHost(Action<TArgs> run, string summary = "plain C# over host memory: SIMD, all cores") =>
+        new(Name, Summary, Reference, flops, bytes, [.. versions, new OpVersion<TArgs>(Name, "host", VersionKind.Host, summary, [], run)]);
+
     /// <summary>FLOPs of one call with <paramref name="args"/>.</summary>
     public double Flops(TArgs args) => flops(args);
 

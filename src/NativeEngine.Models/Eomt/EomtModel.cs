@@ -185,24 +185,29 @@ public sealed class EomtModel : IDisposable
         }
         var a = arena;
         Profiler?.Start();
-        PatchEmbed.Im2Col(pixelValues, a.Cols, c.PatchSize);
+        PatchEmbed.Im2Col(pixelValues, a.Cols, c.PatchSize, V(PatchEmbed.Op));
         Gemm.Linear(a.Cols, patchW, patchB, a.Patches, V(Gemm.Op));
-        Kernels.Tokens.Assemble(a.Patches, pos, cls, registers, a.Tokens);
+        Kernels.Tokens.Assemble(a.Patches, pos, cls, registers, a.Tokens, V(Kernels.Tokens.AssembleOp));
         Mark("patch embed + tokens");
         probe?.Invoke("embeddings", a.Tokens);
         var x = a.Tokens;
         for (int i = 0; i < c.Layers; i++)
         {
-            Tensor? allowed = null;
+            Tensor? allowed = null, grid = null;
             if (i == FirstQueryBlock)
             {
-                Kernels.Tokens.InsertQueries(x, query, a.Hidden); // [Q | CLS | registers | patches]
+                Kernels.Tokens.InsertQueries(x, query, a.Hidden, V(Kernels.Tokens.InsertQueriesOp)); // [Q | CLS | registers | patches]
                 x = a.Hidden;
                 Mark("patch embed + tokens");
             }
             if (i >= FirstQueryBlock && maskedBlock[i - FirstQueryBlock])
-                allowed = QueryMask(x, i - FirstQueryBlock, probe);
-            RunBlock(blocks[i], x, allowed);
+            {
+                // attention_patch_masked: the host version reads the mask from the grid logits; the GPU versions
+                // build it as N×N bytes first.
+                grid = QueryGrid(x, i - FirstQueryBlock, probe);
+                Mark("masked-attention mask");
+            }
+            RunBlock(blocks[i], x, allowed, grid);
             probe?.Invoke($"layers.{i}", x);
         }
         LayerNorm.Forward(x, normW, normB, a.Normed, c.LayerNormEps, V(LayerNorm.Op));
@@ -228,7 +233,7 @@ public sealed class EomtModel : IDisposable
     }
 
     // One pre-norm block: x += ls1 ⊙ Attn(LN1(x)); x += ls2 ⊙ MLP(LN2(x)). x is (B, N, C), updated in place.
-    private void RunBlock(Block w, Tensor x, Tensor? allowed)
+    private void RunBlock(Block w, Tensor x, Tensor? allowed, Tensor? grid)
     {
         var a = arena!;
         int b = x.Shape[0], n = x.Shape[1], hid = Config.MlpHidden;
@@ -240,11 +245,14 @@ public sealed class EomtModel : IDisposable
         Mark("layernorm");
         Gemm.Linear(h, w.QkvW, w.QkvB, qkv, V(Gemm.Op));
         Mark("gemm");
-        Attention.Forward(qkv, att, Config.Heads, allowed, V(Attention.Op));
+        if (grid is not null)
+            Attention.ForwardQueryPatchMasked(qkv, att, Config.Heads, grid, Config.Queries + Prefix, V(Attention.PatchMaskedOp));
+        else
+            Attention.Forward(qkv, att, Config.Heads, allowed, V(Attention.Op));
         Mark("attention");
         Gemm.Linear(att, w.OutW, w.OutB, h, V(Gemm.Op));
         Mark("gemm");
-        LayerScale.AddScaled(x, h, w.Ls1, x);
+        LayerScale.AddScaled(x, h, w.Ls1, x, V(LayerScale.Op));
         Mark("layerscale");
         LayerNorm.Forward(x, w.Norm2W, w.Norm2B, h, Config.LayerNormEps, V(LayerNorm.Op));
         Mark("layernorm");
@@ -253,13 +261,13 @@ public sealed class EomtModel : IDisposable
             Gemm.Linear(h, w.GateW, w.GateB, View(a.Gate!, b, n, hid), V(Gemm.Op));
         Mark("gemm");
         if (w.GateW is null)
-            Activation.GeluErf(mlp, mlp);
+            Activation.GeluErf(mlp, mlp, V(Activation.GeluErfOp));
         else
-            Activation.SiLUMul(View(a.Gate!, b, n, hid), mlp, mlp); // silu(first half) · second half
+            Activation.SiLUMul(View(a.Gate!, b, n, hid), mlp, mlp, V(Activation.SiLUMulOp)); // silu(first half) · second half
         Mark("activation");
         Gemm.Linear(mlp, w.Fc2W, w.Fc2B, h, V(Gemm.Op));
         Mark("gemm");
-        LayerScale.AddScaled(x, h, w.Ls2, x);
+        LayerScale.AddScaled(x, h, w.Ls2, x, V(LayerScale.Op));
         Mark("layerscale");
     }
 
@@ -268,25 +276,25 @@ public sealed class EomtModel : IDisposable
     {
         var a = arena!;
         var c = Config;
-        Kernels.Tokens.SliceTokens(y, 0, a.Queries);
+        Kernels.Tokens.SliceTokens(y, 0, a.Queries, V(Kernels.Tokens.SliceOp));
         Gemm.Linear(a.Queries, classW, classB, a.Cls, V(Gemm.Op));
         Gemm.Linear(a.Queries, maskW[0], maskB[0], a.Embed1, V(Gemm.Op));
-        Activation.GeluErf(a.Embed1, a.Embed1);
+        Activation.GeluErf(a.Embed1, a.Embed1, V(Activation.GeluErfOp));
         Gemm.Linear(a.Embed1, maskW[1], maskB[1], a.Embed2, V(Gemm.Op));
-        Activation.GeluErf(a.Embed2, a.Embed2);
+        Activation.GeluErf(a.Embed2, a.Embed2, V(Activation.GeluErfOp));
         Gemm.Linear(a.Embed2, maskW[2], maskB[2], a.Embed1, V(Gemm.Op));
         Mark("heads: class + mask MLP");
         probe?.Invoke("mask_embeddings", a.Embed1);
         int g = c.Grid, b = a.Batch;
         var feat = View(a.FeatA, b, C, g, g);
-        Kernels.Tokens.ToFeatureMap(y, c.Queries + Prefix, feat);
+        Kernels.Tokens.ToFeatureMap(y, c.Queries + Prefix, feat, V(Kernels.Tokens.ToFeatureMapOp));
         for (int j = 0; j < upscale.Length; j++, g *= 2)
         {
             var u = upscale[j];
             var up = View(a.FeatB, b, C, 2 * g, 2 * g);
             var dw = View(a.FeatC, b, C, 2 * g, 2 * g);
             ConvTranspose2x2.Forward(feat, u.ConvW, u.ConvB, up, V(ConvTranspose2x2.Op));
-            Activation.GeluErf(up, up);
+            Activation.GeluErf(up, up, V(Activation.GeluErfOp));
             DepthwiseConv3x3.Forward(up, u.DepthW, dw);
             feat = View(a.FeatA, b, C, 2 * g, 2 * g);
             LayerNorm2d.Forward(dw, u.NormW, u.NormB, feat, 1e-6f);
@@ -298,8 +306,8 @@ public sealed class EomtModel : IDisposable
     }
 
     // eomt.md §2.2: intermediate predictions from the final norm of the block's input, mask logits bilinearly
-    // downsampled to the patch grid, queries may attend to a patch only where that logit is > 0.
-    private Tensor QueryMask(Tensor x, int j, Action<string, Tensor>? probe)
+    // downsampled to the patch grid (B, Q, G, G); queries may attend to a patch only where that logit is > 0.
+    private Tensor QueryGrid(Tensor x, int j, Action<string, Tensor>? probe)
     {
         var a = arena!;
         var c = Config;
@@ -308,11 +316,8 @@ public sealed class EomtModel : IDisposable
         probe?.Invoke($"intermediate.{j}.class_queries_logits", a.Cls);
         probe?.Invoke($"intermediate.{j}.masks_queries_logits", a.Masks);
         a.Grid ??= Tensor.Empty(device, new Shape(a.Batch, c.Queries, c.Grid, c.Grid));
-        a.Allowed ??= Tensor.Empty(device, new Shape(a.Batch, Tokens1, Tokens1), DType.UInt8);
         Bilinear.Resize(a.Masks, a.Grid);
-        Attention.QueryPatchMask(a.Grid, c.Queries + Prefix, a.Allowed);
-        Mark("masked-attention mask");
-        return a.Allowed;
+        return a.Grid;
     }
 
     private void Mark(string family) => Profiler?.Mark(family);
@@ -341,7 +346,7 @@ public sealed class EomtModel : IDisposable
         public readonly int Batch;
         public readonly Tensor Cols, Patches, Tokens, Hidden, Normed, Branch, Qkv, Attn, Mlp, Queries, Cls, Embed1, Embed2, FeatA, FeatB, FeatC, Masks;
         public readonly Tensor? Gate;
-        public Tensor? Upsampled, Grid, Allowed;
+        public Tensor? Upsampled, Grid;
 
         public Arena(EomtModel m, int b)
         {
@@ -381,7 +386,6 @@ public sealed class EomtModel : IDisposable
             foreach (var t in all) t.Dispose();
             Upsampled?.Dispose();
             Grid?.Dispose();
-            Allowed?.Dispose();
         }
     }
 }
