@@ -134,11 +134,11 @@ public static partial class UncertaintyStats
     }
 
     /// <summary>stats (B,4,H,W) = [max_prob, entropy, energy, msp] of the semantic map <paramref name="s"/> (B,K,H,W).</summary>
-    public static void Compute(Tensor s, Tensor stats)
+    public static void Compute(Tensor s, Tensor stats, OpVersion? version = null)
     {
         var (b, k, h, w) = Dims4(s, "s");
         stats.Expect("stats", b, Count, h, w);
-        StatsOp.Run(s.Device, (s, stats, b, k, h, w));
+        StatsOp.Run(s.Device, (s, stats, b, k, h, w), version);
     }
 
     /// <summary>The op row: ~8 FLOPs per map value (softmax, log, sums); the map read and the statistics written once.</summary>
@@ -150,7 +150,8 @@ public static partial class UncertaintyStats
         {
             var (s, stats, b, k, h, w) = call;
             LaunchStatsV1(s.Device, b * h * w, s.View, stats.View, k, h * w);
-        })]);
+        })])
+        .WithHost(a => UncertaintyStatsHost.Compute(a.S, a.Stats));
 
     /// <summary>
     /// The fused path: from the upsampled mask logits (B,Q,H,W) and the class probabilities (B,Q,K+1) (softmax over
@@ -162,7 +163,8 @@ public static partial class UncertaintyStats
     /// <param name="stats">(B,4,H,W) or null.</param>
     /// <param name="head">The packed stats-only head (see <see cref="AnomalyHeadKernels"/>) or null.</param>
     /// <param name="logit">(B,1,H,W) head logit; required when <paramref name="head"/> is given.</param>
-    public static void Fused(Tensor maskLogits, Tensor classProbs, Tensor? stats, PackedHead? head = null, Tensor? logit = null)
+    public static void Fused(Tensor maskLogits, Tensor classProbs, Tensor? stats, PackedHead? head = null, Tensor? logit = null,
+        OpVersion? version = null)
     {
         var (b, q, h, w) = Dims4(maskLogits, "maskLogits");
         if (classProbs.Shape.Rank != 3 || classProbs.Shape[0] != b || classProbs.Shape[1] != q || classProbs.Shape[2] < 2)
@@ -177,7 +179,7 @@ public static partial class UncertaintyStats
             logit.Expect("logit", b, 1, h, w);
         }
         if (stats is null && head is null) throw new ArgumentException("fused: neither stats nor a head logit asked for");
-        FusedOp.Run(maskLogits.Device, (maskLogits, classProbs, stats, head, logit, b, q, k, h, w));
+        FusedOp.Run(maskLogits.Device, (maskLogits, classProbs, stats, head, logit, b, q, k, h, w), version);
     }
 
     /// <summary>The op row: the semantic-map GEMM per pixel plus the statistics; mask logits read once, statistics and logit written once.</summary>
@@ -192,7 +194,8 @@ public static partial class UncertaintyStats
             LaunchFusedV1(maskLogits.Device, b * h * w, maskLogits.View, classProbs.View, stats?.View ?? dummy,
                 logit?.View ?? dummy, head?.Params.View ?? dummy, q, k, h * w, stats is null ? 0 : 1,
                 head?.Hidden1 ?? 0, head?.Hidden2 ?? 0);
-        })]);
+        })])
+        .WithHost(a => UncertaintyStatsHost.Fused(a.MaskLogits, a.ClassProbs, a.Stats, a.Head, a.Logit));
 
     internal static (int B, int C, int H, int W) Dims4(Tensor t, string what)
     {
@@ -206,13 +209,13 @@ public static partial class UncertaintyStats
 public static class AnomalyScores
 {
     /// <summary>score (B,H,W) or (B,1,H,W) = the baseline <paramref name="method"/> of <paramref name="s"/> (B,K,H,W) at temperature T.</summary>
-    public static void Baseline(Tensor s, Tensor score, BaselineMethod method, float temperature = 1f)
+    public static void Baseline(Tensor s, Tensor score, BaselineMethod method, float temperature = 1f, OpVersion? version = null)
     {
         var (b, k, h, w) = UncertaintyStats.Dims4(s, "s");
         if (score.Length != (long)b * h * w)
             throw new ArgumentException($"score: expected shape [{b},{h},{w}] or [{b},1,{h},{w}], got {score.Shape}");
         if (!(temperature > 0)) throw new ArgumentException($"temperature: must be > 0, got {temperature}");
-        BaselineOp.Run(s.Device, (s, score, b, k, h, w, method, temperature));
+        BaselineOp.Run(s.Device, (s, score, b, k, h, w, method, temperature), version);
     }
 
     /// <summary>The op row: ~4 FLOPs per map value (a softmax or log-sum-exp over K); the map read, the score written.</summary>
@@ -224,5 +227,6 @@ public static class AnomalyScores
         {
             var (s, score, b, k, h, w, method, temperature) = call;
             UncertaintyStats.LaunchBaselineV1(s.Device, b * h * w, s.View, score.View, k, h * w, (int)method, 1f / temperature);
-        })]);
+        })])
+        .WithHost(a => UncertaintyStatsHost.Baseline(a.S, a.Score, a.Method, a.Temperature));
 }

@@ -110,7 +110,8 @@ public static partial class ConvTranspose2x2
     public static readonly Op<ConvTransposeArgs> Op = new Op<ConvTransposeArgs>("conv_transpose2x2",
         "y = ConvTranspose2d(x, weight, bias, stride 2) with a 2×2 kernel (nn.ConvTranspose2d)", "ConvRef.ConvTranspose2x2",
         a => 2.0 * a.B * a.Cin * 4 * a.Cout * a.H * a.W,
-        a => 4.0 * ((double)a.X.Length + a.Weight.Length + a.Cout + a.Y.Length), ThreadPerOutput, SmemTile64);
+        a => 4.0 * ((double)a.X.Length + a.Weight.Length + a.Cout + a.Y.Length), ThreadPerOutput, SmemTile64)
+        .WithHost(a => ConvTranspose2x2Host.Forward(a.X, a.Weight, a.Bias, a.Y));
 }
 
 /// <summary>One 2×2 stride-2 transposed convolution: x (B, Cin, H, W) → y (B, Cout, 2H, 2W).</summary>

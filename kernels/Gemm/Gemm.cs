@@ -59,6 +59,9 @@ public static partial class Gemm
             + (g.Beta != 0 ? 2.0 : 1.0) * g.Batch * g.M * g.N + (g.Bias is null ? 0 : g.N)),
         ThreadPerOutput, SmemTile64);
 
+    /// <summary>GEMM's host version when the table has one, else null (the table picks): what host code of other ops calls.</summary>
+    public static OpVersion? HostOrDefault => Op.Versions.FirstOrDefault(v => v.Kind == VersionKind.Host);
+
     // No bias: pass C's view as a placeholder (the launcher wants valid views; HasBias is clear so it is never read).
     private static ArrayView<float> BiasView(GemmArgs g) => g.Bias?.View ?? g.C.View;
 

@@ -52,7 +52,12 @@ public static partial class Bilinear
     /// <summary>The op row: 8 FLOPs per output (two lerps per axis); x read once (cached taps), y written once.</summary>
     public static readonly Op<BilinearArgs> Op = new Op<BilinearArgs>("bilinear_resize",
         "y = F.interpolate(x, size, mode='bilinear', align_corners=False), NCHW or channels-last", "BilinearRef.Resize",
-        a => 8.0 * a.Y.Length, a => 4.0 * ((double)a.X.Length + a.Y.Length), ThreadPerOutput);
+        a => 8.0 * a.Y.Length, a => 4.0 * ((double)a.X.Length + a.Y.Length), ThreadPerOutput)
+        .WithHost(a =>
+        {
+            if (a.ChannelsLast) TrainOpsHost.Upsample(a.X, a.Y);
+            else BilinearHost.Resize(a.X, a.Y);
+        });
 
     /// <summary>
     /// y (B, C, H2, W2) = bilinear resize of x (B, C, H, W), identical to F.interpolate(mode="bilinear",

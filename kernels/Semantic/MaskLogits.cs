@@ -81,7 +81,8 @@ public static partial class MaskLogits
     public static readonly Op<MaskLogitsArgs> Op = new Op<MaskLogitsArgs>("mask_logits",
         "logits = einsum('bqc,bchw->bqhw', queries, pixel features) (EoMT mask head)", "SemanticRef.MaskLogits",
         a => 2.0 * a.B * a.Q * a.C * a.Hw, a => 4.0 * ((double)a.Queries.Length + a.Pixels.Length + a.Logits.Length),
-        ThreadPerLogit, SmemTile64);
+        ThreadPerLogit, SmemTile64)
+        .WithHost(a => MaskLogitsHost.Compute(a.Queries, a.Pixels, a.Logits));
 }
 
 /// <summary>One mask-logits call: queries (B, Q, C), pixel features (B, C, HW), logits (B, Q, HW).</summary>

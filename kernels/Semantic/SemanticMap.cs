@@ -105,7 +105,8 @@ public static partial class SemanticMap
     public static readonly Op<SemanticMapArgs> Op = new Op<SemanticMapArgs>("semantic_map",
         "map = einsum('bqk,bqhw->bkhw', softmax(class logits)[..., :-1], sigmoid(mask logits)) (EoMT semantic inference)",
         "SemanticRef.Map", a => 2.0 * a.B * a.K * a.Q * a.Hw + 4.0 * a.MaskLogits.Length,
-        a => 4.0 * ((double)a.MaskLogits.Length + a.ClassLogits.Length + a.Map.Length), ThreadPerElement, SmemTile64);
+        a => 4.0 * ((double)a.MaskLogits.Length + a.ClassLogits.Length + a.Map.Length), ThreadPerElement, SmemTile64)
+        .WithHost(a => SemanticMapHost.Forward(a.MaskLogits, a.ClassLogits, a.Map));
 
     // The class probabilities (B, Q, K+1) both versions read, in a pooled temporary.
     private static void WithProbs(SemanticMapArgs a, Action<Tensor> map)

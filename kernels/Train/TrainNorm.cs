@@ -94,14 +94,14 @@ public static partial class TrainNorm
     /// <paramref name="mean"/> and <paramref name="rstd"/> (C) receive what the backward needs.
     /// </summary>
     public static void Forward(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, Tensor y,
-        Tensor mean, Tensor rstd, bool training, float eps = 1e-5f, float momentum = 0.1f)
+        Tensor mean, Tensor rstd, bool training, float eps = 1e-5f, float momentum = 0.1f, OpVersion? version = null)
     {
         int c = x.Shape[-1], n = (int)(x.Length / Math.Max(c, 1));
         foreach (var (t, name) in new[] { (gamma, "gamma"), (beta, "beta"), (runningMean, "running_mean"), (runningVar, "running_var"), (mean, "mean"), (rstd, "rstd") })
             if (t.Length != c) throw new ArgumentException($"batchnorm: {name} expected shape [{c}], got {t.Shape}");
         if (y.Length != x.Length) throw new ArgumentException($"batchnorm: y expected shape {x.Shape}, got {y.Shape}");
         if (training && n < 2) throw new ArgumentException($"batchnorm: training needs more than one row per channel, got x {x.Shape}");
-        ForwardOp.Run(x.Device, (x, gamma, beta, runningMean, runningVar, y, mean, rstd, training, eps, momentum, c, n));
+        ForwardOp.Run(x.Device, (x, gamma, beta, runningMean, runningVar, y, mean, rstd, training, eps, momentum, c, n), version);
     }
 
     /// <summary>The op row: ~8 FLOPs per element; x read twice (statistics, normalise) and y written once.</summary>
@@ -123,15 +123,17 @@ public static partial class TrainNorm
             }
             LaunchFinalizeV1(x.Device, c, mean.View, varSum.View, rstd.View, runningMean.View, runningVar.View, n, eps, momentum, training ? 1 : 0);
             LaunchNormalizeV1(x.Device, new Index2D(c, n), x.View, mean.View, rstd.View, gamma.View, beta.View, y.View, c);
-        })]);
+        })])
+        .WithHost(a => TrainNormHost.Forward(a.X, a.Gamma, a.Beta, a.RunningMean, a.RunningVar, a.Y, a.Mean, a.Rstd, a.Training, a.Eps, a.Momentum));
 
     /// <summary>Training-mode backward: dx, and dγ, dβ (added to <paramref name="dgamma"/>, <paramref name="dbeta"/> when <paramref name="accumulate"/>).</summary>
-    public static void Backward(Tensor x, Tensor dy, Tensor mean, Tensor rstd, Tensor gamma, Tensor dx, Tensor dgamma, Tensor dbeta, bool accumulate = false)
+    public static void Backward(Tensor x, Tensor dy, Tensor mean, Tensor rstd, Tensor gamma, Tensor dx, Tensor dgamma, Tensor dbeta, bool accumulate = false,
+        OpVersion? version = null)
     {
         int c = x.Shape[-1], n = (int)(x.Length / Math.Max(c, 1));
         if (dy.Length != x.Length || dx.Length != x.Length || dgamma.Length != c || dbeta.Length != c)
             throw new ArgumentException($"batchnorm backward: x {x.Shape}, dy {dy.Shape}, dx {dx.Shape}, dgamma {dgamma.Shape}, dbeta {dbeta.Shape} do not match");
-        BackwardOp.Run(x.Device, (x, dy, mean, rstd, gamma, dx, dgamma, dbeta, accumulate, c, n));
+        BackwardOp.Run(x.Device, (x, dy, mean, rstd, gamma, dx, dgamma, dbeta, accumulate, c, n), version);
     }
 
     /// <summary>The op row: ~10 FLOPs per element; x and dy read twice, dx written once.</summary>
@@ -161,5 +163,6 @@ public static partial class TrainNorm
                 sd.CopyTo(dbeta);
                 sdx.CopyTo(dgamma);
             }
-        })]);
+        })])
+        .WithHost(a => TrainNormHost.Backward(a.X, a.Dy, a.Mean, a.Rstd, a.Gamma, a.Dx, a.Dgamma, a.Dbeta, a.Accumulate));
 }

@@ -93,27 +93,28 @@ public static partial class TrainOps
     }
 
     /// <summary>dx = dy where the forward output y &gt; 0, else 0.</summary>
-    public static void ReluBackward(Tensor y, Tensor dy, Tensor dx)
+    public static void ReluBackward(Tensor y, Tensor dy, Tensor dx, OpVersion? version = null)
     {
         Same(y, dy, "relu backward");
         Same(y, dx, "relu backward");
-        ReluBackwardOp.Run(y.Device, (y, dy, dx));
+        ReluBackwardOp.Run(y.Device, (y, dy, dx), version);
     }
 
     /// <summary>The op row: one compare per element; y, dy read and dx written.</summary>
     public static readonly Op<(Tensor Y, Tensor Dy, Tensor Dx)> ReluBackwardOp = OpRows.PerElement<(Tensor Y, Tensor Dy, Tensor Dx)>("relu_backward",
         "dx = dy where the forward output y > 0, else 0", "TrainRef.ReluBackward", a => a.Y.Length, 1, 12, "TrainOps.ReluBackwardV1",
-        a => LaunchReluBackwardV1(a.Y.Device, (int)a.Y.Length, a.Y.View, a.Dy.View, a.Dx.View));
+        a => LaunchReluBackwardV1(a.Y.Device, (int)a.Y.Length, a.Y.View, a.Dy.View, a.Dx.View))
+        .WithHost(a => TrainOpsHost.ReluBackward(a.Y, a.Dy, a.Dx));
 
     /// <summary>
     /// y = x·mask/(1−p) with mask drawn from (seed, stream); the backward is the same call on dy with the same seed and
     /// stream. p = 0 copies.
     /// </summary>
-    public static void Dropout(Tensor x, Tensor y, float p, int seed, int stream)
+    public static void Dropout(Tensor x, Tensor y, float p, int seed, int stream, OpVersion? version = null)
     {
         Same(x, y, "dropout");
         if (!(p >= 0 && p < 1)) throw new ArgumentException($"dropout: p must be in [0, 1), got {p}");
-        DropoutOp.Run(x.Device, (x, y, p, seed, stream));
+        DropoutOp.Run(x.Device, (x, y, p, seed, stream), version);
     }
 
     /// <summary>The op row: ~12 integer/float ops per element (the hash); x read and y written.</summary>
@@ -125,15 +126,16 @@ public static partial class TrainOps
         {
             var (x, y, p, seed, stream) = call;
             LaunchDropoutV1(x.Device, (int)x.Length, x.View, y.View, p, 1f / (1f - p), seed, stream);
-        })]);
+        })])
+        .WithHost(a => TrainOpsHost.Dropout(a.X, a.Y, a.P, a.Seed, a.Stream));
 
     /// <summary>(B,C,H,W) → (B·H·W, C) pixel rows.</summary>
-    public static void ToPixels(Tensor x, Tensor y)
+    public static void ToPixels(Tensor x, Tensor y, OpVersion? version = null)
     {
         if (x.Shape.Rank != 4) throw new ArgumentException($"to_pixels: x expected shape [B,C,H,W], got {x.Shape}");
         int b = x.Shape[0], c = x.Shape[1], hw = x.Shape[2] * x.Shape[3];
         y.Expect("to_pixels y", b * hw, c);
-        ToPixelsOp.Run(x.Device, (x, y, b, c, hw));
+        ToPixelsOp.Run(x.Device, (x, y, b, c, hw), version);
     }
 
     /// <summary>The op row: a transposing copy.</summary>
@@ -145,16 +147,17 @@ public static partial class TrainOps
         {
             var (x, y, b, c, hw) = call;
             LaunchToPixelsV1(x.Device, new Index2D(c, b * hw), x.View, y.View, c, hw);
-        })]);
+        })])
+        .WithHost(a => TrainOpsHost.ToPixels(a.X, a.Y));
 
     /// <summary>y (N, Ca+Cb) = [a (N,Ca) | b (N,Cb)].</summary>
-    public static void ConcatColumns(Tensor a, Tensor b, Tensor y)
+    public static void ConcatColumns(Tensor a, Tensor b, Tensor y, OpVersion? version = null)
     {
         int ca = a.Shape[-1], cb = b.Shape[-1];
         long n = a.Length / Math.Max(ca, 1);
         if (b.Length != n * cb) throw new ArgumentException($"concat: b expected shape [{n},{cb}], got {b.Shape}");
         y.Expect("concat y", (int)n, ca + cb);
-        ConcatColumnsOp.Run(a.Device, (a, b, y, ca, cb, n));
+        ConcatColumnsOp.Run(a.Device, (a, b, y, ca, cb, n), version);
     }
 
     /// <summary>The op row: a copy.</summary>
@@ -166,16 +169,17 @@ public static partial class TrainOps
         {
             var (a, b, y, ca, cb, n) = call;
             LaunchConcatColsV1(a.Device, new Index2D(ca + cb, (int)n), a.View, b.View, y.View, ca, cb);
-        })]);
+        })])
+        .WithHost(a => TrainOpsHost.ConcatColumns(a.A, a.B, a.Y));
 
     /// <summary>o (N, width) = y[:, offset:offset+width] of y (N, total).</summary>
-    public static void SliceColumns(Tensor y, Tensor o, int offset)
+    public static void SliceColumns(Tensor y, Tensor o, int offset, OpVersion? version = null)
     {
         int total = y.Shape[-1], width = o.Shape[-1];
         long n = y.Length / Math.Max(total, 1);
         if (offset < 0 || offset + width > total || o.Length != n * width)
             throw new ArgumentException($"slice: o {o.Shape} at column {offset} does not fit y {y.Shape}");
-        SliceColumnsOp.Run(y.Device, (y, o, offset, total, width, n));
+        SliceColumnsOp.Run(y.Device, (y, o, offset, total, width, n), version);
     }
 
     /// <summary>The op row: a copy.</summary>
@@ -187,13 +191,14 @@ public static partial class TrainOps
         {
             var (y, o, offset, total, width, n) = call;
             LaunchSliceColsV1(y.Device, new Index2D(width, (int)n), y.View, o.View, offset, total, width);
-        })]);
+        })])
+        .WithHost(a => TrainOpsHost.SliceColumns(a.Y, a.O, a.Offset));
 
     /// <summary>dx (B,h,w,C) = the adjoint of <see cref="Bilinear.ResizeChannelsLast"/> applied to dy (B,H,W,C); dx is overwritten.</summary>
-    public static void UpsampleBackward(Tensor dy, Tensor dx)
+    public static void UpsampleBackward(Tensor dy, Tensor dx, OpVersion? version = null)
     {
         var (b, h, w, c, oh, ow) = UpsampleDims(dx, dy);
-        UpsampleBackwardOp.Run(dy.Device, (dy, dx, b, h, w, c, oh, ow));
+        UpsampleBackwardOp.Run(dy.Device, (dy, dx, b, h, w, c, oh, ow), version);
     }
 
     /// <summary>The op row: 8 FLOPs and 4 atomic adds per output gradient; dy read, dx zeroed and accumulated.</summary>
@@ -206,7 +211,8 @@ public static partial class TrainOps
             var (dy, dx, b, h, w, c, oh, ow) = call;
             dx.View.MemSetToZero();
             LaunchUpsampleBackwardV1(dy.Device, new Index2D(c, b * oh * ow), dy.View, dx.View, c, h, w, oh, ow);
-        })]);
+        })])
+        .WithHost(a => TrainOpsHost.UpsampleBackward(a.Dy, a.Dx));
 
     private static (int B, int H, int W, int C, int OH, int OW) UpsampleDims(Tensor x, Tensor y)
     {

@@ -1,0 +1,13 @@
+using NativeEngine.Runtime;
+
+namespace NativeEngine.Conformance;
+
+/// <summary>
+/// Runs a host-version row where host code can reach the tensors: on the test's device when its tensors live in host
+/// memory (host backend, simulator), otherwise (CUDA) on a private host-backend device made for the row.
+/// </summary>
+public static class HostRows
+{
+    /// <summary>run(d), or run on a fresh host device when the row's forced version is a host one and d is a GPU.</summary>
+    public static CaseResult On(ComputeDevice d, Func<ComputeDevice, CaseResult> run) => HostDevice.Run(d, run);
+}
