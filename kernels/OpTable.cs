@@ -45,7 +45,6 @@ public static class OpTable
         SemanticMap.Op,
         // Anomaly statistics, the head, window stitching
         UncertaintyStats.StatsOp,
-        UncertaintyStats.FusedOp,
         AnomalyScores.BaselineOp,
         AnomalyHeadKernels.HeadOp,
         AnomalyHeadKernels.AccumulateOp,

@@ -232,6 +232,18 @@ public sealed class EomtModel : IDisposable
         Mark("semantic map");
     }
 
+    /// <summary>
+    /// The final layer's patch tokens after the backbone norm as a feature map <paramref name="features"/> (B, C, G, G):
+    /// what the hybrid anomaly head reads (seed.md §1.4: query and prefix tokens dropped, before the upscale blocks).
+    /// <paramref name="output"/> must be this model's latest <see cref="Forward"/>.
+    /// </summary>
+    public void PatchFeatures(EomtOutput output, Tensor features)
+    {
+        var y = output.LastHiddenState;
+        features.Expect("patch features", y.Shape[0], C, Config.Grid, Config.Grid);
+        Kernels.Tokens.ToFeatureMap(y, Config.Queries + Prefix, features);
+    }
+
     // One pre-norm block: x += ls1 ⊙ Attn(LN1(x)); x += ls2 ⊙ MLP(LN2(x)). x is (B, N, C), updated in place.
     private void RunBlock(Block w, Tensor x, Tensor? allowed, Tensor? grid)
     {
@@ -256,15 +268,19 @@ public sealed class EomtModel : IDisposable
         Mark("layerscale");
         LayerNorm.Forward(x, w.Norm2W, w.Norm2B, h, Config.LayerNormEps, V(LayerNorm.Op));
         Mark("layernorm");
-        Gemm.Linear(h, w.Fc1W, w.Fc1B, mlp, V(Gemm.Op));
-        if (w.GateW is not null)
-            Gemm.Linear(h, w.GateW, w.GateB, View(a.Gate!, b, n, hid), V(Gemm.Op));
-        Mark("gemm");
         if (w.GateW is null)
-            Activation.GeluErf(mlp, mlp, V(Activation.GeluErfOp));
+        {
+            Gemm.Linear(h, w.Fc1W, w.Fc1B, mlp, GemmEpilogue.Gelu, V(Gemm.Op)); // fc1 and its GELU in one pass
+            Mark("gemm");
+        }
         else
+        {
+            Gemm.Linear(h, w.Fc1W, w.Fc1B, mlp, V(Gemm.Op));
+            Gemm.Linear(h, w.GateW, w.GateB, View(a.Gate!, b, n, hid), V(Gemm.Op));
+            Mark("gemm");
             Activation.SiLUMul(View(a.Gate!, b, n, hid), mlp, mlp, V(Activation.SiLUMulOp)); // silu(first half) · second half
-        Mark("activation");
+            Mark("activation");
+        }
         Gemm.Linear(mlp, w.Fc2W, w.Fc2B, h, V(Gemm.Op));
         Mark("gemm");
         LayerScale.AddScaled(x, h, w.Ls2, x, V(LayerScale.Op));
@@ -278,10 +294,8 @@ public sealed class EomtModel : IDisposable
         var c = Config;
         Kernels.Tokens.SliceTokens(y, 0, a.Queries, V(Kernels.Tokens.SliceOp));
         Gemm.Linear(a.Queries, classW, classB, a.Cls, V(Gemm.Op));
-        Gemm.Linear(a.Queries, maskW[0], maskB[0], a.Embed1, V(Gemm.Op));
-        Activation.GeluErf(a.Embed1, a.Embed1, V(Activation.GeluErfOp));
-        Gemm.Linear(a.Embed1, maskW[1], maskB[1], a.Embed2, V(Gemm.Op));
-        Activation.GeluErf(a.Embed2, a.Embed2, V(Activation.GeluErfOp));
+        Gemm.Linear(a.Queries, maskW[0], maskB[0], a.Embed1, GemmEpilogue.Gelu, V(Gemm.Op));
+        Gemm.Linear(a.Embed1, maskW[1], maskB[1], a.Embed2, GemmEpilogue.Gelu, V(Gemm.Op));
         Gemm.Linear(a.Embed2, maskW[2], maskB[2], a.Embed1, V(Gemm.Op));
         Mark("heads: class + mask MLP");
         probe?.Invoke("mask_embeddings", a.Embed1);
