@@ -32,9 +32,12 @@ public class GemmBenchmarks
     [ParamsSource(nameof(Sizes))]
     public GemmSize Size { get; set; } = new(64, 64, 64);
 
-    /// <summary>v1 (Simple) or v2 (Tiled).</summary>
-    [Params(KernelChoice.Simple, KernelChoice.Tiled)]
-    public KernelChoice Choice { get; set; }
+    /// <summary>Every version of the op that runs on this device, by name.</summary>
+    [ParamsSource(nameof(Versions))]
+    public string Version { get; set; } = "";
+
+    /// <summary>The op's versions (names, so BenchmarkDotNet prints them).</summary>
+    public static IEnumerable<string> Versions() => Gemm.Op.Versions.Select(v => v.Name);
 
     /// <summary>Allocates, compiles (first launch) and validates 8 rows against the float64 reference.</summary>
     [GlobalSetup]
@@ -54,7 +57,7 @@ public class GemmBenchmarks
             var expected = GemmRef.Matmul(ha[(i * k)..((i + 1) * k)], hb, null, 1, 1, n, k, false, false);
             for (int j = 0; j < n; j++)
                 if (!(Math.Abs(hc[i * n + j] - expected[j]) <= 1e-6 * k + 1e-5 * Math.Abs(expected[j])))
-                    throw new InvalidOperationException($"gemm {Choice} {Size}: C[{i},{j}] = {hc[i * n + j]}, reference {expected[j]}: refusing to time it");
+                    throw new InvalidOperationException($"gemm {Version} {Size}: C[{i},{j}] = {hc[i * n + j]}, reference {expected[j]}: refusing to time it");
         }
     }
 
@@ -62,7 +65,7 @@ public class GemmBenchmarks
     [Benchmark]
     public void Matmul()
     {
-        Gemm.Matmul(a, b, c, choice: Choice);
+        Gemm.Matmul(a, b, c, version: Gemm.Op.Version(Version));
         BenchDevice.Device.Synchronize();
     }
 

@@ -32,9 +32,12 @@ public class SoftmaxBenchmarks
     [ParamsSource(nameof(Sizes))]
     public RowsSize Size { get; set; } = new(64, 100);
 
-    /// <summary>v1 (Simple) or v2 (Tiled).</summary>
-    [Params(KernelChoice.Simple, KernelChoice.Tiled)]
-    public KernelChoice Choice { get; set; }
+    /// <summary>Every version of the op that runs on this device, by name.</summary>
+    [ParamsSource(nameof(Versions))]
+    public string Version { get; set; } = "";
+
+    /// <summary>The op's versions (names, so BenchmarkDotNet prints them).</summary>
+    public static IEnumerable<string> Versions() => Softmax.Op.Versions.Select(v => v.Name);
 
     /// <summary>Allocates, compiles (first launch) and validates against the reference.</summary>
     [GlobalSetup]
@@ -49,14 +52,14 @@ public class SoftmaxBenchmarks
         var expected = SoftmaxRef.Rows(hx, Size.Cols);
         for (int i = 0; i < got.Length; i++)
             if (!(Math.Abs(got[i] - expected[i]) <= 1e-6 + 1e-5 * Math.Abs(expected[i])))
-                throw new InvalidOperationException($"softmax {Choice} {Size}: y[{i}] = {got[i]}, reference {expected[i]}: refusing to time it");
+                throw new InvalidOperationException($"softmax {Version} {Size}: y[{i}] = {got[i]}, reference {expected[i]}: refusing to time it");
     }
 
     /// <summary>One launch, synchronised.</summary>
     [Benchmark]
     public void Rows()
     {
-        Softmax.Rows(x, y, Choice);
+        Softmax.Rows(x, y, Softmax.Op.Version(Version));
         BenchDevice.Device.Synchronize();
     }
 

@@ -83,38 +83,58 @@ public static partial class Activation
     }
 
     /// <summary>y = gelu(x) with the exact erf form (F.gelu(x, approximate='none')); y may alias x.</summary>
-    public static void GeluErf(Tensor x, Tensor y, KernelChoice choice = KernelChoice.Auto)
+    public static void GeluErf(Tensor x, Tensor y, OpVersion? version = null)
     {
         SameLength("gelu_erf", x, y);
-        if (choice.UseHost(x.Device)) { ActivationHost.GeluErf(x, y); return; }
-        LaunchGeluErfV1(x.Device, (int)x.Length, x.View, y.View);
+        GeluErfOp.Run(x.Device, (x, y), version);
     }
+
+    /// <summary>The op row: ~20 FLOPs per element (the erf polynomial), x read and y written once.</summary>
+    public static readonly Op<(Tensor X, Tensor Y)> GeluErfOp = OpRows.PerElement<(Tensor X, Tensor Y)>("gelu_erf",
+        "y = gelu(x), exact erf form (F.gelu(x, approximate=none))", "ActivationRef.GeluErf", a => a.X.Length, 20, 8, "Activation.GeluErfV1",
+        a => LaunchGeluErfV1(a.X.Device, (int)a.X.Length, a.X.View, a.Y.View))
+        .WithHost(a => ActivationHost.GeluErf(a.X, a.Y));
 
     /// <summary>y = 1 / (1 + e^−x) (torch.sigmoid); y may alias x.</summary>
-    public static void Sigmoid(Tensor x, Tensor y, KernelChoice choice = KernelChoice.Auto)
+    public static void Sigmoid(Tensor x, Tensor y, OpVersion? version = null)
     {
         SameLength("sigmoid", x, y);
-        if (choice.UseHost(x.Device)) { ActivationHost.Sigmoid(x, y); return; }
-        LaunchSigmoidV1(x.Device, (int)x.Length, x.View, y.View);
+        SigmoidOp.Run(x.Device, (x, y), version);
     }
+
+    /// <summary>The op row: 4 FLOPs per element, x read and y written once.</summary>
+    public static readonly Op<(Tensor X, Tensor Y)> SigmoidOp = OpRows.PerElement<(Tensor X, Tensor Y)>("sigmoid",
+        "y = 1 / (1 + exp(-x)) (torch.sigmoid)", "ActivationRef.Sigmoid", a => a.X.Length, 4, 8, "Activation.SigmoidV1",
+        a => LaunchSigmoidV1(a.X.Device, (int)a.X.Length, a.X.View, a.Y.View))
+        .WithHost(a => ActivationHost.Sigmoid(a.X, a.Y));
 
     /// <summary>y = max(x, 0), NaN kept (torch.relu); y may alias x.</summary>
-    public static void Relu(Tensor x, Tensor y, KernelChoice choice = KernelChoice.Auto)
+    public static void Relu(Tensor x, Tensor y, OpVersion? version = null)
     {
         SameLength("relu", x, y);
-        if (choice.UseHost(x.Device)) { ActivationHost.Relu(x, y); return; }
-        LaunchReluV1(x.Device, (int)x.Length, x.View, y.View);
+        ReluOp.Run(x.Device, (x, y), version);
     }
 
+    /// <summary>The op row: one compare per element, x read and y written once.</summary>
+    public static readonly Op<(Tensor X, Tensor Y)> ReluOp = OpRows.PerElement<(Tensor X, Tensor Y)>("relu",
+        "y = max(x, 0) with NaN kept (torch.relu)", "ActivationRef.Relu", a => a.X.Length, 1, 8, "Activation.ReluV1",
+        a => LaunchReluV1(a.X.Device, (int)a.X.Length, a.X.View, a.Y.View))
+        .WithHost(a => ActivationHost.Relu(a.X, a.Y));
+
     /// <summary>y = silu(a) · b (the SwiGLU gate, F.silu(a) * b); a, b, y have the same shape; y may alias a or b.</summary>
-    public static void SiLUMul(Tensor a, Tensor b, Tensor y, KernelChoice choice = KernelChoice.Auto)
+    public static void SiLUMul(Tensor a, Tensor b, Tensor y, OpVersion? version = null)
     {
         SameLength("silu_mul", a, y);
         if (b.Length != a.Length)
             throw new ArgumentException($"silu_mul: b has shape {b.Shape}, expected the shape of a {a.Shape}", nameof(b));
-        if (choice.UseHost(a.Device)) { ActivationHost.SiLUMul(a, b, y); return; }
-        LaunchSiLUMulV1(a.Device, (int)a.Length, a.View, b.View, y.View);
+        SiLUMulOp.Run(a.Device, (a, b, y), version);
     }
+
+    /// <summary>The op row: ~6 FLOPs per element, a and b read and y written once.</summary>
+    public static readonly Op<(Tensor A, Tensor B, Tensor Y)> SiLUMulOp = OpRows.PerElement<(Tensor A, Tensor B, Tensor Y)>("silu_mul",
+        "y = silu(a) * b (the SwiGLU gate)", "ActivationRef.SiLUMul", a => a.A.Length, 6, 12, "Activation.SiLUMulV1",
+        a => LaunchSiLUMulV1(a.A.Device, (int)a.A.Length, a.A.View, a.B.View, a.Y.View))
+        .WithHost(a => ActivationHost.SiLUMul(a.A, a.B, a.Y));
 
     private static void SameLength(string op, Tensor x, Tensor y)
     {

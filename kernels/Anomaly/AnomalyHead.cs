@@ -89,7 +89,7 @@ public static partial class AnomalyHeadKernels
         avg[i] = sum[i] / XMath.Max(count[i], 1f);
 
     /// <summary>logit (B,1,H,W) of the head on stats (B,4,H,W) and, for a hybrid head, extra features (B,Ce,H,W).</summary>
-    public static void Forward(PackedHead head, Tensor stats, Tensor? extra, Tensor logit, KernelChoice choice = KernelChoice.Auto)
+    public static void Forward(PackedHead head, Tensor stats, Tensor? extra, Tensor logit, OpVersion? version = null)
     {
         var (b, c, h, w) = UncertaintyStats.Dims4(stats, "stats");
         if (c != UncertaintyStats.Count) throw new ArgumentException($"stats: expected shape [{b},4,{h},{w}], got {stats.Shape}");
@@ -99,38 +99,70 @@ public static partial class AnomalyHeadKernels
         if (ce > 0 && (extra is null || extra.Length != (long)b * h * w * ce))
             throw new ArgumentException($"extra: expected shape [{b},{ce},{h},{w}], got {extra?.Shape.ToString() ?? "null"}");
         logit.Expect("logit", b, 1, h, w);
-        if (choice.UseHost(stats.Device)) { AnomalyHeadHost.Forward(head, stats, extra, logit); return; }
-        LaunchHeadV1(stats.Device, b * h * w, stats.View, ce > 0 ? extra!.View : stats.View.SubView(0, 1), logit.View,
-            head.Params.View, h * w, ce, head.Hidden1, head.Hidden2);
+        HeadOp.Run(stats.Device, (head, stats, extra, logit, b, h, w, ce), version);
     }
 
+    /// <summary>The op row: two FLOPs per weight per pixel; stats (and extra) read, the logit written, the packed weights once.</summary>
+    public static readonly Op<(PackedHead Head, Tensor Stats, Tensor? Extra, Tensor Logit, int B, int H, int W, int Ce)> HeadOp = new Op<(PackedHead Head, Tensor Stats, Tensor? Extra, Tensor Logit, int B, int H, int W, int Ce)>("anomaly_head",
+        "logit = MLP(stats [, extra features]) per pixel (the EoMT-EXT anomaly head, eval mode)", "AnomalyRef.Head",
+        call => 2.0 * call.B * call.H * call.W * ((4.0 + call.Ce) * call.Head.Hidden1 + (double)call.Head.Hidden1 * call.Head.Hidden2 + call.Head.Hidden2), call => 4.0 * (call.Stats.Length + (call.Extra?.Length ?? 0) + call.Logit.Length + call.Head.Params.Length),
+        [new("anomaly_head", "thread-per-pixel", VersionKind.Simple,
+            "one thread per pixel, the whole MLP in registers", ["AnomalyHeadKernels.HeadV1"], call =>
+        {
+            var (head, stats, extra, logit, b, h, w, ce) = call;
+            LaunchHeadV1(stats.Device, b * h * w, stats.View, ce > 0 ? extra!.View : stats.View.SubView(0, 1), logit.View,
+                head.Params.View, h * w, ce, head.Hidden1, head.Hidden2);
+        })])
+        .WithHost(a => AnomalyHeadHost.Forward(a.Head, a.Stats, a.Extra, a.Logit));
+
     /// <summary>Adds one window's logit (h,w) into <paramref name="sum"/> (H,W) at (y0, x0) and counts it.</summary>
-    public static void AccumulateWindow(Tensor window, Tensor sum, Tensor count, int y0, int x0, KernelChoice choice = KernelChoice.Auto)
+    public static void AccumulateWindow(Tensor window, Tensor sum, Tensor count, int y0, int x0, OpVersion? version = null)
     {
         int wh = window.Shape[-2], ww = window.Shape[-1], h = sum.Shape[-2], w = sum.Shape[-1];
         if (window.Length != (long)wh * ww || sum.Length != (long)h * w || count.Length != sum.Length)
             throw new ArgumentException($"window accumulate: window {window.Shape}, sum {sum.Shape}, count {count.Shape} must be single planes of equal sum/count size");
         if (y0 < 0 || x0 < 0 || y0 + wh > h || x0 + ww > w)
             throw new ArgumentException($"window accumulate: window {window.Shape} at ({y0},{x0}) leaves the image [{h},{w}]");
-        if (choice.UseHost(window.Device)) { AnomalyHeadHost.AccumulateWindow(window, sum, count, y0, x0); return; }
-        LaunchAccumulateV1(window.Device, new Index2D(ww, wh), window.View, sum.View, count.View, ww, y0, x0, w);
+        AccumulateOp.Run(window.Device, (window, sum, count, ww, wh, y0, x0, w), version);
     }
 
+    /// <summary>The op row: two adds per window pixel; the window read, sum and count read and written.</summary>
+    public static readonly Op<(Tensor Window, Tensor Sum, Tensor Count, int Ww, int Wh, int Y0, int X0, int W)> AccumulateOp = new Op<(Tensor Window, Tensor Sum, Tensor Count, int Ww, int Wh, int Y0, int X0, int W)>("window_accumulate",
+        "sum[y0 + i, x0 + j] += window[i, j]; count[...] += 1 (sliding-window stitching)", "AnomalyRef.StitchedScore",
+        call => 2.0 * call.Window.Length, call => 20.0 * call.Window.Length,
+        [new("window_accumulate", "thread-per-pixel", VersionKind.Simple,
+            "one thread per window pixel", ["AnomalyHeadKernels.AccumulateV1"], call =>
+        {
+            var (window, sum, count, ww, wh, y0, x0, w) = call;
+            LaunchAccumulateV1(window.Device, new Index2D(ww, wh), window.View, sum.View, count.View, ww, y0, x0, w);
+        })])
+        .WithHost(a => AnomalyHeadHost.AccumulateWindow(a.Window, a.Sum, a.Count, a.Y0, a.X0));
+
     /// <summary>score = sigmoid(sum / count) elementwise: the seed's stitched 2-channel softmax, channel 1.</summary>
-    public static void Score(Tensor sum, Tensor count, Tensor score, KernelChoice choice = KernelChoice.Auto)
+    public static void Score(Tensor sum, Tensor count, Tensor score, OpVersion? version = null)
     {
         if (count.Length != sum.Length || score.Length != sum.Length)
             throw new ArgumentException($"window score: sum {sum.Shape}, count {count.Shape}, score {score.Shape} differ");
-        if (choice.UseHost(sum.Device)) { AnomalyHeadHost.Average(sum, count, score, sigmoid: true); return; }
-        LaunchScoreV1(sum.Device, (int)sum.Length, sum.View, count.View, score.View);
+        ScoreOp.Run(sum.Device, (sum, count, score), version);
     }
 
+    /// <summary>The op row: ~6 FLOPs per element; sum and count read, score written.</summary>
+    public static readonly Op<(Tensor Sum, Tensor Count, Tensor Score)> ScoreOp = OpRows.PerElement<(Tensor Sum, Tensor Count, Tensor Score)>("window_score",
+        "score = sigmoid(sum / count) (stitched window logits to a score)", "AnomalyRef.StitchedScore", a => a.Sum.Length, 6, 12, "AnomalyHeadKernels.ScoreV1",
+        a => LaunchScoreV1(a.Sum.Device, (int)a.Sum.Length, a.Sum.View, a.Count.View, a.Score.View))
+        .WithHost(a => AnomalyHeadHost.Average(a.Sum, a.Count, a.Score, sigmoid: true));
+
     /// <summary>avg = sum / count elementwise: the windows' mean logit, to be resized before the sigmoid.</summary>
-    public static void Average(Tensor sum, Tensor count, Tensor avg, KernelChoice choice = KernelChoice.Auto)
+    public static void Average(Tensor sum, Tensor count, Tensor avg, OpVersion? version = null)
     {
         if (count.Length != sum.Length || avg.Length != sum.Length)
             throw new ArgumentException($"window average: sum {sum.Shape}, count {count.Shape}, avg {avg.Shape} differ");
-        if (choice.UseHost(sum.Device)) { AnomalyHeadHost.Average(sum, count, avg, sigmoid: false); return; }
-        LaunchAverageV1(sum.Device, (int)sum.Length, sum.View, count.View, avg.View);
+        AverageOp.Run(sum.Device, (sum, count, avg), version);
     }
+
+    /// <summary>The op row: one divide per element; sum and count read, avg written.</summary>
+    public static readonly Op<(Tensor Sum, Tensor Count, Tensor Avg)> AverageOp = OpRows.PerElement<(Tensor Sum, Tensor Count, Tensor Avg)>("window_average",
+        "avg = sum / count (stitched window logits, before a resize)", "AnomalyRef.StitchedScore", a => a.Sum.Length, 1, 12, "AnomalyHeadKernels.AverageV1",
+        a => LaunchAverageV1(a.Sum.Device, (int)a.Sum.Length, a.Sum.View, a.Count.View, a.Avg.View))
+        .WithHost(a => AnomalyHeadHost.Average(a.Sum, a.Count, a.Avg, sigmoid: false));
 }

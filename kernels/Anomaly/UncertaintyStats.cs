@@ -96,13 +96,24 @@ public static partial class UncertaintyStats
     }
 
     /// <summary>stats (B,4,H,W) = [max_prob, entropy, energy, msp] of the semantic map <paramref name="s"/> (B,K,H,W).</summary>
-    public static void Compute(Tensor s, Tensor stats, KernelChoice choice = KernelChoice.Auto)
+    public static void Compute(Tensor s, Tensor stats, OpVersion? version = null)
     {
         var (b, k, h, w) = Dims4(s, "s");
         stats.Expect("stats", b, Count, h, w);
-        if (choice.UseHost(s.Device)) { UncertaintyStatsHost.Compute(s, stats); return; }
-        LaunchStatsV1(s.Device, b * h * w, s.View, stats.View, k, h * w);
+        StatsOp.Run(s.Device, (s, stats, b, k, h, w), version);
     }
+
+    /// <summary>The op row: ~8 FLOPs per map value (softmax, log, sums); the map read and the statistics written once.</summary>
+    public static readonly Op<(Tensor S, Tensor Stats, int B, int K, int H, int W)> StatsOp = new Op<(Tensor S, Tensor Stats, int B, int K, int H, int W)>("anomaly_stats",
+        "stats = [max prob, entropy, energy, msp] of the semantic map per pixel (EoMT-EXT statistics)", "AnomalyRef.Stats",
+        call => 8.0 * call.S.Length, call => 4.0 * ((double)call.S.Length + call.Stats.Length),
+        [new("anomaly_stats", "thread-per-pixel", VersionKind.Simple,
+            "one thread per pixel, loop over K", ["UncertaintyStats.StatsV1"], call =>
+        {
+            var (s, stats, b, k, h, w) = call;
+            LaunchStatsV1(s.Device, b * h * w, s.View, stats.View, k, h * w);
+        })])
+        .WithHost(a => UncertaintyStatsHost.Compute(a.S, a.Stats));
 
     internal static (int B, int C, int H, int W) Dims4(Tensor t, string what)
     {
@@ -116,13 +127,24 @@ public static partial class UncertaintyStats
 public static class AnomalyScores
 {
     /// <summary>score (B,H,W) or (B,1,H,W) = the baseline <paramref name="method"/> of <paramref name="s"/> (B,K,H,W) at temperature T.</summary>
-    public static void Baseline(Tensor s, Tensor score, BaselineMethod method, float temperature = 1f, KernelChoice choice = KernelChoice.Auto)
+    public static void Baseline(Tensor s, Tensor score, BaselineMethod method, float temperature = 1f, OpVersion? version = null)
     {
         var (b, k, h, w) = UncertaintyStats.Dims4(s, "s");
         if (score.Length != (long)b * h * w)
             throw new ArgumentException($"score: expected shape [{b},{h},{w}] or [{b},1,{h},{w}], got {score.Shape}");
         if (!(temperature > 0)) throw new ArgumentException($"temperature: must be > 0, got {temperature}");
-        if (choice.UseHost(s.Device)) { UncertaintyStatsHost.Baseline(s, score, method, temperature); return; }
-        UncertaintyStats.LaunchBaselineV1(s.Device, b * h * w, s.View, score.View, k, h * w, (int)method, 1f / temperature);
+        BaselineOp.Run(s.Device, (s, score, b, k, h, w, method, temperature), version);
     }
+
+    /// <summary>The op row: ~4 FLOPs per map value (a softmax or log-sum-exp over K); the map read, the score written.</summary>
+    public static readonly Op<(Tensor S, Tensor Score, int B, int K, int H, int W, BaselineMethod Method, float Temperature)> BaselineOp = new Op<(Tensor S, Tensor Score, int B, int K, int H, int W, BaselineMethod Method, float Temperature)>(
+        "anomaly_baseline", "score = MSP / max-logit / entropy / energy baseline of the semantic map (seed.md §3.5)", "AnomalyRef.Baseline",
+        call => 4.0 * call.S.Length, call => 4.0 * ((double)call.S.Length + call.Score.Length),
+        [new("anomaly_baseline", "thread-per-pixel", VersionKind.Simple,
+            "one thread per pixel, loop over K", ["UncertaintyStats.BaselineV1"], call =>
+        {
+            var (s, score, b, k, h, w, method, temperature) = call;
+            UncertaintyStats.LaunchBaselineV1(s.Device, b * h * w, s.View, score.View, k, h * w, (int)method, 1f / temperature);
+        })])
+        .WithHost(a => UncertaintyStatsHost.Baseline(a.S, a.Score, a.Method, a.Temperature));
 }

@@ -11,14 +11,14 @@
 // torch < 2.5 and 0 from torch 2.5 on; we follow HF, the parity reference.)
 //
 // Versions
-//   v1 one thread per (b, h, query row): online softmax over all keys, the output row doubles as the accumulator
+//   v1 "thread-per-query": one thread per (b, h, query row): online softmax over all keys, the output row doubles as the accumulator
 //      (no N×N matrix, no local arrays). Reads K and V once per query: N²·2D·4 B per head from cache. The CPU path.
-//   v2 flash-attention tiles: a group of 8 warps per (b·h, 32-query tile). The Q tile (32×D) stays in shared memory;
+//   v2 "flash-tiles": flash-attention tiles: a group of 8 warps per (b·h, 32-query tile). The Q tile (32×D) stays in shared memory;
 //      K tiles (32 keys × D, row stride D+1 so lane j reads key j without bank conflicts) and then V tiles reuse one
 //      shared buffer. Lane j computes the scores of key j for the warp's 4 rows; the row max comes from a warp
 //      reduction, the running sum stays per lane until the end, P (32 × 32) goes through shared memory; the output
 //      (4 rows × D ≤ 128) lives in registers, lane l owning dims l, l+32, l+64, l+96. 37 KB shared memory;
-//      D ≤ 128 (Auto falls back to v1 above that).
+//      D ≤ 128 (its predicate; the table picks v1 above that).
 //
 // Napkin math, EoMT-L at 1024 (N = 4096 + 100 + 5 = 4201, C = 1024, H = 16, D = 64), batch 1, one layer:
 //   FLOPs: QKᵀ and PV are 2·N²·D each per head → 4·N²·C = 72.3 GFLOP (+ N²·H = 0.28 G exp).
@@ -217,9 +217,9 @@ public static partial class Attention
     /// Attention over the fused projection <paramref name="qkv"/> (B, N, 3C) into <paramref name="output"/> (B, N, C),
     /// scale 1/√D with D = C / <paramref name="heads"/>. <paramref name="allowed"/> (B, N, N) u8, when given, lets query
     /// i attend key j only where it is 1 (masked keys score −1e9; see the file header for fully-masked rows).
-    /// Auto runs v1 on the CPU accelerator and v2 on CUDA when D ≤ 128 (v1 otherwise).
+    /// The table picks v2 on CUDA when D ≤ 128 (v1 otherwise); <paramref name="version"/> forces one.
     /// </summary>
-    public static void Forward(Tensor qkv, Tensor output, int heads, Tensor? allowed = null, KernelChoice choice = KernelChoice.Auto)
+    public static void Forward(Tensor qkv, Tensor output, int heads, Tensor? allowed = null, OpVersion? version = null)
     {
         if (qkv.Shape.Rank != 3 || heads <= 0 || qkv.Shape[2] % (3 * heads) != 0 || qkv.Shape[2] == 0)
             throw new ArgumentException($"attention: qkv must be (B, N, 3·heads·D) with heads = {heads}, got {qkv.Shape}");
@@ -233,22 +233,33 @@ public static partial class Attention
         Int32Extent.Check(qkv, "attention qkv");
         if (allowed is not null) Int32Extent.Check(allowed, "attention allowed mask");
         if (b * n == 0) return;
-        if (choice.UseHost(qkv.Device)) { AttentionHost.Forward(qkv, output, heads, allowed); return; }
         float scale = 1f / MathF.Sqrt(d);
         var mask = allowed?.Cast<byte>() ?? qkv.Cast<byte>(); // never read when masked == 0
         int masked = allowed is null ? 0 : 1;
-        bool tiled = choice.UseTiled(qkv.Device);
-        if (tiled && d > TiledMaxHeadDim)
-        {
-            if (choice == KernelChoice.Tiled)
-                throw new ArgumentException($"attention: the tiled version supports head dim ≤ {TiledMaxHeadDim}, got D = {d} (C = {c}, heads = {heads}); use KernelChoice.Simple or Auto");
-            tiled = false;
-        }
-        if (tiled)
-            LaunchForwardV2(qkv.Device, new Index2D(n, b * heads), qkv.View, output.View, mask, n, heads, d, scale, masked);
-        else
-            LaunchForwardV1(qkv.Device, b * heads * n, qkv.View, output.View, mask, n, heads, d, scale, masked);
+        Op.Run(qkv.Device, new AttentionArgs(qkv, output, allowed, mask, masked, b, n, heads, d, scale), version);
     }
+
+    /// <summary>v1: one thread per query row, online softmax.</summary>
+    public static readonly OpVersion<AttentionArgs> ThreadPerQuery = new("attention", "thread-per-query", VersionKind.Simple,
+        "one thread per query row, online softmax", ["Attention.ForwardV1"],
+        a => LaunchForwardV1(a.Qkv.Device, a.B * a.Heads * a.N, a.Qkv.View, a.Output.View, a.Mask, a.N, a.Heads, a.D, a.Scale, a.Masked));
+
+    /// <summary>v2: flash tiles (Q tile, K/V tiles in shared memory), head dim ≤ 128.</summary>
+    public static readonly OpVersion<AttentionArgs> FlashTiles = new("attention", "flash-tiles", VersionKind.Grouped,
+        "flash tiles: Q tile + K/V tiles in shared memory, online softmax in registers", ["Attention.ForwardV2"],
+        a => LaunchForwardV2(a.Qkv.Device, new Index2D(a.N, a.B * a.Heads), a.Qkv.View, a.Output.View, a.Mask, a.N, a.Heads, a.D, a.Scale, a.Masked),
+        (_, a) => a.D <= TiledMaxHeadDim ? null : $"head dim must be ≤ {TiledMaxHeadDim}, got D = {a.D} ({a.Heads} heads)");
+
+    /// <summary>
+    /// The op row: QKᵀ and PV are 2·N·N·D FLOPs each per (batch, head), plus ~5 per score for the softmax; qkv read
+    /// once, the output written once, the mask (when given) read once.
+    /// </summary>
+    public static readonly Op<AttentionArgs> Op = new Op<AttentionArgs>("attention",
+        "softmax(QKᵀ/√D + mask)·V over a fused qkv (F.scaled_dot_product_attention)", "AttentionRef.Forward",
+        a => (double)a.B * a.Heads * a.N * a.N * (4.0 * a.D + 5),
+        a => 4.0 * a.B * a.N * a.Heads * a.D * 4 + (a.Masked != 0 ? (double)a.B * a.N * a.N : 0),
+        ThreadPerQuery, FlashTiles)
+        .WithHost(a => AttentionHost.Forward(a.Qkv, a.Output, a.Heads, a.Allowed));
 
     /// <summary>
     /// Attention under EoMT's query-patch mask given by its source, the grid logits (B, Q, G, G) or (B, Q, G²): the
@@ -257,7 +268,7 @@ public static partial class Attention
     /// pooled temporary first.
     /// </summary>
     public static void ForwardQueryPatchMasked(Tensor qkv, Tensor output, int heads, Tensor gridLogits, int firstPatch,
-        KernelChoice choice = KernelChoice.Auto)
+        OpVersion? version = null)
     {
         if (qkv.Shape.Rank != 3 || heads <= 0 || qkv.Shape[2] % (3 * heads) != 0 || qkv.Shape[2] == 0)
             throw new ArgumentException($"attention: qkv must be (B, N, 3·heads·D) with heads = {heads}, got {qkv.Shape}");
@@ -267,11 +278,28 @@ public static partial class Attention
             || gridLogits.Length != (long)b * gridLogits.Shape[1] * (n - firstPatch))
             throw new ArgumentException($"attention: gridLogits {gridLogits.Shape} must be (B={b}, Q, G, G) holding B·Q·(N − firstPatch) logits (N = {n}, firstPatch = {firstPatch} ≥ Q)");
         Int32Extent.Check(qkv, "attention qkv");
-        if (choice.UseHost(qkv.Device)) { AttentionHost.ForwardQueryPatchMasked(qkv, output, heads, gridLogits, firstPatch); return; }
-        using var allowed = Tensor.Empty(qkv.Device, new Shape(b, n, n), DType.UInt8);
-        QueryPatchMask(gridLogits, firstPatch, allowed, choice);
-        Forward(qkv, output, heads, allowed, choice);
+        PatchMaskedOp.Run(qkv.Device, (qkv, output, heads, gridLogits, firstPatch), version);
     }
+
+    /// <summary>
+    /// The op row of attention under the query-patch mask: the attention's cost; the CUDA path also writes and reads
+    /// the (B, N, N) byte mask, the host path streams the grid logits instead.
+    /// </summary>
+    public static readonly Op<(Tensor Qkv, Tensor Output, int Heads, Tensor GridLogits, int FirstPatch)> PatchMaskedOp = new Op<(Tensor Qkv, Tensor Output, int Heads, Tensor GridLogits, int FirstPatch)>("attention_patch_masked",
+        "attention with EoMT's query-patch mask built from the grid logits (QueryPatchMask, then Forward)", "AttentionRef.Forward",
+        a => (double)a.Qkv.Shape[0] * a.Qkv.Shape[1] * a.Qkv.Shape[1] * (4.0 * a.Qkv.Shape[2] / 3 + 5 * a.Heads),
+        a => 4.0 * a.Qkv.Length + 4.0 * a.Output.Length + 4.0 * a.GridLogits.Length,
+        [new("attention_patch_masked", "build-mask", VersionKind.Simple,
+            "the (B, N, N) byte mask in a pooled temporary (attention_mask), then attention with it", ["Attention.QueryPatchMaskV1"],
+            a =>
+            {
+                int b = a.Qkv.Shape[0], n = a.Qkv.Shape[1];
+                using var allowed = Tensor.Empty(a.Qkv.Device, new Shape(b, n, n), DType.UInt8);
+                QueryPatchMask(a.GridLogits, a.FirstPatch, allowed);
+                Forward(a.Qkv, a.Output, a.Heads, allowed);
+            })])
+        .WithHost(a => AttentionHost.ForwardQueryPatchMasked(a.Qkv, a.Output, a.Heads, a.GridLogits, a.FirstPatch),
+            "the mask read from the grid logits while the keys stream (no N×N bytes), SIMD, all cores");
 
     /// <summary>
     /// Builds EoMT's masked-attention mask (eomt.md §2.2): <paramref name="allowed"/> (B, N, N) u8 is 1 everywhere
@@ -279,7 +307,7 @@ public static partial class Attention
     /// is gridLogits[b, i, j − firstPatch] &gt; 0. <paramref name="gridLogits"/> is (B, Q, G, G) or (B, Q, G²): the mask
     /// logits already bilinearly downsampled to the patch grid.
     /// </summary>
-    public static void QueryPatchMask(Tensor gridLogits, int firstPatch, Tensor allowed, KernelChoice choice = KernelChoice.Auto)
+    public static void QueryPatchMask(Tensor gridLogits, int firstPatch, Tensor allowed, OpVersion? version = null)
     {
         if (allowed.DType != DType.UInt8 || allowed.Shape.Rank != 3 || allowed.Shape[1] != allowed.Shape[2])
             throw new ArgumentException($"attention mask: allowed must be u8 (B, N, N), got {allowed.Shape} {allowed.DType.Name()}");
@@ -290,7 +318,19 @@ public static partial class Attention
         if (firstPatch < q || firstPatch > n || gridLogits.Length != (long)b * q * (n - firstPatch))
             throw new ArgumentException($"attention mask: gridLogits {gridLogits.Shape} must hold B·Q·(N − firstPatch) = {b}·{q}·{n - firstPatch} logits (N = {n}, firstPatch = {firstPatch} ≥ Q)");
         if (allowed.Length == 0) return;
-        if (choice.UseHost(allowed.Device)) { AttentionHost.QueryPatchMask(gridLogits, firstPatch, allowed); return; }
-        LaunchQueryPatchMaskV1(allowed.Device, (int)allowed.Length, gridLogits.View, allowed.Cast<byte>(), n, q, firstPatch);
+        MaskOp.Run(allowed.Device, (gridLogits, allowed, n, q, firstPatch), version);
     }
+
+    /// <summary>The op row of EoMT's query-patch mask: one compare per element, the grid logits read, the mask written.</summary>
+    public static readonly Op<(Tensor GridLogits, Tensor Allowed, int N, int Q, int FirstPatch)> MaskOp = new Op<(Tensor GridLogits, Tensor Allowed, int N, int Q, int FirstPatch)>("attention_mask",
+        "allowed[b,i,j] = i ≥ Q or j < firstPatch or gridLogits[b,i,j−firstPatch] > 0 (EoMT masked attention)",
+        "AttentionRef.QueryPatchMask", a => a.Allowed.Length, a => a.Allowed.Length + 4.0 * a.GridLogits.Length,
+        [new("attention_mask", "thread-per-element", VersionKind.Simple,
+            "one thread per mask element", ["Attention.QueryPatchMaskV1"],
+            a => LaunchQueryPatchMaskV1(a.Allowed.Device, (int)a.Allowed.Length, a.GridLogits.View, a.Allowed.Cast<byte>(), a.N, a.Q, a.FirstPatch))])
+        .WithHost(a => AttentionHost.QueryPatchMask(a.GridLogits, a.FirstPatch, a.Allowed));
 }
+
+/// <summary>One attention call after the entry point's checks; Mask is never read when Masked is 0.</summary>
+public readonly record struct AttentionArgs(Tensor Qkv, Tensor Output, Tensor? Allowed, ArrayView<byte> Mask, int Masked, int B, int N, int Heads,
+    int D, float Scale);

@@ -310,7 +310,8 @@ public static partial class Attention
     /// i &lt; Q attend patch keys j ≥ <paramref name="firstPatch"/> only where bit j − firstPatch is set (masked keys score
     /// −1e9, as <see cref="Forward"/> with the equivalent byte mask).
     /// </summary>
-    public static void ForwardTensorCore(Tensor qkv, Tensor output, int heads, Tensor? queryPatchBits = null, int firstPatch = 0)
+    public static void ForwardTensorCore(Tensor qkv, Tensor output, int heads, Tensor? queryPatchBits = null, int firstPatch = 0,
+        OpVersion? version = null)
     {
         if (qkv.DType is not (DType.BFloat16 or DType.Float16))
             throw new ArgumentException($"attention (tensor cores): qkv must be bf16 or f16, got {qkv.DType.Name()}; convert with HalfConvert.FromFloat");
@@ -331,13 +332,31 @@ public static partial class Attention
                 throw new ArgumentException($"attention (tensor cores): queryPatchBits {queryPatchBits.Shape} needs ⌈(N − firstPatch)/32⌉ = {(n - firstPatch + 31) / 32} words per query and Q ≤ firstPatch ≤ N (N = {n}, firstPatch = {firstPatch})");
         }
         if (b * n == 0) return;
-        int flags = (qkv.DType == DType.BFloat16 ? Bf16 : Fp16) | (queryPatchBits is null ? 0 : FaMasked);
-        var view = qkv.Cast<uint>();
-        var bitsView = queryPatchBits?.Cast<uint>() ?? view; // never read when unmasked
-        float scaleLog2e = 1.44269504f / MathF.Sqrt(TensorCoreHeadDim);
-        LaunchForwardV3(qkv.Device, new Index2D(n, b * heads), view, Gemm.Address(qkv.Device, view), output.View, bitsView,
-            n, heads, queries, firstPatch, words, flags, scaleLog2e);
+        TensorCoreOp.Run(qkv.Device, new AttentionTensorCoreArgs(qkv, output, queryPatchBits, b, n, heads, queries, firstPatch, words), version);
     }
+
+    /// <summary>One flash-attention-2 version per operand type; each runs only on qkv of its own type.</summary>
+    private static OpVersion<AttentionTensorCoreArgs> FlashMma(DType type, string precision) =>
+        new("attention_tc", "flash-mma-" + precision, VersionKind.TensorCore,
+            $"flash-attention-2 on mma.sync ({type.Name()}), 64 query rows x 4 warps, cp.async double-buffered K/V", ["Attention.ForwardV3"],
+            a =>
+            {
+                int flags = (a.Qkv.DType == DType.BFloat16 ? Bf16 : Fp16) | (a.Bits is null ? 0 : FaMasked);
+                var view = a.Qkv.Cast<uint>();
+                var bitsView = a.Bits?.Cast<uint>() ?? view; // never read when unmasked
+                float scaleLog2e = 1.44269504f / MathF.Sqrt(TensorCoreHeadDim);
+                LaunchForwardV3(a.Qkv.Device, new Index2D(a.N, a.B * a.Heads), view, Gemm.Address(a.Qkv.Device, view), a.Output.View, bitsView,
+                    a.N, a.Heads, a.Queries, a.FirstPatch, a.Words, flags, scaleLog2e);
+            },
+            (_, a) => a.Qkv.DType == type ? null : $"its qkv is {type.Name()}, this one {a.Qkv.DType.Name()}",
+            VersionPrecision.Half);
+
+    /// <summary>The op row of attention v3: QKᵀ and PV are 2·N·N·64 FLOPs each per (batch, head); qkv (2 B) read once, the float32 output written once.</summary>
+    public static readonly Op<AttentionTensorCoreArgs> TensorCoreOp = new Op<AttentionTensorCoreArgs>("attention_tc",
+        "softmax(QKᵀ/8 + mask)·V, head dim 64, q/k/v in bf16/fp16, float32 softmax and accumulation", "AttentionRef.Forward",
+        a => 4.0 * a.B * a.Heads * a.N * (double)a.N * TensorCoreHeadDim,
+        a => 2.0 * a.Qkv.Length + 4.0 * a.Output.Length + 4.0 * (a.Bits?.Length ?? 0),
+        FlashMma(DType.BFloat16, "bf16"), FlashMma(DType.Float16, "fp16"));
 
     [Kernel("attention_bits", Version = "v1 one thread per 32-bit word")]
     internal static void QueryPatchBitsV1(Index1D i, ArrayView<float> gridLogits, ArrayView<uint> bits, int patches, int words)
@@ -365,6 +384,17 @@ public static partial class Attention
         int patches = (int)(gridLogits.Length / Math.Max(1, (long)b * q));
         bits.Expect("attention bits", b, q, (patches + 31) / 32);
         if (bits.Length == 0) return;
-        LaunchQueryPatchBitsV1(bits.Device, (int)bits.Length, gridLogits.View, bits.Cast<uint>(), patches, (patches + 31) / 32);
+        BitsOp.Run(bits.Device, (gridLogits, bits, patches));
     }
+
+    /// <summary>The op row of the bit mask: one compare per grid logit; the logits read once, the bits written once.</summary>
+    public static readonly Op<(Tensor GridLogits, Tensor Bits, int Patches)> BitsOp = new Op<(Tensor GridLogits, Tensor Bits, int Patches)>("attention_bits",
+        "bits[b, i, w] bit k = gridLogits[b, i, 32w + k] > 0 (EoMT masked attention, as bits for attention v3)", "AttentionRef.QueryPatchBits",
+        a => a.GridLogits.Length, a => 4.0 * ((double)a.GridLogits.Length + a.Bits.Length),
+        [new("attention_bits", "thread-per-word", VersionKind.Simple, "one thread per 32-bit word", ["Attention.QueryPatchBitsV1"],
+            a => LaunchQueryPatchBitsV1(a.Bits.Device, (int)a.Bits.Length, a.GridLogits.View, a.Bits.Cast<uint>(), a.Patches, (a.Patches + 31) / 32))]);
 }
+
+/// <summary>One attention v3 call after the entry point's checks; Bits is null when unmasked.</summary>
+public readonly record struct AttentionTensorCoreArgs(Tensor Qkv, Tensor Output, Tensor? Bits, int B, int N, int Heads, int Queries,
+    int FirstPatch, int Words);

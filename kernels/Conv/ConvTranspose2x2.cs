@@ -5,8 +5,8 @@
 //   with A[m, c] = weight[c·4·Cout + m] (the PyTorch weight read k-major, no transpose needed), then scattered.
 // PyTorch: F.conv_transpose2d(x, weight, bias, stride=2).
 // Versions
-//   v1 one thread per output element, Cin-long dot product (the CPU path).
-//   v2 the RegisterTile GEMM (64 × 64 tiles, 16 × 16 threads, 4 × 4 per thread) with a bias + pixel-shuffle epilogue.
+//   v1 "thread-per-output": one thread per output element, Cin-long dot product (the CPU path).
+//   v2 "smem-tile64": the RegisterTile GEMM (64 × 64 tiles, 16 × 16 threads, 4 × 4 per thread) with a bias + pixel-shuffle epilogue.
 // Napkin math, L-1024 (C = 1024, G = 64): block 1 is 4·1024 × 4096 × 1024 → 34.4 GFLOP; block 2 (128² input) 137 GFLOP.
 // Bytes: block 2 reads 67 MB, writes 268 MB → compute bound (137 GFLOP ≈ 2 ms at FP32 67 TFLOP/s, ~0.2 ms on tensor cores).
 using ILGPU;
@@ -80,9 +80,9 @@ public static partial class ConvTranspose2x2
 
     /// <summary>
     /// y (B, Cout, 2H, 2W) = ConvTranspose2d(x (B, Cin, H, W)) with weight (Cin, Cout, 2, 2) (PyTorch layout), bias
-    /// (Cout), stride 2. Auto runs v1 on the CPU accelerator, v2 on CUDA.
+    /// (Cout), stride 2. <paramref name="version"/> forces one of <see cref="Op"/>'s versions; null lets the table pick.
     /// </summary>
-    public static void Forward(Tensor x, Tensor weight, Tensor bias, Tensor y, KernelChoice choice = KernelChoice.Auto)
+    public static void Forward(Tensor x, Tensor weight, Tensor bias, Tensor y, OpVersion? version = null)
     {
         if (x.Shape.Rank != 4) throw new ArgumentException($"conv transpose 2x2: x must be (B, Cin, H, W), got {x.Shape}");
         int b = x.Shape[0], cin = x.Shape[1], h = x.Shape[2], w = x.Shape[3];
@@ -93,10 +93,26 @@ public static partial class ConvTranspose2x2
         y.Expect("conv transpose 2x2 y", b, cout, 2 * h, 2 * w);
         Int32Extent.Check(y, "conv transpose 2x2 y");
         if (y.Length == 0) return;
-        if (choice.UseHost(x.Device)) { ConvTranspose2x2Host.Forward(x, weight, bias, y); return; }
-        if (choice.UseTiled(x.Device))
-            LaunchForwardV2(x.Device, new Index3D(h * w, 4 * cout, b), x.View, weight.View, bias.View, y.View, cin, cout, h, w);
-        else
-            LaunchForwardV1(x.Device, (int)y.Length, x.View, weight.View, bias.View, y.View, cin, cout, h, w);
+        Op.Run(x.Device, new ConvTransposeArgs(x, weight, bias, y, b, cin, cout, h, w), version);
     }
+
+    /// <summary>v1: one thread per output element.</summary>
+    public static readonly OpVersion<ConvTransposeArgs> ThreadPerOutput = new("conv_transpose2x2", "thread-per-output", VersionKind.Simple,
+        "one thread per output element, Cin-loop", ["ConvTranspose2x2.ForwardV1"],
+        a => LaunchForwardV1(a.X.Device, (int)a.Y.Length, a.X.View, a.Weight.View, a.Bias.View, a.Y.View, a.Cin, a.Cout, a.H, a.W));
+
+    /// <summary>v2: a 64×64 shared-memory tile GEMM with a pixel-shuffle epilogue.</summary>
+    public static readonly OpVersion<ConvTransposeArgs> SmemTile64 = new("conv_transpose2x2", "smem-tile64", VersionKind.Grouped,
+        "shared-memory tile GEMM 64x64, 4x4 per thread, pixel-shuffle epilogue", ["ConvTranspose2x2.ForwardV2"],
+        a => LaunchForwardV2(a.X.Device, new Index3D(a.H * a.W, 4 * a.Cout, a.B), a.X.View, a.Weight.View, a.Bias.View, a.Y.View, a.Cin, a.Cout, a.H, a.W));
+
+    /// <summary>The op row: a GEMM of (4·Cout × Cin)·(Cin × H·W) per image; x, weight, bias read and y written once.</summary>
+    public static readonly Op<ConvTransposeArgs> Op = new Op<ConvTransposeArgs>("conv_transpose2x2",
+        "y = ConvTranspose2d(x, weight, bias, stride 2) with a 2×2 kernel (nn.ConvTranspose2d)", "ConvRef.ConvTranspose2x2",
+        a => 2.0 * a.B * a.Cin * 4 * a.Cout * a.H * a.W,
+        a => 4.0 * ((double)a.X.Length + a.Weight.Length + a.Cout + a.Y.Length), ThreadPerOutput, SmemTile64)
+        .WithHost(a => ConvTranspose2x2Host.Forward(a.X, a.Weight, a.Bias, a.Y));
 }
+
+/// <summary>One 2×2 stride-2 transposed convolution: x (B, Cin, H, W) → y (B, Cout, 2H, 2W).</summary>
+public readonly record struct ConvTransposeArgs(Tensor X, Tensor Weight, Tensor Bias, Tensor Y, int B, int Cin, int Cout, int H, int W);

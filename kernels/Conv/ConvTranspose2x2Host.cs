@@ -2,7 +2,7 @@
 //   Y'[b] (4·Cout, H·W) = Aᵀ · X[b],  A = weight viewed (Cin, 4·Cout) (row m = o·4 + i·2 + j), then
 //   y[b, o, 2·y0 + i, 2·x0 + j] = Y'[b, o·4 + i·2 + j, y0·W + x0] + bias[o]   (a pixel shuffle).
 // The four taps are four independent GEMMs sharing X; they run as one (4·Cout × Cin × HW) host GEMM
-// (Gemm.Matmul with KernelChoice.Host: the packed, register-blocked host GEMM; until it lands on main the call falls
+// (Gemm.Matmul with Gemm.HostOrDefault, its host version: the packed, register-blocked host GEMM; until it lands on main the call falls
 // back to the simulator's v1, so this file keeps working unchanged when it does).
 // What bounds it: EoMT-B-640's second upscale (Cin = Cout = 768, 80² → 160²) is 2·3072·768·6400 = 30 GFLOP against
 // 20 MB in, 79 MB out: compute-bound, ~80 ms at the 2-core Zen 5's ~380 GFLOP/s FMA peak. The shuffle pass re-reads
@@ -33,7 +33,7 @@ public static unsafe class ConvTranspose2x2Host
         for (int n = 0; n < b; n++)
         {
             if (cin == 0) taps.HostSpan<float>().Clear();
-            else Gemm.Matmul(a, x.Slice(n, 1).Reshape(cin, hw), taps, transA: true, choice: KernelChoice.Host);
+            else Gemm.Matmul(a, x.Slice(n, 1).Reshape(cin, hw), taps, transA: true, version: Gemm.HostOrDefault);
             Shuffle(taps.HostPointer<float>(), bias.HostPointer<float>(), y.HostPointer<float>() + (long)n * cout * 4 * hw, cout, h, w);
         }
     }

@@ -35,7 +35,7 @@ public static partial class DepthwiseConv3x3
     }
 
     /// <summary>y (B, C, H, W) = depthwise 3×3 conv of x (B, C, H, W) with weight (C, 1, 3, 3), padding 1, no bias.</summary>
-    public static void Forward(Tensor x, Tensor weight, Tensor y, KernelChoice choice = KernelChoice.Auto)
+    public static void Forward(Tensor x, Tensor weight, Tensor y, OpVersion? version = null)
     {
         if (x.Shape.Rank != 4) throw new ArgumentException($"depthwise conv: x must be (B, C, H, W), got {x.Shape}");
         int c = x.Shape[1];
@@ -43,7 +43,18 @@ public static partial class DepthwiseConv3x3
         y.Expect("depthwise conv y", x.Shape.ToArray());
         Int32Extent.Check(x, "depthwise conv x");
         if (x.Length == 0) return;
-        if (choice.UseHost(x.Device)) { DepthwiseConv3x3Host.Forward(x, weight, y); return; }
-        LaunchForwardV1(x.Device, (int)x.Length, x.View, weight.View, y.View, c, x.Shape[2], x.Shape[3]);
+        Op.Run(x.Device, (x, weight, y, c), version);
     }
+
+    /// <summary>The op row: 9 FMAs per output; x read, y written, weights once.</summary>
+    public static readonly Op<(Tensor X, Tensor Weight, Tensor Y, int C)> Op = new Op<(Tensor X, Tensor Weight, Tensor Y, int C)>("depthwise_conv3x3",
+        "y = depthwise 3x3 conv of x, padding 1, no bias (nn.Conv2d(groups=C))", "ConvRef.DepthwiseConv3x3",
+        call => 18.0 * call.X.Length, call => 4.0 * (2.0 * call.X.Length + 9.0 * call.C),
+        [new("depthwise_conv3x3", "thread-per-output", VersionKind.Simple,
+            "one thread per output element, 9 taps", ["DepthwiseConv3x3.ForwardV1"], call =>
+        {
+            var (x, weight, y, c) = call;
+            LaunchForwardV1(x.Device, (int)x.Length, x.View, weight.View, y.View, c, x.Shape[2], x.Shape[3]);
+        })])
+        .WithHost(a => DepthwiseConv3x3Host.Forward(a.X, a.Weight, a.Y));
 }

@@ -15,7 +15,7 @@ public static partial class LayerScale
         y[i] = x[i] + gamma[i % channels] * h[i];
 
     /// <summary>y = x + gamma ⊙ h, gamma (C) broadcast over the last dim; x, h, y the same shape; y may alias x.</summary>
-    public static void AddScaled(Tensor x, Tensor h, Tensor gamma, Tensor y, KernelChoice choice = KernelChoice.Auto)
+    public static void AddScaled(Tensor x, Tensor h, Tensor gamma, Tensor y, OpVersion? version = null)
     {
         if (x.Shape.Rank == 0) throw new ArgumentException($"layer scale: x must have a channel dim, got {x.Shape}");
         int c = x.Shape[-1];
@@ -23,7 +23,18 @@ public static partial class LayerScale
         if (!y.Shape.Equals(x.Shape)) throw new ArgumentException($"layer scale: y must match x {x.Shape}, got {y.Shape}");
         if (gamma.Length != c) throw new ArgumentException($"layer scale: gamma must hold C = {c} values, got {gamma.Shape}");
         if (x.Length == 0) return;
-        if (choice.UseHost(x.Device)) { LayerScaleHost.AddScaled(x, h, gamma, y); return; }
-        LaunchAddScaledV1(x.Device, (int)x.Length, x.View, h.View, gamma.View, y.View, c);
+        Op.Run(x.Device, (x, h, gamma, y, c), version);
     }
+
+    /// <summary>The op row: one FMA per element; x and h read, y written, gamma once.</summary>
+    public static readonly Op<(Tensor X, Tensor H, Tensor Gamma, Tensor Y, int C)> Op = new Op<(Tensor X, Tensor H, Tensor Gamma, Tensor Y, int C)>("layer_scale_add",
+        "y = x + gamma * h, gamma (C) over the last dim (timm LayerScale + residual)", "LayerScaleRef.AddScaled",
+        call => 2.0 * call.X.Length, call => 4.0 * (3.0 * call.X.Length + call.C),
+        [new("layer_scale_add", "thread-per-element", VersionKind.Simple,
+            "one thread per element", ["LayerScale.AddScaledV1"], call =>
+        {
+            var (x, h, gamma, y, c) = call;
+            LaunchAddScaledV1(x.Device, (int)x.Length, x.View, h.View, gamma.View, y.View, c);
+        })])
+        .WithHost(a => LayerScaleHost.AddScaled(a.X, a.H, a.Gamma, a.Y));
 }

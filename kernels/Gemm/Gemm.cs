@@ -2,9 +2,9 @@
 // epilogue. Shapes: A (M, K) or (K, M) when transposed, B (K, N) or (N, K), C (M, N); batched: A (B, M, K), C (B, M, N),
 // B either (B, K, N) or one (K, N) shared across the batch. Linear: y(..., N) = x(..., K)·Wᵀ + bias, W (N, K) as nn.Linear.
 // PyTorch: torch.addmm(bias, A, B, beta, alpha), torch.matmul / torch.bmm, F.linear(x, W, b).
-// v1: one thread per output element, implicitly grouped, K-loop over global memory. 2·K loads per 2·K FLOPs (0.25
+// v1 "thread-per-output": one thread per output element, implicitly grouped, K-loop over global memory. 2·K loads per 2·K FLOPs (0.25
 //     FLOP/B): on an H100 it is bound by L1/L2 at a few TFLOP/s. The CPU simulator's version and the teaching baseline.
-// v2: shared-memory tiles + register blocking. A 16×16 group computes a 64×64 tile of C; each thread owns a 4×4 block
+// v2 "smem-tile64": shared-memory tiles + register blocking. A 16×16 group computes a 64×64 tile of C; each thread owns a 4×4 block
 //     (rows ty+16i, columns tx+16j: neighbouring threads on neighbouring columns, so C stores and shared reads are
 //     contiguous) in 16 hand-written scalar accumulators (ILGPU 1.5.3 does not unroll loops, and a local array indexed
 //     by a loop variable would spill to local memory). Per 16-deep K step the group stages a 64×16 slice of A and a
@@ -33,9 +33,38 @@ public enum GemmEpilogue
     Gelu,
 }
 
+/// <summary>One GEMM call after the entry point's checks: C (batch, m, n) = alpha·op(A)·op(B) + beta·C + bias.</summary>
+public readonly record struct GemmArgs(Tensor A, Tensor B, Tensor C, Tensor? Bias, int Batch, int M, int N, int K, int Flags,
+    float Alpha, float Beta);
+
 /// <summary>Matrix multiply (plain, transposed, batched) and nn.Linear.</summary>
 public static partial class Gemm
 {
+    /// <summary>v1: one thread per output, K-loop over global memory.</summary>
+    public static readonly OpVersion<GemmArgs> ThreadPerOutput = new("gemm", "thread-per-output", VersionKind.Simple,
+        "one thread per output, K-loop over global memory", ["Gemm.MatmulV1"],
+        g => LaunchMatmulV1(g.C.Device, new Index3D(g.N, g.M, g.Batch), g.A.View, g.B.View, g.C.View, BiasView(g), g.M, g.N, g.K, g.Flags, g.Alpha, g.Beta));
+
+    /// <summary>v2: 64×64 shared-memory tiles, 4×4 register blocking per thread.</summary>
+    public static readonly OpVersion<GemmArgs> SmemTile64 = new("gemm", "smem-tile64", VersionKind.Grouped,
+        "64x64 shared-memory tiles, 4x4 register blocking", ["Gemm.MatmulV2"],
+        g => LaunchMatmulV2(g.C.Device, new Index3D(g.N, g.M, g.Batch), g.A.View, g.B.View, g.C.View, BiasView(g), g.M, g.N, g.K, g.Flags, g.Alpha, g.Beta));
+
+    /// <summary>The op row: C = α·op(A)·op(B) + β·C + bias; 2·B·M·N·K FLOPs over A, B and C once each (+ C read when β ≠ 0).</summary>
+    public static readonly Op<GemmArgs> Op = new Op<GemmArgs>("gemm",
+        "C = α·op(A)·op(B) + β·C + bias [+ GELU] (torch.addmm/matmul/bmm, F.linear)",
+        "GemmRef.Matmul",
+        g => 2.0 * g.Batch * g.M * g.N * g.K,
+        g => 4.0 * ((double)g.Batch * g.M * g.K + ((g.Flags & SharedB) != 0 ? 1 : g.Batch) * (double)g.K * g.N
+            + (g.Beta != 0 ? 2.0 : 1.0) * g.Batch * g.M * g.N + (g.Bias is null ? 0 : g.N)),
+        ThreadPerOutput, SmemTile64);
+
+    /// <summary>GEMM's host version when the table has one, else null (the table picks): what host code of other ops calls.</summary>
+    public static OpVersion? HostOrDefault => Op.Versions.FirstOrDefault(v => v.Kind == VersionKind.Host);
+
+    // No bias: pass C's view as a placeholder (the launcher wants valid views; HasBias is clear so it is never read).
+    private static ArrayView<float> BiasView(GemmArgs g) => g.Bias?.View ?? g.C.View;
+
     // Launch flags: packed into one int so the kernels stay within the 16-argument delegate limit.
     private const int TransA = 1, TransB = 2, HasBias = 4, SharedB = 8, Gelu = 16;
 
@@ -139,7 +168,7 @@ public static partial class Gemm
     /// after alpha and beta. C must not alias A or B. When beta is 0, C's old contents are ignored (NaN included).
     /// </summary>
     public static void Matmul(Tensor a, Tensor b, Tensor c, bool transA = false, bool transB = false, Tensor? bias = null,
-        float alpha = 1f, float beta = 0f, KernelChoice choice = KernelChoice.Auto)
+        float alpha = 1f, float beta = 0f, OpVersion? version = null)
     {
         int ra = a.Shape.Rank, rb = b.Shape.Rank;
         if (ra is not (2 or 3))
@@ -158,18 +187,18 @@ public static partial class Gemm
         c.Expect("matmul c", cShape);
         bias?.Expect("matmul bias", n);
         int flags = (transA ? TransA : 0) | (transB ? TransB : 0) | (rb == 2 && ra == 3 ? SharedB : 0);
-        Run(a, b, c, bias, batch, m, n, k, flags, alpha, beta, choice);
+        Run(a, b, c, bias, batch, m, n, k, flags, alpha, beta, version);
     }
 
     /// <summary>y(…, N) = x(…, K)·Wᵀ + bias with W (N, K) in nn.Linear layout and bias (N) or null (F.linear).</summary>
-    public static void Linear(Tensor x, Tensor weight, Tensor? bias, Tensor y, KernelChoice choice = KernelChoice.Auto) =>
-        Linear(x, weight, bias, y, GemmEpilogue.None, choice);
+    public static void Linear(Tensor x, Tensor weight, Tensor? bias, Tensor y, OpVersion? version = null) =>
+        Linear(x, weight, bias, y, GemmEpilogue.None, version);
 
     /// <summary>
     /// y(…, N) = epilogue(x(…, K)·Wᵀ + bias), W (N, K) in nn.Linear layout, bias (N) or null. With
     /// <see cref="GemmEpilogue.Gelu"/> it is F.gelu(F.linear(x, W, b)) in one pass (the ViT MLP's first half).
     /// </summary>
-    public static void Linear(Tensor x, Tensor weight, Tensor? bias, Tensor y, GemmEpilogue epilogue, KernelChoice choice = KernelChoice.Auto)
+    public static void Linear(Tensor x, Tensor weight, Tensor? bias, Tensor y, GemmEpilogue epilogue, OpVersion? version = null)
     {
         if (x.Shape.Rank == 0 || weight.Shape.Rank != 2)
             throw new ArgumentException($"linear: x must be (…, K) and weight (N, K), got x {x.Shape}, weight {weight.Shape}");
@@ -182,19 +211,15 @@ public static partial class Gemm
         bias?.Expect("linear bias", n);
         int rows = k == 0 ? (int)(y.Length / Math.Max(n, 1)) : (int)(x.Length / k);
         int flags = TransB | (epilogue == GemmEpilogue.Gelu ? Gelu : 0);
-        Run(x, weight, y, bias, 1, rows, n, k, flags, 1f, 0f, choice);
+        Run(x, weight, y, bias, 1, rows, n, k, flags, 1f, 0f, version);
     }
 
     private static void Run(Tensor a, Tensor b, Tensor c, Tensor? bias, int batch, int m, int n, int k, int flags,
-        float alpha, float beta, KernelChoice choice)
+        float alpha, float beta, OpVersion? version)
     {
         if ((long)m * k > int.MaxValue || (long)k * n > int.MaxValue || (long)m * n > int.MaxValue)
             throw new ArgumentException($"matmul: one matrix of {m}×{k}·{k}×{n} exceeds 2³¹ elements (int offsets in the kernels)");
         if (bias is not null) flags |= HasBias;
-        ComputeDevice d = c.Device;
-        // No bias: pass C's view as a placeholder (the launcher wants valid views; HasBias is clear so it is never read).
-        var biasView = bias?.View ?? c.View;
-        if (choice.UseTiled(d)) LaunchMatmulV2(d, new Index3D(n, m, batch), a.View, b.View, c.View, biasView, m, n, k, flags, alpha, beta);
-        else LaunchMatmulV1(d, new Index3D(n, m, batch), a.View, b.View, c.View, biasView, m, n, k, flags, alpha, beta);
+        Op.Run(c.Device, new GemmArgs(a, b, c, bias, batch, m, n, k, flags, alpha, beta), version);
     }
 }

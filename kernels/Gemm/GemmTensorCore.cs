@@ -285,7 +285,7 @@ public static partial class Gemm
     /// and <paramref name="residual"/> shaped like y (it may be y itself: each element is read before it is written).
     /// </summary>
     public static void LinearTensorCore(Tensor x, Tensor weight, Tensor? bias, Tensor y, TensorPrecision precision,
-        TensorCoreEpilogue epilogue = TensorCoreEpilogue.None, Tensor? gamma = null, Tensor? residual = null)
+        TensorCoreEpilogue epilogue = TensorCoreEpilogue.None, Tensor? gamma = null, Tensor? residual = null, OpVersion? version = null)
     {
         var dtype = precision switch
         {
@@ -321,14 +321,40 @@ public static partial class Gemm
         if ((long)rows * k > int.MaxValue || (long)n * k > int.MaxValue)
             throw new ArgumentException($"linear (tensor cores): {rows}×{k}·{n}×{k} exceeds 2³¹ elements per operand");
         if (rows == 0 || n == 0) return;
-        var xs = x.Cast<uint>();
-        var ws = weight.Cast<uint>();
-        var placeholder = y.View; // never read unless its flag is set
-        LaunchMatmulV3(y.Device, new Index2D(n, rows), xs, ws, Address(y.Device, xs), Address(y.Device, ws), y.View,
-            bias?.View ?? placeholder, gamma?.View ?? placeholder, residual?.View ?? placeholder, rows, n, k, flags);
+        TensorCoreOp.Run(y.Device, new GemmTensorCoreArgs(x, weight, bias, y, gamma, residual, precision, rows, n, k, flags), version);
     }
+
+    /// <summary>One tensor-core version per operand precision; each runs only on operands of its own precision.</summary>
+    private static OpVersion<GemmTensorCoreArgs> MmaVersion(TensorPrecision precision, VersionPrecision arithmetic) =>
+        new("gemm_tc", "mma-" + precision.ToString().ToLowerInvariant(), VersionKind.TensorCore,
+            $"mma.sync on {precision} operands, 128x128 tiles, 8 warps, ldmatrix, cp.async double buffer", ["Gemm.MatmulV3"],
+            g =>
+            {
+                var xs = g.X.Cast<uint>();
+                var ws = g.W.Cast<uint>();
+                var placeholder = g.Y.View; // never read unless its flag is set
+                LaunchMatmulV3(g.Y.Device, new Index2D(g.N, g.Rows), xs, ws, Address(g.Y.Device, xs), Address(g.Y.Device, ws), g.Y.View,
+                    g.Bias?.View ?? placeholder, g.Gamma?.View ?? placeholder, g.Residual?.View ?? placeholder, g.Rows, g.N, g.K, g.Flags);
+            },
+            (_, g) => g.Precision == precision ? null : $"its operands are {precision}, these are {g.Precision}",
+            arithmetic);
+
+    /// <summary>
+    /// The op row of gemm v3: 2·M·N·K FLOPs; operands read once in their storage type, the float32 output written once
+    /// (plus the residual read for LayerScale).
+    /// </summary>
+    public static readonly Op<GemmTensorCoreArgs> TensorCoreOp = new Op<GemmTensorCoreArgs>("gemm_tc",
+        "y = epilogue(x·Wᵀ + bias) on tensor cores, operands in tf32/bf16/fp16, float32 accumulation", "GemmRef.Linear",
+        g => 2.0 * g.Rows * g.N * g.K,
+        g => (double)(g.X.Length + g.W.Length) * g.X.DType.SizeOf() + 4.0 * g.Rows * g.N * (g.Residual is null ? 1 : 2),
+        MmaVersion(TensorPrecision.Tf32, VersionPrecision.Tf32), MmaVersion(TensorPrecision.Bf16, VersionPrecision.Half),
+        MmaVersion(TensorPrecision.Fp16, VersionPrecision.Half));
 
     /// <summary>The device address of a view (cp.async takes raw global addresses); 0 on the simulator, which never uses it.</summary>
     internal static ulong Address(Runtime.ComputeDevice device, ArrayView<uint> view) =>
         view.Length == 0 || device.Kind != Runtime.DeviceKind.Cuda ? 0UL : (ulong)view.LoadEffectiveAddressAsPtr().ToInt64();
 }
+
+/// <summary>One gemm v3 call after the entry point's checks: y (rows, N) = epilogue(x (rows, K)·W (N, K)ᵀ + bias).</summary>
+public readonly record struct GemmTensorCoreArgs(Tensor X, Tensor W, Tensor? Bias, Tensor Y, Tensor? Gamma, Tensor? Residual,
+    TensorPrecision Precision, int Rows, int N, int K, int Flags);

@@ -5,8 +5,8 @@
 // common offset (ViT activations carry channels in the hundreds) neither swamps the float32 sum nor costs an ulp of the
 // offset when the mean is subtracted; the variance is a second pass around the mean (two-pass; never E[x²] − E[x]²,
 // which cancels). A NaN or ±∞ in a row makes the row NaN, as in torch.
-// v1: one thread per row, implicitly grouped, three passes (mean, variance, write).
-// v2: one warp per row, 4 rows per 128-thread group; lanes stride the row (coalesced), the two sums are reduced with
+// v1 "thread-per-row": one thread per row, implicitly grouped, three passes (mean, variance, write).
+// v2 "warp-per-row": one warp per row, 4 rows per 128-thread group; lanes stride the row (coalesced), the two sums are reduced with
 //     ShuffleXor butterflies so every lane ends with μ and 1/σ. Memory bound: 8 B/element leave DRAM (read once,
 //     write once; the two re-reads of a 4 KB ViT-L row hit L1). EoMT-L at 640²: 1800 tokens × 1024 channels ≈ 7.4 MB
 //     read + 7.4 MB written ≈ 4.4 µs at 3.35 TB/s per LayerNorm, 48 of them per image.
@@ -79,9 +79,9 @@ public static partial class LayerNorm
     /// <summary>
     /// y = LayerNorm(x) over the last dimension C with per-channel <paramref name="gamma"/> and <paramref name="beta"/>
     /// (both (C)), biased variance and <paramref name="eps"/> inside the square root, as F.layer_norm. y has x's shape
-    /// and may alias x. <paramref name="choice"/>: v1 (thread per row) or v2 (warp per row); Auto: v1 on the CPU.
+    /// and may alias x. <paramref name="version"/> forces one of <see cref="Op"/>'s versions; null lets the table pick.
     /// </summary>
-    public static void Forward(Tensor x, Tensor gamma, Tensor beta, Tensor y, float eps, KernelChoice choice = KernelChoice.Auto)
+    public static void Forward(Tensor x, Tensor gamma, Tensor beta, Tensor y, float eps, OpVersion? version = null)
     {
         if (x.Shape.Rank == 0)
             throw new ArgumentException($"layer_norm: x must have at least one dimension, got {x.Shape}", nameof(x));
@@ -92,8 +92,25 @@ public static partial class LayerNorm
             throw new ArgumentException($"layer_norm: y has shape {y.Shape}, expected {x.Shape} (the shape of x)", nameof(y));
         if (cols == 0) return;
         int rows = (int)(x.Length / cols);
-        if (choice.UseHost(x.Device)) { LayerNormHost.Forward(x, gamma, beta, y, eps); return; }
-        if (choice.UseTiled(x.Device)) LaunchForwardV2(x.Device, rows, x.View, gamma.View, beta.View, y.View, rows, cols, eps);
-        else LaunchForwardV1(x.Device, rows, x.View, gamma.View, beta.View, y.View, cols, eps);
+        Op.Run(x.Device, new LayerNormArgs(x, gamma, beta, y, rows, cols, eps), version);
     }
+
+    /// <summary>v1: one thread per row, two passes.</summary>
+    public static readonly OpVersion<LayerNormArgs> ThreadPerRow = new("layer_norm", "thread-per-row", VersionKind.Simple,
+        "one thread per row, two passes", ["LayerNorm.ForwardV1"],
+        a => LaunchForwardV1(a.X.Device, a.Rows, a.X.View, a.Gamma.View, a.Beta.View, a.Y.View, a.Cols, a.Eps));
+
+    /// <summary>v2: one warp per row, shuffle reductions.</summary>
+    public static readonly OpVersion<LayerNormArgs> WarpPerRow = new("layer_norm", "warp-per-row", VersionKind.Grouped,
+        "one warp per row, shuffle reductions", ["LayerNorm.ForwardV2"],
+        a => LaunchForwardV2(a.X.Device, a.Rows, a.X.View, a.Gamma.View, a.Beta.View, a.Y.View, a.Rows, a.Cols, a.Eps));
+
+    /// <summary>The op row: 8 FLOPs per element (two sums, centre, scale, affine); x read, y written, gamma and beta once.</summary>
+    public static readonly Op<LayerNormArgs> Op = new Op<LayerNormArgs>("layer_norm",
+        "y = LayerNorm(x) over the last dimension (F.layer_norm)",
+        "LayerNormRef.Forward", a => 8.0 * a.Rows * a.Cols, a => 8.0 * a.Rows * a.Cols + 8.0 * a.Cols, ThreadPerRow, WarpPerRow)
+        .WithHost(a => LayerNormHost.Forward(a.X, a.Gamma, a.Beta, a.Y, a.Eps));
 }
+
+/// <summary>One LayerNorm call: x and y (R, C) as rows, gamma and beta (C).</summary>
+public readonly record struct LayerNormArgs(Tensor X, Tensor Gamma, Tensor Beta, Tensor Y, int Rows, int Cols, float Eps);

@@ -41,7 +41,7 @@ public static partial class LayerNorm2d
     }
 
     /// <summary>y = LayerNorm over C at every pixel of x (B, C, H, W), affine gamma/beta (C); y may alias x.</summary>
-    public static void Forward(Tensor x, Tensor gamma, Tensor beta, Tensor y, float eps = DefaultEps, KernelChoice choice = KernelChoice.Auto)
+    public static void Forward(Tensor x, Tensor gamma, Tensor beta, Tensor y, float eps = DefaultEps, OpVersion? version = null)
     {
         if (x.Shape.Rank != 4) throw new ArgumentException($"layernorm2d: x must be (B, C, H, W), got {x.Shape}");
         int b = x.Shape[0], c = x.Shape[1], pixels = x.Shape[2] * x.Shape[3];
@@ -50,7 +50,18 @@ public static partial class LayerNorm2d
         y.Expect("layernorm2d y", x.Shape.ToArray());
         Int32Extent.Check(x, "layernorm2d x");
         if (b * pixels == 0 || c == 0) return;
-        if (choice.UseHost(x.Device)) { LayerNorm2dHost.Forward(x, gamma, beta, y, eps); return; }
-        LaunchForwardV1(x.Device, b * pixels, x.View, gamma.View, beta.View, y.View, c, pixels, eps);
+        Op.Run(x.Device, (x, gamma, beta, y, b, c, pixels, eps), version);
     }
+
+    /// <summary>The op row: 8 FLOPs per element; x read, y written, gamma and beta once.</summary>
+    public static readonly Op<(Tensor X, Tensor Gamma, Tensor Beta, Tensor Y, int B, int C, int Pixels, float Eps)> Op = new Op<(Tensor X, Tensor Gamma, Tensor Beta, Tensor Y, int B, int C, int Pixels, float Eps)>("layernorm2d",
+        "y = LayerNorm over C at every pixel of x (B, C, H, W) (EoMT LayerNorm2d)", "LayerNorm2dRef.Forward",
+        call => 8.0 * call.X.Length, call => 8.0 * call.X.Length + 8.0 * call.C,
+        [new("layernorm2d", "thread-per-pixel", VersionKind.Simple,
+            "one thread per pixel, coalesced channel loop", ["LayerNorm2d.ForwardV1"], call =>
+        {
+            var (x, gamma, beta, y, b, c, pixels, eps) = call;
+            LaunchForwardV1(x.Device, b * pixels, x.View, gamma.View, beta.View, y.View, c, pixels, eps);
+        })])
+        .WithHost(a => LayerNorm2dHost.Forward(a.X, a.Gamma, a.Beta, a.Y, a.Eps));
 }

@@ -2,9 +2,9 @@
 // PyTorch: torch.einsum("bqc,bchw->bqhw", mask_embeddings, pixel_features).
 // One GEMM per batch item: (Q × C) · (C × M²).
 // Versions
-//   v1 one thread per logit, C-long dot product; neighbouring threads read neighbouring pixels (coalesced), the query
+//   v1 "thread-per-logit": one thread per logit, C-long dot product; neighbouring threads read neighbouring pixels (coalesced), the query
 //      row is a broadcast. The CPU path.
-//   v2 the RegisterTile GEMM (64 × 64 tiles, 16 × 16 threads, 4 × 4 per thread), A = queries row-major.
+//   v2 "smem-tile64": the RegisterTile GEMM (64 × 64 tiles, 16 × 16 threads, 4 × 4 per thread), A = queries row-major.
 // Napkin math, L-1024: Q = 100, C = 1024, M² = 256² = 65536 → 2·100·1024·65536 = 13.4 GFLOP; bytes: features 268 MB
 // in, logits 26 MB out → ≈ 90 µs at 3.35 TB/s vs 0.2 ms FP32 compute: balanced; a tile of 128 rows (all Q) would read
 // the features exactly once.
@@ -51,9 +51,9 @@ public static partial class MaskLogits
 
     /// <summary>
     /// logits (B, Q, H, W) = einsum("bqc,bchw->bqhw", <paramref name="queryTokens"/> (B, Q, C),
-    /// <paramref name="pixelFeatures"/> (B, C, H, W)). Auto runs v1 on the CPU accelerator, v2 on CUDA.
+    /// <paramref name="pixelFeatures"/> (B, C, H, W)). <paramref name="version"/> forces a version; null lets the table pick.
     /// </summary>
-    public static void Compute(Tensor queryTokens, Tensor pixelFeatures, Tensor logits, KernelChoice choice = KernelChoice.Auto)
+    public static void Compute(Tensor queryTokens, Tensor pixelFeatures, Tensor logits, OpVersion? version = null)
     {
         if (queryTokens.Shape.Rank != 3) throw new ArgumentException($"mask logits: queryTokens must be (B, Q, C), got {queryTokens.Shape}");
         int b = queryTokens.Shape[0], q = queryTokens.Shape[1], c = queryTokens.Shape[2];
@@ -64,10 +64,26 @@ public static partial class MaskLogits
         Int32Extent.Check(pixelFeatures, "mask logits pixelFeatures");
         Int32Extent.Check(logits, "mask logits");
         if (logits.Length == 0) return;
-        if (choice.UseHost(queryTokens.Device)) { MaskLogitsHost.Compute(queryTokens, pixelFeatures, logits); return; }
-        if (choice.UseTiled(queryTokens.Device))
-            LaunchComputeV2(queryTokens.Device, new Index3D(h * w, q, b), queryTokens.View, pixelFeatures.View, logits.View, q, c, h * w);
-        else
-            LaunchComputeV1(queryTokens.Device, (int)logits.Length, queryTokens.View, pixelFeatures.View, logits.View, q, c, h * w);
+        Op.Run(queryTokens.Device, new MaskLogitsArgs(queryTokens, pixelFeatures, logits, b, q, c, h * w), version);
     }
+
+    /// <summary>v1: one thread per logit, C-loop.</summary>
+    public static readonly OpVersion<MaskLogitsArgs> ThreadPerLogit = new("mask_logits", "thread-per-logit", VersionKind.Simple,
+        "one thread per logit, C-loop over global memory", ["MaskLogits.ComputeV1"],
+        a => LaunchComputeV1(a.Queries.Device, (int)a.Logits.Length, a.Queries.View, a.Pixels.View, a.Logits.View, a.Q, a.C, a.Hw));
+
+    /// <summary>v2: a 64×64 shared-memory tile GEMM.</summary>
+    public static readonly OpVersion<MaskLogitsArgs> SmemTile64 = new("mask_logits", "smem-tile64", VersionKind.Grouped,
+        "shared-memory tile GEMM 64x64, 4x4 per thread", ["MaskLogits.ComputeV2"],
+        a => LaunchComputeV2(a.Queries.Device, new Index3D(a.Hw, a.Q, a.B), a.Queries.View, a.Pixels.View, a.Logits.View, a.Q, a.C, a.Hw));
+
+    /// <summary>The op row: a (Q × C)·(C × HW) GEMM per image; inputs read and logits written once.</summary>
+    public static readonly Op<MaskLogitsArgs> Op = new Op<MaskLogitsArgs>("mask_logits",
+        "logits = einsum('bqc,bchw->bqhw', queries, pixel features) (EoMT mask head)", "SemanticRef.MaskLogits",
+        a => 2.0 * a.B * a.Q * a.C * a.Hw, a => 4.0 * ((double)a.Queries.Length + a.Pixels.Length + a.Logits.Length),
+        ThreadPerLogit, SmemTile64)
+        .WithHost(a => MaskLogitsHost.Compute(a.Queries, a.Pixels, a.Logits));
 }
+
+/// <summary>One mask-logits call: queries (B, Q, C), pixel features (B, C, HW), logits (B, Q, HW).</summary>
+public readonly record struct MaskLogitsArgs(Tensor Queries, Tensor Pixels, Tensor Logits, int B, int Q, int C, int Hw);

@@ -1,5 +1,5 @@
 // Host version of the mask logits (math in MaskLogits.cs): logits[b] (Q, H·W) = queries[b] (Q, C) · features[b] (C, H·W).
-// It is a plain batched GEMM, so it is one call of the host GEMM (Gemm.Matmul with KernelChoice.Host: packed panels,
+// It is a plain batched GEMM, so it is one call of the host GEMM (Gemm.Matmul with Gemm.HostOrDefault, its host version: packed panels,
 // register-blocked FMA micro-kernel, all cores; until that lands on main the call falls back to the simulator's v1).
 // What bounds it: EoMT-B-640 (Q = 100, C = 768, 160² px after the two upscales) is 2·100·768·25600 = 3.9 GFLOP against
 // 79 MB of features read once and 10 MB written: 50 FLOP/B, above the 2-core Zen 5's ridge (~380 GFLOP/s over ~20 GB/s
@@ -22,6 +22,6 @@ public static class MaskLogitsHost
             logits.HostSpan<float>().Clear();
             return;
         }
-        Gemm.Matmul(queryTokens, pixelFeatures.Reshape(b, c, hw), logits.Reshape(b, q, hw), choice: KernelChoice.Host);
+        Gemm.Matmul(queryTokens, pixelFeatures.Reshape(b, c, hw), logits.Reshape(b, q, hw), version: Gemm.HostOrDefault);
     }
 }

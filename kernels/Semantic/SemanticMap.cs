@@ -4,8 +4,8 @@
 // maskLogits must already be upsampled (sigmoid after interpolation: the two do not commute).
 // PyTorch: torch.einsum("bqc,bqhw->bchw", class_logits.softmax(-1)[..., :-1], mask_logits.sigmoid()).
 // Both versions first run ClassProbsV1 (one thread per (b, q) row, max-shifted softmax; B·Q·(K+1) values — tiny), then:
-//   v1 one thread per map element, sigmoid recomputed per class (K× the exps; fine on the CPU simulator).
-//   v2 the RegisterTile GEMM: map = Pᵀ · σ(M) with A[k, q] = prob[q, k] (k-major) and σ applied while staging the mask
+//   v1 "thread-per-element": one thread per map element, sigmoid recomputed per class (K× the exps; fine on the CPU simulator).
+//   v2 "smem-tile64": the RegisterTile GEMM: map = Pᵀ · σ(M) with A[k, q] = prob[q, k] (k-major) and σ applied while staging the mask
 //      tile in shared memory, so sigmoid(mask) is never written to memory and each σ is computed once per 64 classes.
 // Napkin math, L-1024 window: Q = 100, K = 19, 1024² pixels: mask 419 MB in, map 80 MB out ≈ 0.15 ms at 3.35 TB/s;
 // 2·19·100·1M = 4 GFLOP + 105 M exps: bandwidth bound. Fusing the bilinear upsample into the mask loader would read the
@@ -75,9 +75,9 @@ public static partial class SemanticMap
     /// <summary>
     /// map (B, K, H, W) = Σ_q softmax(classLogits[b, q, :])[k] · sigmoid(maskLogits[b, q, h, w]) for k &lt; K, from
     /// <paramref name="maskLogits"/> (B, Q, H, W) (already upsampled) and <paramref name="classLogits"/> (B, Q, K+1).
-    /// Auto runs v1 on the CPU accelerator, v2 on CUDA.
+    /// <paramref name="version"/> forces one of <see cref="Op"/>'s versions; null lets the table pick.
     /// </summary>
-    public static void Forward(Tensor maskLogits, Tensor classLogits, Tensor map, KernelChoice choice = KernelChoice.Auto)
+    public static void Forward(Tensor maskLogits, Tensor classLogits, Tensor map, OpVersion? version = null)
     {
         if (maskLogits.Shape.Rank != 4) throw new ArgumentException($"semantic map: maskLogits must be (B, Q, H, W), got {maskLogits.Shape}");
         int b = maskLogits.Shape[0], q = maskLogits.Shape[1], h = maskLogits.Shape[2], w = maskLogits.Shape[3];
@@ -88,13 +88,34 @@ public static partial class SemanticMap
         Int32Extent.Check(maskLogits, "semantic map maskLogits");
         Int32Extent.Check(map, "semantic map");
         if (map.Length == 0) return;
-        var device = maskLogits.Device;
-        if (choice.UseHost(device)) { SemanticMapHost.Forward(maskLogits, classLogits, map); return; }
-        using var probs = Tensor.Empty(device, classLogits.Shape);
-        if (q > 0) LaunchClassProbsV1(device, b * q, classLogits.View, probs.View, k + 1);
-        if (choice.UseTiled(device))
-            LaunchMapV2(device, new Index3D(h * w, k, b), probs.View, maskLogits.View, map.View, q, k, h * w);
-        else
-            LaunchMapV1(device, (int)map.Length, probs.View, maskLogits.View, map.View, q, k, h * w);
+        Op.Run(maskLogits.Device, new SemanticMapArgs(maskLogits, classLogits, map, b, q, k, h * w), version);
+    }
+
+    /// <summary>v1: class softmax per query, then one thread per map element.</summary>
+    public static readonly OpVersion<SemanticMapArgs> ThreadPerElement = new("semantic_map", "thread-per-element", VersionKind.Simple,
+        "class softmax (thread per query), then one thread per map element, Q-loop", ["SemanticMap.ClassProbsV1", "SemanticMap.MapV1"],
+        a => WithProbs(a, probs => LaunchMapV1(a.Map.Device, (int)a.Map.Length, probs.View, a.MaskLogits.View, a.Map.View, a.Q, a.K, a.Hw)));
+
+    /// <summary>v2: class softmax, then a shared-memory tile GEMM with the sigmoid fused into the mask tile load.</summary>
+    public static readonly OpVersion<SemanticMapArgs> SmemTile64 = new("semantic_map", "smem-tile64", VersionKind.Grouped,
+        "class softmax, then a shared-memory tile GEMM with the sigmoid fused into the mask tile load", ["SemanticMap.ClassProbsV1", "SemanticMap.MapV2"],
+        a => WithProbs(a, probs => LaunchMapV2(a.Map.Device, new Index3D(a.Hw, a.K, a.B), probs.View, a.MaskLogits.View, a.Map.View, a.Q, a.K, a.Hw)));
+
+    /// <summary>The op row: a sigmoid per mask logit and a (K × Q)·(Q × HW) GEMM per image; masks read, map written once.</summary>
+    public static readonly Op<SemanticMapArgs> Op = new Op<SemanticMapArgs>("semantic_map",
+        "map = einsum('bqk,bqhw->bkhw', softmax(class logits)[..., :-1], sigmoid(mask logits)) (EoMT semantic inference)",
+        "SemanticRef.Map", a => 2.0 * a.B * a.K * a.Q * a.Hw + 4.0 * a.MaskLogits.Length,
+        a => 4.0 * ((double)a.MaskLogits.Length + a.ClassLogits.Length + a.Map.Length), ThreadPerElement, SmemTile64)
+        .WithHost(a => SemanticMapHost.Forward(a.MaskLogits, a.ClassLogits, a.Map));
+
+    // The class probabilities (B, Q, K+1) both versions read, in a pooled temporary.
+    private static void WithProbs(SemanticMapArgs a, Action<Tensor> map)
+    {
+        using var probs = Tensor.Empty(a.Map.Device, a.ClassLogits.Shape);
+        if (a.Q > 0) LaunchClassProbsV1(a.Map.Device, a.B * a.Q, a.ClassLogits.View, probs.View, a.K + 1);
+        map(probs);
     }
 }
+
+/// <summary>One semantic-map call: mask logits (B, Q, HW), class logits (B, Q, K+1), map (B, K, HW).</summary>
+public readonly record struct SemanticMapArgs(Tensor MaskLogits, Tensor ClassLogits, Tensor Map, int B, int Q, int K, int Hw);

@@ -1,9 +1,9 @@
 // Softmax over the last dimension: y[r, j] = exp(x[r, j] − m_r) / Σ_k exp(x[r, k] − m_r), m_r = max_k x[r, k].
 // PyTorch: torch.softmax(x, dim=-1). Special values follow torch: a NaN anywhere in a row makes the row NaN, a row of
 // all −∞ is NaN (−∞ − (−∞)), a +∞ makes the row NaN (∞ − ∞); −∞ entries of an otherwise finite row give 0.
-// v1: one thread per row, implicitly grouped, three passes (max, sum, write). Fine for the CPU simulator; on a GPU
+// v1 "thread-per-row": one thread per row, implicitly grouped, three passes (max, sum, write). Fine for the CPU simulator; on a GPU
 //     neighbouring threads read addresses C floats apart (uncoalesced) and R rows may be too few to fill the SMs.
-// v2: one warp per row, 4 rows per 128-thread group. Lanes stride the row (coalesced 128 B reads), keep an online
+// v2 "warp-per-row": one warp per row, 4 rows per 128-thread group. Lanes stride the row (coalesced 128 B reads), keep an online
 //     (max, sum) pair so the max and the sum need one read pass instead of two, merge the 32 pairs with ShuffleXor,
 //     then write. Memory bound: 8 B/element for the two passes that leave L1/L2 (read, write) plus one re-read; the
 //     Q×N mask-attention logits of EoMT-L at 640² (200×1600 per head) are ~1.3 MB: ~0.5 µs at 3.35 TB/s, so the
@@ -19,6 +19,22 @@ namespace NativeEngine.Kernels;
 public static partial class Softmax
 {
     private const int RowsPerGroup = 4; // v2: 4 warps of 32 lanes = 128 threads per group
+
+    /// <summary>v1: one thread per row, three passes.</summary>
+    public static readonly OpVersion<SoftmaxArgs> ThreadPerRow = new("softmax_rows", "thread-per-row", VersionKind.Simple,
+        "one thread per row, three passes (max, sum, write)", ["Softmax.RowsV1"],
+        a => LaunchRowsV1(a.X.Device, a.Rows, a.X.View, a.Y.View, a.Cols));
+
+    /// <summary>v2: one warp per row, online max/sum, shuffles.</summary>
+    public static readonly OpVersion<SoftmaxArgs> WarpPerRow = new("softmax_rows", "warp-per-row", VersionKind.Grouped,
+        "one warp per row, online max/sum, butterfly shuffles", ["Softmax.RowsV2"],
+        a => LaunchRowsV2(a.X.Device, a.Rows, a.X.View, a.Y.View, a.Rows, a.Cols));
+
+    /// <summary>The op row: 5 FLOPs per element (max, subtract, exp, sum, scale), x read and y written once.</summary>
+    public static readonly Op<SoftmaxArgs> Op = new Op<SoftmaxArgs>("softmax_rows",
+        "y = softmax(x) over the last dimension (torch.softmax(x, -1))",
+        "SoftmaxRef.Rows", a => 5.0 * a.Rows * a.Cols, a => 8.0 * a.Rows * a.Cols, ThreadPerRow, WarpPerRow)
+        .WithHost(a => SoftmaxHost.Rows(a.X, a.Y));
 
     [Kernel("softmax_rows", Version = "v1 thread per row")]
     internal static void RowsV1(Index1D row, ArrayView<float> x, ArrayView<float> y, int cols)
@@ -79,9 +95,9 @@ public static partial class Softmax
 
     /// <summary>
     /// y = softmax(x) over the last dimension (torch.softmax(x, -1)); y has x's shape and may alias x.
-    /// <paramref name="choice"/> picks v1 (thread per row) or v2 (warp per row); Auto: v1 on the CPU, v2 on CUDA.
+    /// <paramref name="version"/> forces one of <see cref="Op"/>'s versions; null lets the table pick by device.
     /// </summary>
-    public static void Rows(Tensor x, Tensor y, KernelChoice choice = KernelChoice.Auto)
+    public static void Rows(Tensor x, Tensor y, OpVersion? version = null)
     {
         if (x.Shape.Rank == 0)
             throw new ArgumentException($"softmax: x must have at least one dimension, got {x.Shape}", nameof(x));
@@ -90,8 +106,9 @@ public static partial class Softmax
         int cols = x.Shape[-1];
         if (cols == 0) return;
         int rows = (int)(x.Length / cols);
-        if (choice.UseHost(x.Device)) { SoftmaxHost.Rows(x, y); return; }
-        if (choice.UseTiled(x.Device)) LaunchRowsV2(x.Device, rows, x.View, y.View, rows, cols);
-        else LaunchRowsV1(x.Device, rows, x.View, y.View, cols);
+        Op.Run(x.Device, new SoftmaxArgs(x, y, rows, cols), version);
     }
 }
+
+/// <summary>One row-softmax call: x and y (R, C) viewed as rows.</summary>
+public readonly record struct SoftmaxArgs(Tensor X, Tensor Y, int Rows, int Cols);

@@ -79,45 +79,89 @@ public static partial class TrainLinear
     }
 
     /// <summary>y (N,O) = x (N,I)·Wᵀ + b; <paramref name="w"/> is (O,I) (a (O,I,1,1) conv weight is accepted), b (O) or null.</summary>
-    public static void Forward(Tensor x, Tensor w, Tensor? b, Tensor y, KernelChoice choice = KernelChoice.Auto)
+    public static void Forward(Tensor x, Tensor w, Tensor? b, Tensor y, OpVersion? version = null)
     {
         var (n, inDim, outDim) = Check(x, w, y, "linear");
         if (b is not null && b.Length != outDim) throw new ArgumentException($"linear: bias expected shape [{outDim}], got {b.Shape}");
-        if (choice.UseHost(x.Device)) { TrainLinearHost.Forward(x, w, b, y); return; }
-        LaunchForwardV1(x.Device, new Index2D(outDim, n), x.View, w.View, b?.View ?? w.View, y.View, inDim, outDim, b is null ? 0 : 1);
+        ForwardOp.Run(x.Device, (x, w, b, y, n, inDim, outDim), version);
     }
+
+    /// <summary>The op row: 2·N·I·O FLOPs; x, W read and y written once.</summary>
+    public static readonly Op<(Tensor X, Tensor W, Tensor? B, Tensor Y, int N, int InDim, int OutDim)> ForwardOp = new Op<(Tensor X, Tensor W, Tensor? B, Tensor Y, int N, int InDim, int OutDim)>("linear_forward",
+        "y (N, O) = x (N, I)·Wᵀ + b (the head's nn.Linear / 1x1 conv, training graph)", "TrainRef.Linear",
+        call => 2.0 * call.N * call.InDim * call.OutDim, call => 4.0 * ((double)call.X.Length + call.W.Length + call.Y.Length),
+        [new("linear_forward", "thread-per-output", VersionKind.Simple,
+            "one thread per output, I-loop", ["TrainLinear.ForwardV1"], call =>
+        {
+            var (x, w, b, y, n, inDim, outDim) = call;
+            LaunchForwardV1(x.Device, new Index2D(outDim, n), x.View, w.View, b?.View ?? w.View, y.View, inDim, outDim, b is null ? 0 : 1);
+        })])
+        .WithHost(a => TrainLinearHost.Forward(a.X, a.W, a.B, a.Y));
 
     /// <summary>dx (N,I) = dy (N,O)·W (O,I).</summary>
-    public static void GradInput(Tensor dy, Tensor w, Tensor dx, KernelChoice choice = KernelChoice.Auto)
+    public static void GradInput(Tensor dy, Tensor w, Tensor dx, OpVersion? version = null)
     {
         var (n, inDim, outDim) = Check(dx, w, dy, "linear grad input");
-        if (choice.UseHost(dy.Device)) { TrainLinearHost.GradInput(dy, w, dx); return; }
-        LaunchGradInputV1(dy.Device, new Index2D(inDim, n), dy.View, w.View, dx.View, inDim, outDim);
+        GradInputOp.Run(dy.Device, (dy, w, dx, n, inDim, outDim), version);
     }
+
+    /// <summary>The op row: 2·N·I·O FLOPs; dy, W read and dx written once.</summary>
+    public static readonly Op<(Tensor Dy, Tensor W, Tensor Dx, int N, int InDim, int OutDim)> GradInputOp = new Op<(Tensor Dy, Tensor W, Tensor Dx, int N, int InDim, int OutDim)>("linear_grad_input",
+        "dx (N, I) = dy (N, O)·W (O, I)", "TrainRef.LinearGradInput",
+        call => 2.0 * call.N * call.InDim * call.OutDim, call => 4.0 * ((double)call.Dy.Length + call.W.Length + call.Dx.Length),
+        [new("linear_grad_input", "thread-per-output", VersionKind.Simple,
+            "one thread per input gradient, O-loop", ["TrainLinear.GradInputV1"], call =>
+        {
+            var (dy, w, dx, n, inDim, outDim) = call;
+            LaunchGradInputV1(dy.Device, new Index2D(inDim, n), dy.View, w.View, dx.View, inDim, outDim);
+        })])
+        .WithHost(a => TrainLinearHost.GradInput(a.Dy, a.W, a.Dx));
 
     /// <summary>dW (O,I) = dyᵀ·x (+= when <paramref name="accumulate"/>).</summary>
-    public static void GradWeight(Tensor dy, Tensor x, Tensor dw, bool accumulate = false, KernelChoice choice = KernelChoice.Auto)
+    public static void GradWeight(Tensor dy, Tensor x, Tensor dw, bool accumulate = false, OpVersion? version = null)
     {
         var (n, inDim, outDim) = Check(x, dw, dy, "linear grad weight");
-        if (choice.UseHost(dy.Device)) { TrainLinearHost.GradWeight(dy, x, dw, accumulate); return; }
-        int rows = ChunkRows(n), chunks = Chunks(n);
-        using var partial = Tensor.Empty(dy.Device, new Shape(chunks, outDim * inDim));
-        LaunchGradWeightPartialV1(dy.Device, new Index2D(outDim * inDim, chunks), dy.View, x.View, partial.View, n, inDim, outDim, rows);
-        LaunchSumChunksV1(dy.Device, outDim * inDim, partial.View, dw.View, chunks, outDim * inDim, 1f, accumulate ? 1 : 0);
+        GradWeightOp.Run(dy.Device, (dy, x, dw, accumulate, n, inDim, outDim), version);
     }
 
+    /// <summary>The op row: 2·N·I·O FLOPs; dy, x read and dW written once (the partials stay in L2 for the head's sizes).</summary>
+    public static readonly Op<(Tensor Dy, Tensor X, Tensor Dw, bool Accumulate, int N, int InDim, int OutDim)> GradWeightOp = new Op<(Tensor Dy, Tensor X, Tensor Dw, bool Accumulate, int N, int InDim, int OutDim)>("linear_grad_weight",
+        "dW (O, I) (+)= dyᵀ·x", "TrainRef.LinearGradWeight",
+        call => 2.0 * call.N * call.InDim * call.OutDim, call => 4.0 * ((double)call.Dy.Length + call.X.Length + call.Dw.Length),
+        [new("linear_grad_weight", "chunked-rows", VersionKind.Simple,
+            "one thread per (weight, row chunk) partial, then a chunk sum (deterministic)", ["TrainLinear.GradWeightPartialV1", "TrainLinear.SumChunksV1"], call =>
+        {
+            var (dy, x, dw, accumulate, n, inDim, outDim) = call;
+            int rows = ChunkRows(n), chunks = Chunks(n);
+            using var partial = Tensor.Empty(dy.Device, new Shape(chunks, outDim * inDim));
+            LaunchGradWeightPartialV1(dy.Device, new Index2D(outDim * inDim, chunks), dy.View, x.View, partial.View, n, inDim, outDim, rows);
+            LaunchSumChunksV1(dy.Device, outDim * inDim, partial.View, dw.View, chunks, outDim * inDim, 1f, accumulate ? 1 : 0);
+        })])
+        .WithHost(a => TrainLinearHost.GradWeight(a.Dy, a.X, a.Dw, a.Accumulate));
+
     /// <summary>y (C) = scale·Σ_n x (N,C) (+= when <paramref name="accumulate"/>): bias gradients, loss sums, BN statistics.</summary>
-    public static void ColumnSums(Tensor x, Tensor y, float scale = 1f, bool accumulate = false, KernelChoice choice = KernelChoice.Auto)
+    public static void ColumnSums(Tensor x, Tensor y, float scale = 1f, bool accumulate = false, OpVersion? version = null)
     {
         int cols = y.Shape.Rank == 0 ? 1 : (int)y.Length;
         if (cols == 0 || x.Length % cols != 0)
             throw new ArgumentException($"column sums: x {x.Shape} is not a whole number of rows of {cols} (y {y.Shape})");
-        if (choice.UseHost(x.Device)) { TrainLinearHost.ColumnSums(x, y, scale, accumulate); return; }
-        int n = (int)(x.Length / cols), rows = ChunkRows(n), chunks = Chunks(n);
-        using var partial = Tensor.Empty(x.Device, new Shape(chunks, cols));
-        LaunchColumnSumPartialV1(x.Device, new Index2D(cols, chunks), x.View, partial.View, n, cols, rows);
-        LaunchSumChunksV1(x.Device, cols, partial.View, y.View, chunks, cols, scale, accumulate ? 1 : 0);
+        ColumnSumsOp.Run(x.Device, (x, y, scale, accumulate, cols), version);
     }
+
+    /// <summary>The op row: one add per element; x read once, y written once.</summary>
+    public static readonly Op<(Tensor X, Tensor Y, float Scale, bool Accumulate, int Cols)> ColumnSumsOp = new Op<(Tensor X, Tensor Y, float Scale, bool Accumulate, int Cols)>("column_sum",
+        "y (C) (+)= scale·Σ_n x (N, C) (bias gradients, loss sums, BN statistics)", "TrainRef.ColumnSums",
+        call => call.X.Length, call => 4.0 * ((double)call.X.Length + call.Y.Length),
+        [new("column_sum", "chunked-rows", VersionKind.Simple,
+            "one thread per (column, row chunk) partial, then a chunk sum (deterministic)", ["TrainLinear.ColumnSumPartialV1", "TrainLinear.SumChunksV1"], call =>
+        {
+            var (x, y, scale, accumulate, cols) = call;
+            int n = (int)(x.Length / cols), rows = ChunkRows(n), chunks = Chunks(n);
+            using var partial = Tensor.Empty(x.Device, new Shape(chunks, cols));
+            LaunchColumnSumPartialV1(x.Device, new Index2D(cols, chunks), x.View, partial.View, n, cols, rows);
+            LaunchSumChunksV1(x.Device, cols, partial.View, y.View, chunks, cols, scale, accumulate ? 1 : 0);
+        })])
+        .WithHost(a => TrainLinearHost.ColumnSums(a.X, a.Y, a.Scale, a.Accumulate));
 
     // x (N, I), w (O, I) or (O, I, 1, 1), y (N, O); N = everything before the last dimension.
     private static (int N, int In, int Out) Check(Tensor x, Tensor w, Tensor y, string op)

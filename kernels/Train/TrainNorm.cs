@@ -94,53 +94,75 @@ public static partial class TrainNorm
     /// <paramref name="mean"/> and <paramref name="rstd"/> (C) receive what the backward needs.
     /// </summary>
     public static void Forward(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, Tensor y,
-        Tensor mean, Tensor rstd, bool training, float eps = 1e-5f, float momentum = 0.1f, KernelChoice choice = KernelChoice.Auto)
+        Tensor mean, Tensor rstd, bool training, float eps = 1e-5f, float momentum = 0.1f, OpVersion? version = null)
     {
         int c = x.Shape[-1], n = (int)(x.Length / Math.Max(c, 1));
         foreach (var (t, name) in new[] { (gamma, "gamma"), (beta, "beta"), (runningMean, "running_mean"), (runningVar, "running_var"), (mean, "mean"), (rstd, "rstd") })
             if (t.Length != c) throw new ArgumentException($"batchnorm: {name} expected shape [{c}], got {t.Shape}");
         if (y.Length != x.Length) throw new ArgumentException($"batchnorm: y expected shape {x.Shape}, got {y.Shape}");
         if (training && n < 2) throw new ArgumentException($"batchnorm: training needs more than one row per channel, got x {x.Shape}");
-        if (choice.UseHost(x.Device)) { TrainNormHost.Forward(x, gamma, beta, runningMean, runningVar, y, mean, rstd, training, eps, momentum); return; }
-        using var varSum = Tensor.Empty(x.Device, new Shape(c));
-        if (training)
-        {
-            TrainLinear.ColumnSums(x, mean, 1f / n, choice: choice);
-            int rows = TrainLinear.ChunkRows(n), chunks = TrainLinear.Chunks(n);
-            using var partial = Tensor.Empty(x.Device, new Shape(chunks, c));
-            LaunchCenteredSquaresV1(x.Device, new Index2D(c, chunks), x.View, mean.View, partial.View, n, c, rows);
-            TrainLinear.LaunchSumChunksV1(x.Device, c, partial.View, varSum.View, chunks, c, 1f, 0);
-        }
-        LaunchFinalizeV1(x.Device, c, mean.View, varSum.View, rstd.View, runningMean.View, runningVar.View, n, eps, momentum, training ? 1 : 0);
-        LaunchNormalizeV1(x.Device, new Index2D(c, n), x.View, mean.View, rstd.View, gamma.View, beta.View, y.View, c);
+        ForwardOp.Run(x.Device, (x, gamma, beta, runningMean, runningVar, y, mean, rstd, training, eps, momentum, c, n), version);
     }
+
+    /// <summary>The op row: ~8 FLOPs per element; x read twice (statistics, normalise) and y written once.</summary>
+    public static readonly Op<(Tensor X, Tensor Gamma, Tensor Beta, Tensor RunningMean, Tensor RunningVar, Tensor Y, Tensor Mean, Tensor Rstd, bool Training, float Eps, float Momentum, int C, int N)> ForwardOp = new Op<(Tensor X, Tensor Gamma, Tensor Beta, Tensor RunningMean, Tensor RunningVar, Tensor Y, Tensor Mean, Tensor Rstd, bool Training, float Eps, float Momentum, int C, int N)>("batchnorm_forward",
+        "y = BatchNorm1d(x (N, C)), training or eval mode, running statistics updated in training (nn.BatchNorm1d)", "TrainRef.BatchNormTrain",
+        call => 8.0 * call.X.Length, call => 4.0 * (3.0 * call.X.Length + 6.0 * call.C),
+        [new("batchnorm_forward", "chunked-rows", VersionKind.Simple,
+            "column sums in row chunks, finalize per channel, one thread per element to normalise", ["TrainNorm.CenteredSquaresV1", "TrainLinear.SumChunksV1", "TrainNorm.FinalizeV1", "TrainNorm.NormalizeV1"], call =>
+        {
+            var (x, gamma, beta, runningMean, runningVar, y, mean, rstd, training, eps, momentum, c, n) = call;
+            using var varSum = Tensor.Empty(x.Device, new Shape(c));
+            if (training)
+            {
+                TrainLinear.ColumnSums(x, mean, 1f / n);
+                int rows = TrainLinear.ChunkRows(n), chunks = TrainLinear.Chunks(n);
+                using var partial = Tensor.Empty(x.Device, new Shape(chunks, c));
+                LaunchCenteredSquaresV1(x.Device, new Index2D(c, chunks), x.View, mean.View, partial.View, n, c, rows);
+                TrainLinear.LaunchSumChunksV1(x.Device, c, partial.View, varSum.View, chunks, c, 1f, 0);
+            }
+            LaunchFinalizeV1(x.Device, c, mean.View, varSum.View, rstd.View, runningMean.View, runningVar.View, n, eps, momentum, training ? 1 : 0);
+            LaunchNormalizeV1(x.Device, new Index2D(c, n), x.View, mean.View, rstd.View, gamma.View, beta.View, y.View, c);
+        })])
+        .WithHost(a => TrainNormHost.Forward(a.X, a.Gamma, a.Beta, a.RunningMean, a.RunningVar, a.Y, a.Mean, a.Rstd, a.Training, a.Eps, a.Momentum));
 
     /// <summary>Training-mode backward: dx, and dγ, dβ (added to <paramref name="dgamma"/>, <paramref name="dbeta"/> when <paramref name="accumulate"/>).</summary>
     public static void Backward(Tensor x, Tensor dy, Tensor mean, Tensor rstd, Tensor gamma, Tensor dx, Tensor dgamma, Tensor dbeta, bool accumulate = false,
-        KernelChoice choice = KernelChoice.Auto)
+        OpVersion? version = null)
     {
         int c = x.Shape[-1], n = (int)(x.Length / Math.Max(c, 1));
         if (dy.Length != x.Length || dx.Length != x.Length || dgamma.Length != c || dbeta.Length != c)
             throw new ArgumentException($"batchnorm backward: x {x.Shape}, dy {dy.Shape}, dx {dx.Shape}, dgamma {dgamma.Shape}, dbeta {dbeta.Shape} do not match");
-        if (choice.UseHost(x.Device)) { TrainNormHost.Backward(x, dy, mean, rstd, gamma, dx, dgamma, dbeta, accumulate); return; }
-        int rows = TrainLinear.ChunkRows(n), chunks = TrainLinear.Chunks(n);
-        using var pd = Tensor.Empty(x.Device, new Shape(chunks, c));
-        using var pdx = Tensor.Empty(x.Device, new Shape(chunks, c));
-        using var sd = Tensor.Empty(x.Device, new Shape(c));
-        using var sdx = Tensor.Empty(x.Device, new Shape(c));
-        LaunchBackwardSumsV1(x.Device, new Index2D(c, chunks), x.View, dy.View, mean.View, rstd.View, pd.View, pdx.View, n, c, rows);
-        TrainLinear.LaunchSumChunksV1(x.Device, c, pd.View, sd.View, chunks, c, 1f, 0);
-        TrainLinear.LaunchSumChunksV1(x.Device, c, pdx.View, sdx.View, chunks, c, 1f, 0);
-        LaunchBackwardV1(x.Device, new Index2D(c, n), x.View, dy.View, mean.View, rstd.View, gamma.View, sd.View, sdx.View, dx.View, n, c);
-        if (accumulate)
-        {
-            Elementwise.Add(dbeta, sd, dbeta);
-            Elementwise.Add(dgamma, sdx, dgamma);
-        }
-        else
-        {
-            sd.CopyTo(dbeta);
-            sdx.CopyTo(dgamma);
-        }
+        BackwardOp.Run(x.Device, (x, dy, mean, rstd, gamma, dx, dgamma, dbeta, accumulate, c, n), version);
     }
+
+    /// <summary>The op row: ~10 FLOPs per element; x and dy read twice, dx written once.</summary>
+    public static readonly Op<(Tensor X, Tensor Dy, Tensor Mean, Tensor Rstd, Tensor Gamma, Tensor Dx, Tensor Dgamma, Tensor Dbeta, bool Accumulate, int C, int N)> BackwardOp = new Op<(Tensor X, Tensor Dy, Tensor Mean, Tensor Rstd, Tensor Gamma, Tensor Dx, Tensor Dgamma, Tensor Dbeta, bool Accumulate, int C, int N)>("batchnorm_backward",
+        "dx, dγ, dβ of training-mode BatchNorm1d", "TrainRef.BatchNormBackward",
+        call => 10.0 * call.X.Length, call => 4.0 * (5.0 * call.X.Length + 6.0 * call.C),
+        [new("batchnorm_backward", "chunked-rows", VersionKind.Simple,
+            "two column sums in row chunks, then one thread per element", ["TrainNorm.BackwardSumsV1", "TrainLinear.SumChunksV1", "TrainNorm.BackwardV1"], call =>
+        {
+            var (x, dy, mean, rstd, gamma, dx, dgamma, dbeta, accumulate, c, n) = call;
+            int rows = TrainLinear.ChunkRows(n), chunks = TrainLinear.Chunks(n);
+            using var pd = Tensor.Empty(x.Device, new Shape(chunks, c));
+            using var pdx = Tensor.Empty(x.Device, new Shape(chunks, c));
+            using var sd = Tensor.Empty(x.Device, new Shape(c));
+            using var sdx = Tensor.Empty(x.Device, new Shape(c));
+            LaunchBackwardSumsV1(x.Device, new Index2D(c, chunks), x.View, dy.View, mean.View, rstd.View, pd.View, pdx.View, n, c, rows);
+            TrainLinear.LaunchSumChunksV1(x.Device, c, pd.View, sd.View, chunks, c, 1f, 0);
+            TrainLinear.LaunchSumChunksV1(x.Device, c, pdx.View, sdx.View, chunks, c, 1f, 0);
+            LaunchBackwardV1(x.Device, new Index2D(c, n), x.View, dy.View, mean.View, rstd.View, gamma.View, sd.View, sdx.View, dx.View, n, c);
+            if (accumulate)
+            {
+                Elementwise.Add(dbeta, sd, dbeta);
+                Elementwise.Add(dgamma, sdx, dgamma);
+            }
+            else
+            {
+                sd.CopyTo(dbeta);
+                sdx.CopyTo(dgamma);
+            }
+        })])
+        .WithHost(a => TrainNormHost.Backward(a.X, a.Dy, a.Mean, a.Rstd, a.Gamma, a.Dx, a.Dgamma, a.Dbeta, a.Accumulate));
 }

@@ -44,24 +44,54 @@ public static partial class TrainOptim
     /// first) update of <paramref name="p"/> in place; <paramref name="step"/> is 1 for the first update.
     /// </summary>
     public static void Adam(Tensor p, Tensor grad, Tensor m, Tensor v, int step, double lr, double beta1, double beta2,
-        double eps, double weightDecay, bool decoupled, float gradScale = 1f, KernelChoice choice = KernelChoice.Auto)
+        double eps, double weightDecay, bool decoupled, float gradScale = 1f, OpVersion? version = null)
     {
         if (grad.Length != p.Length || m.Length != p.Length || v.Length != p.Length)
             throw new ArgumentException($"adam: p {p.Shape}, grad {grad.Shape}, m {m.Shape}, v {v.Shape} differ");
         if (step < 1) throw new ArgumentException($"adam: step counts from 1, got {step}");
-        double bc1 = 1 - Math.Pow(beta1, step), bc2 = 1 - Math.Pow(beta2, step);
-        if (choice.UseHost(p.Device)) { TrainOptimHost.Adam(p, grad, m, v, gradScale, (float)beta1, (float)beta2, (float)eps, decoupled ? 0f : (float)weightDecay, decoupled ? (float)(1 - lr * weightDecay) : 1f, (float)(lr / bc1), (float)Math.Sqrt(bc2)); return; }
-        LaunchAdamV1(p.Device, (int)p.Length, p.View, grad.View, m.View, v.View, gradScale, (float)beta1, (float)beta2, (float)eps,
-            decoupled ? 0f : (float)weightDecay, decoupled ? (float)(1 - lr * weightDecay) : 1f, (float)(lr / bc1), (float)Math.Sqrt(bc2));
+        AdamOp.Run(p.Device, (p, grad, m, v, step, lr, beta1, beta2, eps, weightDecay, decoupled, gradScale), version);
     }
 
+    /// <summary>The op row: ~12 FLOPs per parameter; p, m, v read and written, the gradient read.</summary>
+    public static readonly Op<(Tensor P, Tensor Grad, Tensor M, Tensor V, int Step, double Lr, double Beta1, double Beta2, double Eps, double WeightDecay, bool Decoupled, float GradScale)> AdamOp = new Op<(Tensor P, Tensor Grad, Tensor M, Tensor V, int Step, double Lr, double Beta1, double Beta2, double Eps, double WeightDecay, bool Decoupled, float GradScale)>("adam_step",
+        "one Adam / AdamW update of p in place (torch.optim.Adam / AdamW)", "TrainRef.Adam",
+        call => 12.0 * call.P.Length, call => 28.0 * call.P.Length,
+        [new("adam_step", "thread-per-element", VersionKind.Simple,
+            "one thread per parameter", ["TrainOptim.AdamV1"], call =>
+        {
+            var (p, grad, m, v, step, lr, beta1, beta2, eps, weightDecay, decoupled, gradScale) = call;
+            double bc1 = 1 - Math.Pow(beta1, step), bc2 = 1 - Math.Pow(beta2, step);
+            LaunchAdamV1(p.Device, (int)p.Length, p.View, grad.View, m.View, v.View, gradScale, (float)beta1, (float)beta2, (float)eps,
+                decoupled ? 0f : (float)weightDecay, decoupled ? (float)(1 - lr * weightDecay) : 1f, (float)(lr / bc1), (float)Math.Sqrt(bc2));
+        })])
+        .WithHost(a => AdamHost(a));
+
     /// <summary>y[0] (+)= Σ x² (deterministic chunked sum).</summary>
-    public static void SumSquares(Tensor x, Tensor y, bool accumulate = false, KernelChoice choice = KernelChoice.Auto)
+    public static void SumSquares(Tensor x, Tensor y, bool accumulate = false, OpVersion? version = null)
     {
-        if (choice.UseHost(x.Device)) { TrainOptimHost.SumSquares(x, y, accumulate); return; }
-        int n = (int)x.Length, rows = TrainLinear.ChunkRows(n), chunks = TrainLinear.Chunks(n);
-        using var partial = Tensor.Empty(x.Device, new Shape(chunks));
-        LaunchSumSquaresPartialV1(x.Device, chunks, x.View, partial.View, n, rows);
-        TrainLinear.LaunchSumChunksV1(x.Device, 1, partial.View, y.View, chunks, 1, 1f, accumulate ? 1 : 0);
+        SumSquaresOp.Run(x.Device, (x, y, accumulate), version);
+    }
+
+    /// <summary>The op row: one FMA per element; x read once.</summary>
+    public static readonly Op<(Tensor X, Tensor Y, bool Accumulate)> SumSquaresOp = new Op<(Tensor X, Tensor Y, bool Accumulate)>("sum_squares",
+        "y[0] (+)= Σ x² (gradient-norm clipping)", "TrainRef.SumSquares",
+        call => 2.0 * call.X.Length, call => 4.0 * call.X.Length,
+        [new("sum_squares", "chunked-rows", VersionKind.Simple,
+            "partial sums per chunk, then a chunk sum (deterministic)", ["TrainOptim.SumSquaresPartialV1", "TrainLinear.SumChunksV1"], call =>
+        {
+            var (x, y, accumulate) = call;
+            int n = (int)x.Length, rows = TrainLinear.ChunkRows(n), chunks = TrainLinear.Chunks(n);
+            using var partial = Tensor.Empty(x.Device, new Shape(chunks));
+            LaunchSumSquaresPartialV1(x.Device, chunks, x.View, partial.View, n, rows);
+            TrainLinear.LaunchSumChunksV1(x.Device, 1, partial.View, y.View, chunks, 1, 1f, accumulate ? 1 : 0);
+        })])
+        .WithHost(a => TrainOptimHost.SumSquares(a.X, a.Y, a.Accumulate));
+
+    // The host version takes the folded constants the kernel takes.
+    private static void AdamHost((Tensor P, Tensor Grad, Tensor M, Tensor V, int Step, double Lr, double Beta1, double Beta2, double Eps, double WeightDecay, bool Decoupled, float GradScale) a)
+    {
+        double bc1 = 1 - Math.Pow(a.Beta1, a.Step), bc2 = 1 - Math.Pow(a.Beta2, a.Step);
+        TrainOptimHost.Adam(a.P, a.Grad, a.M, a.V, a.GradScale, (float)a.Beta1, (float)a.Beta2, (float)a.Eps, a.Decoupled ? 0f : (float)a.WeightDecay,
+            a.Decoupled ? (float)(1 - a.Lr * a.WeightDecay) : 1f, (float)(a.Lr / bc1), (float)Math.Sqrt(bc2));
     }
 }

@@ -1,4 +1,3 @@
-using NativeEngine.Kernels;
 using NativeEngine.Runtime;
 
 namespace NativeEngine.Conformance;
@@ -9,11 +8,6 @@ namespace NativeEngine.Conformance;
 /// </summary>
 public static class HostRows
 {
-    /// <summary>run(d), or run on a fresh host device when <paramref name="choice"/> is Host and d is a GPU.</summary>
-    public static CaseResult On(ComputeDevice d, KernelChoice choice, Func<ComputeDevice, CaseResult> run)
-    {
-        if (choice != KernelChoice.Host || d.HasHostMemory) return run(d);
-        using var host = ComputeDevice.Create(DeviceKind.Cpu);
-        return run(host);
-    }
+    /// <summary>run(d), or run on a fresh host device when the row's forced version is a host one and d is a GPU.</summary>
+    public static CaseResult On(ComputeDevice d, Func<ComputeDevice, CaseResult> run) => HostDevice.Run(d, run);
 }

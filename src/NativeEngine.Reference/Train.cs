@@ -57,10 +57,10 @@ public static class TrainRef
         return s.Select(v => (float)(v * scale)).ToArray();
     }
 
-    /// <summary>max(x, 0).</summary>
-    public static float[] Relu(float[] x) => x.Select(v => Math.Max(v, 0f)).ToArray();
+    /// <summary>Σ x² in double, rounded once (gradient-norm clipping).</summary>
+    public static float SumSquares(float[] x) => (float)x.Sum(v => (double)v * v);
 
-    /// <summary>dy where y &gt; 0.</summary>
+    /// <summary>dy where y &gt; 0 (the forward is ActivationRef.Relu).</summary>
     public static float[] ReluBackward(float[] y, float[] dy) => y.Select((v, i) => v > 0 ? dy[i] : 0f).ToArray();
 
     /// <summary>The dropout draw: lowbias32-mixed (seed, stream, index) → uniform [0,1) with 24 bits.</summary>

@@ -13,18 +13,18 @@ public sealed class CommandTests(DeviceFixture fixture)
     {
         var (code, stdout, stderr) = CliProcess.Run("selftest", "--device", "cpu", "--op", "add");
         Assert.True(code == 0, stderr);
-        Assert.Contains("Elementwise.AddV1", stdout);
+        Assert.Matches(@"(?m)^add\s+thread-per-element\s", stdout);
         Assert.Matches(@"selftest: \d+ passed, 0 failed", stdout);
     }
 
     [Fact]
     public void BenchKernelsValidatesThenTimes()
     {
-        var (code, stdout, stderr) = CliProcess.Run("bench", "kernels", "--device", "cpu", "--op", "add", "--size", "256", "--seconds", "0.01");
+        var (code, stdout, stderr) = CliProcess.Run("bench", "kernels", "--device", "sim", "--op", "softmax_rows", "--version", "thread-per-row", "--seconds", "0.01");
         Assert.True(code == 0, stderr);
         Assert.Contains("GB/s", stdout);
         Assert.Contains("simulator", stdout);
-        Assert.Matches(@"add\s+Elementwise.AddV1\s+Auto\s+\[256\]", stdout);
+        Assert.Matches(@"softmax_rows\s+thread-per-row\s+Simple\s+\[", stdout);
     }
 
     [Fact]
@@ -37,30 +37,51 @@ public sealed class CommandTests(DeviceFixture fixture)
 
         (code, _, stderr) = CliProcess.Run("bench", "kernels", "--op", "no_such_op");
         Assert.Equal(1, code);
-        Assert.Contains("no catalogue op 'no_such_op'", stderr);
+        Assert.Contains("no op 'no_such_op'", stderr);
     }
 
     [Fact]
     public void HarnessRefusesAVersionThatDisagreesWithItsReference()
     {
-        var d = fixture.Device;
-        var w = new BenchWorkload("add", "N", ["8"], ["8"], false, (dev, s) =>
+        var row = new Conformance.ConformanceCase(Softmax.ThreadPerRow, "[1,1] wrong", 1e-6, 1e-5, "test", d =>
         {
-            var x = Tensors.Tensor.FromHost(dev, new Tensors.Shape(s[0]), new float[s[0]]);
-            return new BenchCase("[8]", 8, 96, _ => { }, () => BenchCase.Compare(new float[] { 1 }, x.ToHostFloat()[..1], 1e-6, 1e-5), x);
+            using var x = Tensors.Tensor.FromHost(d, new Tensors.Shape(1, 1), [0f]);
+            Softmax.Rows(x, x, Softmax.ThreadPerRow);
+            return new([0.5f], x.ToHostFloat()); // softmax of one value is 1, not 0.5
         });
-        using var c = w.Create(d, [8]);
-        var row = BenchHarness.Measure(d, w, c, KernelChoice.Auto, "Elementwise.AddV1", 0.01);
-        Assert.NotNull(row.Refused);
-        Assert.Contains("disagrees with the reference", row.Refused);
-        Assert.True(double.IsNaN(row.Milliseconds));
+        var r = BenchHarness.Measure(fixture.Device, row, 0.01);
+        Assert.NotNull(r.Refused);
+        Assert.Contains("disagrees with the reference", r.Refused);
+        Assert.True(double.IsNaN(r.Milliseconds));
     }
 
     [Fact]
-    public void EveryBenchWorkloadNamesACatalogueOp()
+    public void HarnessRefusesARowThatRanAnotherVersion()
     {
-        var ops = KernelCatalog.All.Select(k => k.Op).ToHashSet();
-        Assert.All(BenchWorkloads.All, w => Assert.Contains(w.Op, ops));
+        var row = new Conformance.ConformanceCase(Softmax.WarpPerRow, "[1,1] mislabelled", 1e-6, 1e-5, "test", d =>
+        {
+            using var x = Tensors.Tensor.FromHost(d, new Tensors.Shape(1, 1), [0f]);
+            Softmax.Rows(x, x, Softmax.ThreadPerRow);
+            return new([1f], x.ToHostFloat());
+        });
+        var r = BenchHarness.Measure(fixture.Device, row, 0.01);
+        Assert.Contains("did not run the version it names: ran softmax_rows/thread-per-row", r.Refused);
+    }
+
+    [Fact]
+    public void HarnessTakesFlopsAndBytesFromTheCostFunctions()
+    {
+        var row = new Conformance.ConformanceCase(Softmax.ThreadPerRow, "[2,3]", 1e-6, 1e-5, "test", d =>
+        {
+            using var x = Tensors.Tensor.FromHost(d, new Tensors.Shape(2, 3), [1f, 1, 1, 2, 2, 2]);
+            Softmax.Rows(x, x, Softmax.ThreadPerRow);
+            return new([1 / 3f, 1 / 3f, 1 / 3f, 1 / 3f, 1 / 3f, 1 / 3f], x.ToHostFloat());
+        });
+        var r = BenchHarness.Measure(fixture.Device, row, 0.001);
+        Assert.Null(r.Refused);
+        Assert.Equal(30, r.Flops);
+        Assert.Equal(48, r.Bytes);
+        Assert.True(r.Milliseconds > 0);
     }
 
     [Fact]

@@ -14,13 +14,16 @@ namespace NativeEngine.Tests;
 public class ModelKernelGoldenTests(DeviceFixture fx)
 {
     private ComputeDevice Dev => fx.Device;
-    private static readonly KernelChoice[] Both = [KernelChoice.Simple, KernelChoice.Tiled];
+    private static readonly VersionKind[] Both = [VersionKind.Simple, VersionKind.Grouped];
 
     // Ops with simulator and tiled kernels, plus their host version where the tensors live in host memory.
-    private KernelChoice[] AllVersions => Dev.HasHostMemory ? [.. Both, KernelChoice.Host] : Both;
+    private VersionKind[] AllVersions => Dev.HasHostMemory ? [.. Both, VersionKind.Host] : Both;
 
     // Ops with one simulator kernel, plus their host version where the tensors live in host memory.
-    private KernelChoice[] SimpleAndHost => Dev.HasHostMemory ? [KernelChoice.Simple, KernelChoice.Host] : [KernelChoice.Simple];
+    private VersionKind[] SimpleAndHost => Dev.HasHostMemory ? [VersionKind.Simple, VersionKind.Host] : [VersionKind.Simple];
+
+    // The op's version of that kind (each op here has one simple, at most one grouped and one host version).
+    private static OpVersion K(IOp op, VersionKind kind) => op.Versions.First(v => v.Kind == kind);
 
     [Fact]
     public void AttentionMatchesTorch()
@@ -39,13 +42,13 @@ public class ModelKernelGoldenTests(DeviceFixture fx)
                 foreach (var choice in SimpleAndHost)
                 {
                     using var built = Tensor.Empty(Dev, new Shape(b, n, n), DType.UInt8);
-                    Attention.QueryPatchMask(grid, p["first_patch"], built, choice);
+                    Attention.QueryPatchMask(grid, p["first_patch"], built, K(Attention.MaskOp, choice));
                     Assert.Equal(allowed!.ToHost<byte>(), built.ToHost<byte>());
                 }
                 if (Dev.HasHostMemory)
                 {
                     using var output = Tensor.Empty(Dev, new Shape(b, n, h * d));
-                    Attention.ForwardQueryPatchMasked(qkv, output, h, grid, p["first_patch"], KernelChoice.Host);
+                    Attention.ForwardQueryPatchMasked(qkv, output, h, grid, p["first_patch"], K(Attention.PatchMaskedOp, VersionKind.Host));
                     Tolerance.AssertClose(f.ReadFloat32(name + ".out"), output.ToHostFloat(), 2e-6 * (n + d), 1e-5, $"attention {name} host from grid logits");
                 }
             }
@@ -53,18 +56,18 @@ public class ModelKernelGoldenTests(DeviceFixture fx)
             // v2 costs seconds per 256-thread group on the CPU simulator: against torch it runs on the D = 64, the
             // B = H = 2 and the EoMT-masked cases (the conformance table checks it on more shapes against the reference).
             bool tiledToo = d > Attention.TiledMaxHeadDim || d == 64 || (b == 2 && h == 2) || p["masked"] == 2;
-            KernelChoice[] choices = tiledToo ? Both : [KernelChoice.Simple];
-            if (Dev.HasHostMemory) choices = [.. choices, KernelChoice.Host];
+            VersionKind[] choices = tiledToo ? Both : [VersionKind.Simple];
+            if (Dev.HasHostMemory) choices = [.. choices, VersionKind.Host];
             foreach (var choice in choices)
             {
                 using var output = Tensor.Empty(Dev, new Shape(b, n, h * d));
-                if (choice == KernelChoice.Tiled && d > Attention.TiledMaxHeadDim)
+                if (choice == VersionKind.Grouped && d > Attention.TiledMaxHeadDim)
                 {
-                    var e = Assert.Throws<ArgumentException>(() => Attention.Forward(qkv, output, h, allowed, choice));
+                    var e = Assert.Throws<ArgumentException>(() => Attention.Forward(qkv, output, h, allowed, K(Attention.Op, choice)));
                     Assert.Contains("head dim", e.Message);
                     continue;
                 }
-                Attention.Forward(qkv, output, h, allowed, choice);
+                Attention.Forward(qkv, output, h, allowed, K(Attention.Op, choice));
                 // Scores reduce over D, outputs over N; inputs ~N(0,1) give |out| ≲ 3.
                 Tolerance.AssertClose(expected, output.ToHostFloat(), 2e-6 * (n + d), 1e-5, $"attention {name} {choice} B{b} N{n} H{h} D{d} masked {p["masked"]}");
             }
@@ -83,7 +86,7 @@ public class ModelKernelGoldenTests(DeviceFixture fx)
                 string at = $"{name} {choice}";
                 using var pixels = Load(f, name + ".pixels");
                 using var cols = Tensor.Empty(Dev, new Shape(b, g2, 3 * patch * patch));
-                PatchEmbed.Im2Col(pixels, cols, patch, choice);
+                PatchEmbed.Im2Col(pixels, cols, patch, K(PatchEmbed.Op, choice));
                 Tolerance.AssertClose(f.ReadFloat32(name + ".cols"), cols.ToHostFloat(), 0, 0, $"im2col {at}");
 
                 using var patches = Load(f, name + ".patches");
@@ -91,20 +94,20 @@ public class ModelKernelGoldenTests(DeviceFixture fx)
                 using var cls = Load(f, name + ".cls");
                 using var reg = Load(f, name + ".reg");
                 using var tokens = Tensor.Empty(Dev, new Shape(b, n, c));
-                Tokens.Assemble(patches, pos, cls, reg, tokens, choice);
+                Tokens.Assemble(patches, pos, cls, reg, tokens, K(Tokens.AssembleOp, choice));
                 Tolerance.AssertClose(f.ReadFloat32(name + ".tokens"), tokens.ToHostFloat(), 1e-6, 1e-5, $"tokens assemble {at}");
 
                 using var queries = Load(f, name + ".query");
                 using var withQ = Tensor.Empty(Dev, new Shape(b, q + n, c));
-                Tokens.InsertQueries(tokens, queries, withQ, choice);
+                Tokens.InsertQueries(tokens, queries, withQ, K(Tokens.InsertQueriesOp, choice));
                 Tolerance.AssertClose(f.ReadFloat32(name + ".with_queries"), withQ.ToHostFloat(), 1e-6, 1e-5, $"insert queries {at}");
 
                 using var qt = Tensor.Empty(Dev, new Shape(b, q, c));
-                Tokens.SliceTokens(withQ, 0, qt, choice);
+                Tokens.SliceTokens(withQ, 0, qt, K(Tokens.SliceOp, choice));
                 Tolerance.AssertClose(f.ReadFloat32(name + ".query_tokens"), qt.ToHostFloat(), 0, 0, $"slice query tokens {at}");
 
                 using var map = Tensor.Empty(Dev, new Shape(b, c, hh / patch, ww / patch));
-                Tokens.ToFeatureMap(withQ, q + 1 + regs, map, choice);
+                Tokens.ToFeatureMap(withQ, q + 1 + regs, map, K(Tokens.ToFeatureMapOp, choice));
                 Tolerance.AssertClose(f.ReadFloat32(name + ".feature_map"), map.ToHostFloat(), 1e-6, 1e-5, $"feature map {at}");
             }
     }
@@ -122,7 +125,7 @@ public class ModelKernelGoldenTests(DeviceFixture fx)
             foreach (var choice in AllVersions)
             {
                 using var y = Tensor.Empty(Dev, new Shape(b, cout, 2 * hh, 2 * ww));
-                ConvTranspose2x2.Forward(x, w, bias, y, choice);
+                ConvTranspose2x2.Forward(x, w, bias, y, K(ConvTranspose2x2.Op, choice));
                 // Reduction over Cin of N(0,1)·N(0,1) terms: |y| ~ √Cin.
                 Tolerance.AssertClose(f.ReadFloat32(name + ".convt"), y.ToHostFloat(), 2e-6 * cin, 1e-5, $"conv transpose {name} {choice}");
             }
@@ -132,7 +135,7 @@ public class ModelKernelGoldenTests(DeviceFixture fx)
             using var dw = Tensor.Empty(Dev, gelu.Shape);
             foreach (var choice in SimpleAndHost)
             {
-                DepthwiseConv3x3.Forward(gelu, dww, dw, choice);
+                DepthwiseConv3x3.Forward(gelu, dww, dw, K(DepthwiseConv3x3.Op, choice));
                 Tolerance.AssertClose(f.ReadFloat32(name + ".dw"), dw.ToHostFloat(), 1e-5, 1e-5, $"depthwise 3x3 {name} {choice}");
             }
 
@@ -142,7 +145,7 @@ public class ModelKernelGoldenTests(DeviceFixture fx)
             using var ln = Tensor.Empty(Dev, z.Shape);
             foreach (var choice in SimpleAndHost)
             {
-                LayerNorm2d.Forward(z, gamma, beta, ln, 1e-6f, choice);
+                LayerNorm2d.Forward(z, gamma, beta, ln, 1e-6f, K(LayerNorm2d.Op, choice));
                 Tolerance.AssertClose(f.ReadFloat32(name + ".ln2d"), ln.ToHostFloat(), 2e-6 * Math.Sqrt(cout) + 1e-6, 1e-5, $"layernorm2d {name} {choice}");
             }
 
@@ -150,7 +153,7 @@ public class ModelKernelGoldenTests(DeviceFixture fx)
             foreach (var choice in SimpleAndHost)
             {
                 using var res = Load(f, name + ".res");
-                LayerScale.AddScaled(res, branch, gamma, res, choice); // in place
+                LayerScale.AddScaled(res, branch, gamma, res, K(LayerScale.Op, choice)); // in place
                 Tolerance.AssertClose(f.ReadFloat32(name + ".layerscale"), res.ToHostFloat(), 1e-6, 1e-5, $"layer scale {name} {choice}");
             }
         }
@@ -166,7 +169,7 @@ public class ModelKernelGoldenTests(DeviceFixture fx)
             using var y = Tensor.Empty(Dev, new Shape(2, 3, p["oh"], p["ow"]));
             foreach (var choice in SimpleAndHost)
             {
-                Bilinear.Resize(x, y, choice);
+                Bilinear.Resize(x, y, K(Bilinear.Op, choice));
                 Tolerance.AssertClose(f.ReadFloat32(name + ".y"), y.ToHostFloat(), 2e-6, 1e-5, $"bilinear {p["h"]}x{p["w"]}->{p["oh"]}x{p["ow"]} {choice}");
             }
         }
@@ -186,7 +189,7 @@ public class ModelKernelGoldenTests(DeviceFixture fx)
             using var cls = Load(f, name + ".class_logits");
             foreach (var choice in AllVersions)
             {
-                MaskLogits.Compute(queries, features, logits, choice);
+                MaskLogits.Compute(queries, features, logits, K(MaskLogits.Op, choice));
                 Tolerance.AssertClose(f.ReadFloat32(name + ".mask_logits"), logits.ToHostFloat(), 2e-6 * c, 1e-5, $"mask logits {name} {choice}");
             }
             Bilinear.Resize(logits, up);
@@ -196,7 +199,7 @@ public class ModelKernelGoldenTests(DeviceFixture fx)
             foreach (var choice in AllVersions)
             {
                 using var map = Tensor.Empty(Dev, new Shape(b, k, s, s));
-                SemanticMap.Forward(upTorch, cls, map, choice);
+                SemanticMap.Forward(upTorch, cls, map, K(SemanticMap.Op, choice));
                 // Σ over Q of products ≤ 1: |map| ≤ 1.
                 Tolerance.AssertClose(f.ReadFloat32(name + ".semantic_map"), map.ToHostFloat(), 1e-6 * q + 1e-6, 1e-5, $"semantic map {name} {choice}");
             }

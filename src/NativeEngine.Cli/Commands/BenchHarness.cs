@@ -1,102 +1,111 @@
 using System.Diagnostics;
+using NativeEngine.Conformance;
 using NativeEngine.Kernels;
 using NativeEngine.Runtime;
 
 namespace NativeEngine.Cli.Commands;
 
-/// <summary>One timed (op, version, size) row.</summary>
-/// <param name="Op">Catalogue op.</param>
-/// <param name="Kernels">The catalogue kernels the choice runs (e.g. "Softmax.RowsV2").</param>
-/// <param name="Choice">Simple, Tiled, or Auto for ops with a single version.</param>
-/// <param name="Shape">Shape label.</param>
+/// <summary>One timed (version, shape) row.</summary>
+/// <param name="Version">The op-table version timed.</param>
+/// <param name="Shape">The workload's shape label.</param>
 /// <param name="Milliseconds">Median time of one launch (NaN when refused).</param>
-/// <param name="Flops">FLOPs of one launch.</param>
-/// <param name="Bytes">Minimum bytes of one launch.</param>
+/// <param name="Flops">FLOPs of one launch, from the op's cost function.</param>
+/// <param name="Bytes">Minimum bytes of one launch, from the op's cost function.</param>
 /// <param name="MaxDiff">Max |diff| against the reference.</param>
-/// <param name="Refused">Why it was not timed (disagrees with the reference, or threw), or null.</param>
-/// <param name="Peak">The compute peak the row is measured against: fp32, tf32 or half.</param>
-public sealed record BenchRow(string Op, string Kernels, KernelChoice Choice, string Shape, double Milliseconds,
-    double Flops, double Bytes, double MaxDiff, string? Refused, string Peak = "fp32")
+/// <param name="Refused">Why it was not timed (disagrees with the reference, ran another version, threw), or null.</param>
+public sealed record BenchRow(OpVersion Version, string Shape, double Milliseconds, double Flops, double Bytes, double MaxDiff, string? Refused)
 {
     /// <summary>GFLOP/s.</summary>
     public double GFlops => Flops / (Milliseconds * 1e6);
 
     /// <summary>GB/s (10⁹ bytes).</summary>
     public double GBytes => Bytes / (Milliseconds * 1e6);
+
+    /// <summary>The compute peak the row is measured against, from the version's precision: fp32, tf32 or half.</summary>
+    public string Peak => Version.Precision switch
+    {
+        VersionPrecision.Tf32 => "tf32",
+        VersionPrecision.Half => "half",
+        _ => "fp32",
+    };
 }
 
 /// <summary>
-/// Validate, then time (llm.c's discipline): the first launch (which includes ILGPU's compilation) is not timed; the
-/// second is checked against the reference and a disagreeing version is refused; then batches of launches are timed
-/// with a device synchronise at each end, and the median batch gives the time of one launch.
+/// Validate, then time (llm.c's discipline), over rows of the conformance table: the row runs once untimed (ILGPU
+/// compiles then) and is checked against its reference and its recorded dispatch, and a disagreeing version is
+/// refused; then the row runs again while a <see cref="DispatchLog"/> hands its op's launch to the timer, which times
+/// batches of that launch with a device synchronise at each end; the median batch gives one launch.
 /// </summary>
 public static class BenchHarness
 {
-    /// <summary>Measures one case with one choice.</summary>
-    public static BenchRow Measure(ComputeDevice device, BenchWorkload w, BenchCase c, KernelChoice choice, string kernels, double secondsPerBatch)
+    /// <summary>The rows `bench kernels` times for one version: its bench workloads (realistic sizes) where it runs
+    /// natively, its last conformance row where it would run on the simulator (realistic sizes take minutes there).</summary>
+    public static IEnumerable<ConformanceCase> Workloads(OpVersion v, ComputeDevice device)
     {
-        double maxDiff = double.NaN;
+        bool simulated = device.HasHostMemory && v.Kind != VersionKind.Host;
+        var bench = ConformanceTable.BenchRows.Where(c => c.Version == v).ToList();
+        return !simulated && bench.Count > 0 ? bench : ConformanceTable.All.Where(c => c.Version == v).TakeLast(1);
+    }
+
+    /// <summary>Validates, then times one row.</summary>
+    public static BenchRow Measure(ComputeDevice device, ConformanceCase row, double secondsPerBatch)
+    {
+        var v = row.Version;
+        double maxDiff = double.NaN, flops = double.NaN, bytes = double.NaN;
         try
         {
-            c.Launch(choice); // compiles on first use: excluded
-            device.Synchronize();
-            c.Launch(choice);
-            device.Synchronize();
-            var (diff, error) = c.Validate();
-            maxDiff = diff;
-            if (error is not null)
-                return new(w.Op, kernels, choice, c.Shape, double.NaN, c.Flops, c.Bytes, maxDiff, "disagrees with the reference: " + error);
+            var (result, wrong) = ConformanceTable.RunRecorded(row, device);
+            var check = ConformanceTable.Check(row, result);
+            maxDiff = check.MaxDiff;
+            if (!check.Passed) return new(v, row.Shape, double.NaN, flops, bytes, maxDiff, "disagrees with the reference: " + check.Detail);
+            if (wrong is not null) return new(v, row.Shape, double.NaN, flops, bytes, maxDiff, "did not run the version it names: " + wrong);
 
-            var sw = Stopwatch.StartNew();
-            c.Launch(choice);
-            device.Synchronize();
-            double one = Math.Max(sw.Elapsed.TotalSeconds, 1e-7);
-            int perBatch = (int)Math.Clamp(secondsPerBatch / one, 1, 100_000);
-            var batches = new double[5];
-            for (int b = 0; b < batches.Length; b++)
+            double ms = double.NaN;
+            using (DispatchLog.Timing(OpTable.Find(v.Op), (call, launch) =>
             {
-                sw.Restart();
-                for (int i = 0; i < perBatch; i++) c.Launch(choice);
-                device.Synchronize();
-                batches[b] = sw.Elapsed.TotalMilliseconds / perBatch;
-            }
-            Array.Sort(batches);
-            return new(w.Op, kernels, choice, c.Shape, batches[batches.Length / 2], c.Flops, c.Bytes, maxDiff, null, c.Peak);
+                (flops, bytes) = (call.Flops, call.Bytes);
+                ms = Time(device, launch, secondsPerBatch);
+            }, force: v))
+                row.Run(device);
+            return new(v, row.Shape, ms, flops, bytes, maxDiff, null);
         }
         catch (Exception e)
         {
-            return new(w.Op, kernels, choice, c.Shape, double.NaN, c.Flops, c.Bytes, maxDiff, "failed: " + Cli.OneLine(e), c.Peak);
+            return new(v, row.Shape, double.NaN, flops, bytes, maxDiff, "failed: " + Cli.OneLine(e));
         }
     }
 
-    /// <summary>The versions to time for an op: Simple and Tiled when it has both kinds of kernel, else Auto only.</summary>
-    public static IEnumerable<(KernelChoice Choice, string Kernels)> Choices(BenchWorkload w, IReadOnlyList<KernelInfo> kernels)
+    private static double Time(ComputeDevice device, Action launch, double secondsPerBatch)
     {
-        var simple = kernels.Where(k => !k.IsExplicitlyGrouped).Select(k => k.Name).ToList();
-        var tiled = kernels.Where(k => k.IsExplicitlyGrouped).Select(k => k.Name).ToList();
-        if (w.HasChoice && simple.Count > 0 && tiled.Count > 0)
+        var sw = Stopwatch.StartNew();
+        launch();
+        device.Synchronize();
+        double one = Math.Max(sw.Elapsed.TotalSeconds, 1e-7);
+        int perBatch = (int)Math.Clamp(secondsPerBatch / one, 1, 100_000);
+        var batches = new double[5];
+        for (int b = 0; b < batches.Length; b++)
         {
-            yield return (KernelChoice.Simple, string.Join("+", simple));
-            yield return (KernelChoice.Tiled, string.Join("+", tiled));
+            sw.Restart();
+            for (int i = 0; i < perBatch; i++) launch();
+            device.Synchronize();
+            batches[b] = sw.Elapsed.TotalMilliseconds / perBatch;
         }
-        else
-        {
-            yield return (KernelChoice.Auto, string.Join("+", kernels.Select(k => k.Name)));
-        }
+        Array.Sort(batches);
+        return batches[batches.Length / 2];
     }
 
     private static string Rate(double v) => v.ToString(v >= 100 ? "0" : v >= 1 ? "0.00" : "0.0000");
 
     /// <summary>The result table with napkin math; on CUDA, % of the named device's compute peak (FP32 CUDA cores, or the
-    /// TF32 / BF16-FP16 tensor peak for tensor-core rows, column "peak") and of its bandwidth.</summary>
+    /// TF32 / BF16-FP16 tensor peak for reduced-precision versions, column "peak") and of its bandwidth.</summary>
     public static string Format(IReadOnlyList<BenchRow> rows, DevicePeak? peak)
     {
-        var table = new TextTable("op", "kernel", "choice", "shape", "ms", "GFLOP/s", "GB/s", "peak", "%peak", "%BW", "max |diff|", "status");
+        var table = new TextTable("op", "version", "kind", "shape", "ms", "GFLOP/s", "GB/s", "peak", "%peak", "%BW", "max |diff|", "status");
         foreach (var r in rows)
         {
             bool ok = r.Refused is null;
             string pct(double v, double peakValue) => ok && peak is not null ? (100 * v / peakValue).ToString("0.0") : "-";
-            table.Add(r.Op, r.Kernels, r.Choice.ToString(), r.Shape,
+            table.Add(r.Version.Op, r.Version.Name, r.Version.Kind.ToString(), r.Shape,
                 ok ? r.Milliseconds.ToString(r.Milliseconds < 1 ? "0.0000" : "0.000") : "-",
                 ok ? Rate(r.GFlops) : "-", ok ? Rate(r.GBytes) : "-", r.Peak,
                 peak is not null && peak.TeraFlops(r.Peak) > 0 ? pct(r.GFlops, peak.TeraFlops(r.Peak) * 1000) : "-",

@@ -41,7 +41,7 @@ public static class PtxCheckCommand
             bool json = r.GetValue(jsonOption);
             var kernels = PtxCheck.Select(r.GetValue(kernelOption) ?? []);
             if (!json)
-                Console.Error.WriteLine($"ptx-check: {kernels.Count} kernels x {archs.Length} archs, {Ptxas.Version(ptxas)} ({ptxas})");
+                Console.Error.WriteLine($"ptx-check: {kernels.Count} kernels of {OpTable.All.Count} ops x {archs.Length} archs, {Ptxas.Version(ptxas)} ({ptxas})");
             IReadOnlyList<PtxRow> rows;
             try
             {

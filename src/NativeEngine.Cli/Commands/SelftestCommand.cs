@@ -21,27 +21,28 @@ public static class SelftestCommand
             var cases = SelftestRunner.Select(r.GetValue(op)).ToList();
             if (cases.Count == 0) throw new ArgumentException($"selftest: no conformance row matches --op {r.GetValue(op)}");
             using var d = Cli.OpenDevice(r.GetValue(device)!);
-            Console.Error.WriteLine($"selftest: {cases.Count} rows over {cases.Select(c => c.Kernel).Distinct().Count()} of {KernelCatalog.All.Count} catalogued kernels");
+            Console.Error.WriteLine($"selftest: {cases.Count} rows over {cases.Select(c => c.Name).Distinct().Count()} versions of {OpTable.All.Count} ops ({KernelCatalog.All.Count} catalogued kernels)");
             // On a terminal, a progress line (the CPU simulator takes minutes for the whole table).
             bool progress = !Console.IsErrorRedirected;
             int width = progress ? TerminalWidth() : 0;
             var results = new List<SelftestResult>(cases.Count);
             foreach (var c in cases)
             {
-                if (progress) Console.Error.Write($"\r[{results.Count + 1}/{cases.Count}] {c.Kernel} {c.Shape}".PadRight(width)[..width]);
+                if (progress) Console.Error.Write($"\r[{results.Count + 1}/{cases.Count}] {c.Name} {c.Shape}".PadRight(width)[..width]);
                 results.Add(SelftestRunner.Run(d, c));
             }
             if (progress) Console.Error.Write("\r" + new string(' ', width) + "\r");
             Console.Write(SelftestRunner.Format(results));
             int failed = results.Count(x => !x.Passed);
             Console.WriteLine($"selftest: {results.Count - failed} passed, {failed} failed");
-            var uncovered = r.GetValue(op) is null ? Conformance.ConformanceTable.Uncovered().ToList() : [];
+            var uncovered = r.GetValue(op) is null
+                ? Conformance.ConformanceTable.Uncovered().Concat(Conformance.ConformanceTable.UncoveredVersions()).ToList() : [];
             if (uncovered.Count > 0)
-                throw new InvalidOperationException($"selftest: catalogued kernels without a conformance row: {string.Join(", ", uncovered)}");
+                throw new InvalidOperationException($"selftest: kernels or versions without a conformance row: {string.Join(", ", uncovered)}");
             if (failed > 0)
             {
                 var first = results.First(x => !x.Passed);
-                throw new InvalidOperationException($"selftest: {failed} of {results.Count} rows failed on {d.Kind}; first: {first.Case.Kernel} {first.Case.Shape}: {first.Detail}");
+                throw new InvalidOperationException($"selftest: {failed} of {results.Count} rows failed on {d.Kind}; first: {first.Case.Name} {first.Case.Shape}: {first.Detail}");
             }
             return 0;
         });

@@ -17,7 +17,7 @@ public static class SelftestRunner
 {
     /// <summary>Rows whose op or kernel name contains <paramref name="filter"/> (all when null).</summary>
     public static IEnumerable<ConformanceCase> Select(string? filter) => ConformanceTable.All.Where(c =>
-        filter is null || c.Op.Contains(filter, StringComparison.OrdinalIgnoreCase) || c.Kernel.Contains(filter, StringComparison.OrdinalIgnoreCase));
+        filter is null || c.Op.Contains(filter, StringComparison.OrdinalIgnoreCase) || c.Name.Contains(filter, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Runs one row; never throws (an exception is a failed row).</summary>
     public static SelftestResult Run(ComputeDevice device, ConformanceCase c)
@@ -25,15 +25,12 @@ public static class SelftestRunner
         var sw = Stopwatch.StartNew();
         try
         {
-            var r = c.Run(device);
+            var (r, wrong) = ConformanceTable.RunRecorded(c, device);
             device.Synchronize();
             double ms = sw.Elapsed.TotalMilliseconds;
-            var (maxDiff, bad) = ConformanceTable.Check(c, r);
-            if (bad < 0) return new(c, true, maxDiff, ms, null);
-            string detail = r.Expected.Length != r.Actual.Length
-                ? $"length {r.Actual.Length}, expected {r.Expected.Length}"
-                : $"element {bad} is {r.Actual[bad]:R}, expected {r.Expected[bad]:R}";
-            return new(c, false, maxDiff, ms, detail);
+            var check = ConformanceTable.Check(c, r);
+            string? detail = check.Detail ?? (wrong is null ? null : $"did not run {c.Name}: {wrong}");
+            return new(c, detail is null, check.MaxDiff, ms, detail);
         }
         catch (Exception e)
         {
@@ -44,9 +41,9 @@ public static class SelftestRunner
     /// <summary>The pass/fail table.</summary>
     public static string Format(IReadOnlyList<SelftestResult> results)
     {
-        var table = new TextTable("op", "kernel", "shape", "max |diff|", "tolerance", "ms", "result");
+        var table = new TextTable("op", "version", "shape", "max |diff|", "tolerance", "ms", "result");
         foreach (var r in results)
-            table.Add(r.Case.Op, r.Case.Kernel, r.Case.Shape, double.IsNaN(r.MaxDiff) ? "-" : r.MaxDiff.ToString("0.0E+0"),
+            table.Add(r.Case.Op, r.Case.Version.Name, r.Case.Shape, double.IsNaN(r.MaxDiff) ? "-" : r.MaxDiff.ToString("0.0E+0"),
                 $"{r.Case.Atol:0.#E+0} + {r.Case.Rtol:0.#E+0}|r|", r.Milliseconds.ToString("0.0"),
                 r.Passed ? "pass" : "FAIL: " + r.Detail);
         return table.ToString();

@@ -27,11 +27,12 @@ public static partial class PtxCheck
     /// <summary>The architectures checked by default: A100 and H100.</summary>
     public static readonly string[] DefaultArchs = ["sm_80", "sm_90"];
 
-    /// <summary>The catalogue kernels whose name contains any of <paramref name="patterns"/> (case-insensitive; all when empty).</summary>
+    /// <summary>The op table's kernels whose name contains any of <paramref name="patterns"/> (case-insensitive; all when empty).</summary>
     public static IReadOnlyList<KernelInfo> Select(IReadOnlyCollection<string> patterns)
     {
-        if (patterns.Count == 0) return KernelCatalog.All;
-        var picked = KernelCatalog.All.Where(k => patterns.Any(p => k.Name.Contains(p, StringComparison.OrdinalIgnoreCase))).ToList();
+        var all = OpTable.Kernels.ToList();
+        if (patterns.Count == 0) return all;
+        var picked = all.Where(k => patterns.Any(p => k.Name.Contains(p, StringComparison.OrdinalIgnoreCase))).ToList();
         if (picked.Count == 0)
             throw new ArgumentException($"ptx-check: no catalogued kernel matches {string.Join(", ", patterns)} (names are Class.Method, e.g. Gemm.MatmulV3)");
         return picked;
@@ -47,7 +48,7 @@ public static partial class PtxCheck
         {
             var arch = PtxCompiler.ParseArch(archText);
             var name = PtxCompiler.ArchName(arch);
-            foreach (var k in kernels ?? KernelCatalog.All)
+            foreach (var k in kernels ?? OpTable.Kernels)
                 rows.Add(CheckOne(compiler, ptxas, k, arch, name, workDir));
         }
         return rows;

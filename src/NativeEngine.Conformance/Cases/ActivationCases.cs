@@ -17,7 +17,7 @@ internal static class ActivationCases
     {
         // v1 (Simple) on awkward lengths; the host version on the same plus a tail-heavy 17 and ViT-B's fc1 output
         // at 640² over a quarter of the rows (401 × 3072: many 64 K-float chunks over the cores, a ragged last one).
-        foreach (var (version, choice, lengths) in new[] { ("V1", KernelChoice.Simple, new[] { 1, 31, 33, 1000 }), ("Host", KernelChoice.Host, new[] { 1, 17, 31, 33, 1000, 401 * 3072 }) })
+        foreach (var (version, choice, lengths) in new[] { ("V1", (OpVersion?)null, new[] { 1, 31, 33, 1000 }), ("Host", (OpVersion?)null, new[] { 1, 17, 31, 33, 1000, 401 * 3072 }) })
             foreach (int n in lengths)
             {
                 string shape = $"[{n}] U(-6,6)";
@@ -29,7 +29,7 @@ internal static class ActivationCases
 
         var special = SpecialValues.All;
         string sp = $"[{special.Length}] NaN ±inf ±0 huge";
-        foreach (var (version, choice) in new[] { ("V1", KernelChoice.Simple), ("Host", KernelChoice.Host) })
+        foreach (var (version, choice) in new[] { ("V1", (OpVersion?)null), ("Host", (OpVersion?)null) })
         {
             // Dense sweep through both erf branches and the ±3.92 cut-off (x/√2 spans ±6.4).
             yield return Row("gelu_erf", version, "GeluErf", "[4001] linspace(-9,9)", Abs, Rel,
@@ -54,7 +54,7 @@ internal static class ActivationCases
         return new(reference(x), tx.ToHostFloat());
     }
 
-    private static CaseResult Binary(ComputeDevice d, float[] a, float[] b, KernelChoice choice)
+    private static CaseResult Binary(ComputeDevice d, float[] a, float[] b, OpVersion? choice)
     {
         using var ta = Tensor.FromHost(d, new Shape(a.Length), a);
         using var tb = Tensor.FromHost(d, new Shape(b.Length), b);

@@ -13,14 +13,14 @@ internal static class AnomalyCases
     private const double HeadAbs = 1e-5, HeadRel = 1e-4;
 
     // Each op's rows run its simulator kernel (Simple) and its host version (Host, plus EoMT-sized shapes).
-    private static readonly KernelChoice[] Versions = [KernelChoice.Simple, KernelChoice.Host];
+    private static readonly VersionKind[] Versions = [VersionKind.Simple, VersionKind.Host];
 
     [ConformanceCases]
     private static IEnumerable<ConformanceCase> Cases()
     {
         foreach (var choice in Versions)
         {
-            bool host = choice == KernelChoice.Host;
+            bool host = choice == VersionKind.Host;
             string stats = host ? "UncertaintyStatsHost.Stats" : "UncertaintyStats.StatsV1";
             string baseline = host ? "UncertaintyStatsHost.Baseline" : "UncertaintyStats.BaselineV1";
             // Host extras: a ragged pixel count (not a multiple of 16) and EoMT-B-640's K = 19 at a 160² crop.
@@ -29,24 +29,24 @@ internal static class AnomalyCases
             foreach (var (b, k, h, w) in statShapes)
             {
                 string label = $"[{b},{k},{h},{w}]";
-                yield return new("anomaly_stats", stats, label, StatsAbs, StatsRel, "K-term float32 sums, ln", d => HostRows.On(d, choice, dev =>
+                yield return new("anomaly_stats", stats, label, StatsAbs, StatsRel, "K-term float32 sums, ln", d => HostRows.On(d, dev =>
                 {
                     var s = SemanticMap(b, k, h * w, 5, 3);
                     using var ts = Tensor.FromHost(dev, new Shape(b, k, h, w), s);
                     using var to = Tensor.Empty(dev, new Shape(b, 4, h, w));
-                    UncertaintyStats.Compute(ts, to, choice);
+                    UncertaintyStats.Compute(ts, to);
                     return new(AnomalyRef.Stats(s, b, k, h * w), to.ToHostFloat());
                 }));
                 if (h * w > 4096) continue; // the baselines' large shape adds nothing the stats row does not cover
                 foreach (var method in Enum.GetValues<BaselineMethod>())
                     foreach (float t in new[] { 1f, 8f })
                         yield return new("anomaly_baseline", baseline, $"{label} {method} T={t}", StatsAbs, StatsRel,
-                            "online softmax vs two-pass double: K-term sums", d => HostRows.On(d, choice, dev =>
+                            "online softmax vs two-pass double: K-term sums", d => HostRows.On(d, dev =>
                             {
                                 var s = SemanticMap(b, k, h * w, 5, 4);
                                 using var ts = Tensor.FromHost(dev, new Shape(b, k, h, w), s);
                                 using var to = Tensor.Empty(dev, new Shape(b, h, w));
-                                AnomalyScores.Baseline(ts, to, method, t, choice);
+                                AnomalyScores.Baseline(ts, to, method, t);
                                 return new(AnomalyRef.Baseline(s, b, k, h * w, (int)method, t), to.ToHostFloat());
                             }));
             }
@@ -54,24 +54,24 @@ internal static class AnomalyCases
             if (host) headShapes.AddRange([(1, 64, 64, 0, 64, 32), (1, 33, 35, 32, 64, 32)]); // the seed's stats and hybrid heads
             foreach (var (b, h, w, ce, h1, h2) in headShapes)
                 yield return new("anomaly_head", host ? "AnomalyHeadHost.Forward" : "AnomalyHeadKernels.HeadV1", $"[{b},{4 + ce},{h},{w}] H={h1},{h2}",
-                    HeadAbs, HeadRel, "64-term float32 dot products vs double", d => HostRows.On(d, choice, dev => Head(dev, b, h, w, ce, h1, h2, choice)));
+                    HeadAbs, HeadRel, "64-term float32 dot products vs double", d => HostRows.On(d, dev => Head(dev, b, h, w, ce, h1, h2, choice)));
             var windowShapes = new List<(int, int)> { (4, 4) };
             if (host) windowShapes.Add((37, 45)); // ragged rows, overlapping windows
             foreach (var (wh, ww) in windowShapes)
             {
                 string shape = $"2 windows {wh}x{ww} in [{wh},{ww + 2}]";
                 yield return new("window_accumulate", host ? "AnomalyHeadHost.AccumulateWindow" : "AnomalyHeadKernels.AccumulateV1", shape, 1e-6, 1e-5,
-                    "one add per window, one sigmoid", d => HostRows.On(d, choice, dev => Windows(dev, wh, ww, choice)));
+                    "one add per window, one sigmoid", d => HostRows.On(d, dev => Windows(dev, wh, ww, choice)));
                 yield return new("window_score", host ? "AnomalyHeadHost.Score" : "AnomalyHeadKernels.ScoreV1", shape, 1e-6, 1e-5,
-                    "one add per window, one sigmoid", d => HostRows.On(d, choice, dev => Windows(dev, wh, ww, choice)));
+                    "one add per window, one sigmoid", d => HostRows.On(d, dev => Windows(dev, wh, ww, choice)));
             }
             yield return new("window_average", host ? "AnomalyHeadHost.Average" : "AnomalyHeadKernels.AverageV1", "2 windows 4x4 in [4,6]", 1e-6, 1e-5,
-                "one division (count 0 reads as 1)", d => HostRows.On(d, choice, dev =>
+                "one division (count 0 reads as 1)", d => HostRows.On(d, dev =>
                 {
                     using var sum = Tensor.FromHost(dev, new Shape(2, 2), [1f, -2f, 3f, 0.5f]);
                     using var count = Tensor.FromHost(dev, new Shape(2, 2), [1f, 2f, 0f, 4f]);
                     using var avg = Tensor.Empty(dev, new Shape(2, 2));
-                    AnomalyHeadKernels.Average(sum, count, avg, choice);
+                    AnomalyHeadKernels.Average(sum, count, avg);
                     return new([1f, -1f, 3f, 0.125f], avg.ToHostFloat());
                 }));
         }
@@ -111,7 +111,7 @@ internal static class AnomalyCases
         return (w1, b1, w2, b2, w3, b3, [.. w1, .. b1, .. w2, .. b2, .. w3, b3]);
     }
 
-    private static CaseResult Head(ComputeDevice d, int b, int h, int w, int ce, int h1, int h2, KernelChoice choice)
+    private static CaseResult Head(ComputeDevice d, int b, int h, int w, int ce, int h1, int h2, VersionKind choice)
     {
         int hw = h * w, cin = 4 + ce;
         var stats = AnomalyRef.Stats(SemanticMap(b, 6, hw, 4, 21), b, 6, hw);
@@ -128,11 +128,11 @@ internal static class AnomalyCases
         using var te = ce > 0 ? Tensor.FromHost(d, new Shape(b, ce, h, w), extra) : null;
         using var tw = Tensor.FromHost(d, new Shape(hd.Packed.Length), hd.Packed);
         using var tl = Tensor.Empty(d, new Shape(b, 1, h, w));
-        AnomalyHeadKernels.Forward(new PackedHead(tw, cin, h1, h2), ts, te, tl, choice);
+        AnomalyHeadKernels.Forward(new PackedHead(tw, cin, h1, h2), ts, te, tl);
         return new(AnomalyRef.Head(x, b * hw, cin, hd.W1, hd.B1, hd.W2, hd.B2, hd.W3, hd.B3), tl.ToHostFloat());
     }
 
-    private static CaseResult Windows(ComputeDevice d, int wh, int ww, KernelChoice choice)
+    private static CaseResult Windows(ComputeDevice d, int wh, int ww, VersionKind choice)
     {
         var w1 = Inputs.Uniform(wh * ww, 31, -3, 3);
         var w2 = Inputs.Uniform(wh * ww, 32, -3, 3);
@@ -141,9 +141,9 @@ internal static class AnomalyCases
         using var sum = Tensor.Zeros(d, new Shape(wh, ww + 2));
         using var count = Tensor.Zeros(d, new Shape(wh, ww + 2));
         using var score = Tensor.Empty(d, new Shape(wh, ww + 2));
-        AnomalyHeadKernels.AccumulateWindow(t1, sum, count, 0, 0, choice);
-        AnomalyHeadKernels.AccumulateWindow(t2, sum, count, 0, 2, choice);
-        AnomalyHeadKernels.Score(sum, count, score, choice);
+        AnomalyHeadKernels.AccumulateWindow(t1, sum, count, 0, 0);
+        AnomalyHeadKernels.AccumulateWindow(t2, sum, count, 0, 2);
+        AnomalyHeadKernels.Score(sum, count, score);
         return new(AnomalyRef.StitchedScore([(w1, wh, ww, 0, 0), (w2, wh, ww, 0, 2)], wh, ww + 2), score.ToHostFloat());
     }
 }

@@ -23,15 +23,15 @@ internal static class AttentionCases
                 string label = $"B{b} N{n} H{h} D{d}{(masked ? " masked" : "")}";
                 double atol = 2e-6 * (n + d); // two reductions (D for the scores, N for the weighted sum)
                 const string why = "scores reduce over D, the output over N: atol scaled by N + D";
-                yield return new("attention", "Attention.ForwardV1", label, atol, 1e-5, why, dev => Run(dev, b, n, h, d, masked, KernelChoice.Simple));
+                yield return new("attention", "Attention.ForwardV1", label, atol, 1e-5, why, dev => Run(dev, b, n, h, d, masked, (OpVersion?)null));
                 // The CPU simulator pays ~50 ms per barrier of a 256-thread group, so v2 runs on the cheap subset
                 // that still covers one and many tiles, B and H > 1, D ∉ 32ℕ and D = 128, with and without a mask.
                 if (TiledSubset.Contains((b, n, h, d, masked)))
-                    yield return new("attention", "Attention.ForwardV2", label, atol, 1e-5, why, dev => Run(dev, b, n, h, d, masked, KernelChoice.Tiled));
+                    yield return new("attention", "Attention.ForwardV2", label, atol, 1e-5, why, dev => Run(dev, b, n, h, d, masked, (OpVersion?)null));
             }
         foreach (var (b, n, q, first) in new[] { (1, 12, 3, 5), (2, 20, 4, 9) })
             yield return new("attention_mask", "Attention.QueryPatchMaskV1", $"B{b} N{n} Q{q} first{first}", 0, 0, "a comparison, exact",
-                dev => Mask(dev, b, n, q, first, KernelChoice.Simple));
+                dev => Mask(dev, b, n, q, first, (OpVersion?)null));
 
         // Host versions: the same awkward shapes (u8 mask), the grid-logit mask (query rows × patch keys, read without
         // N×N bytes; N = 77 puts whole key vectors and a tail on the patch side), and EoMT-shaped rows: ViT-S plain at
@@ -47,10 +47,10 @@ internal static class AttentionCases
         yield return Host("B1 N1605 H6 D64 (ViT-S-640)", 1, 1605, 6, 64, 0, 0);
         foreach (var (b, n, q, first) in new[] { (1, 12, 3, 5), (2, 20, 4, 9), (1, 1705, 100, 105) })
             yield return new("attention_mask", "AttentionHost.QueryPatchMask", $"B{b} N{n} Q{q} first{first}", 0, 0, "a comparison, exact",
-                dev => HostDevice.Run(dev, hd => Mask(hd, b, n, q, first, KernelChoice.Host)));
+                dev => HostDevice.Run(dev, hd => Mask(hd, b, n, q, first, (OpVersion?)null)));
         // The composed entry point on the simple kernels (mask built as N×N bytes, then attention v1).
-        yield return new("attention", "Attention.ForwardV1", "B2 N20 H2 D8 query-patch mask Q4 first9", 2e-6 * 28, 1e-5,
-            "scores reduce over D, the output over N: atol scaled by N + D", dev => RunGrid(dev, 2, 20, 2, 8, 4, 9, KernelChoice.Simple));
+        yield return new("attention_patch_masked", "Attention.QueryPatchMaskV1", "B2 N20 H2 D8 query-patch mask Q4 first9", 2e-6 * 28, 1e-5,
+            "scores reduce over D, the output over N: atol scaled by N + D", dev => RunGrid(dev, 2, 20, 2, 8, 4, 9, (OpVersion?)null));
     }
 
     // q = 0: no mask; q = −1: the random u8 mask of Run; q > 0: EoMT's grid-logit mask (Q = q queries, patches from first).
@@ -58,11 +58,12 @@ internal static class AttentionCases
     {
         double atol = 2e-6 * (n + d);
         const string why = "scores reduce over D, the output over N: atol scaled by N + D";
-        return new("attention", "AttentionHost.Forward", label, atol, 1e-5, why, dev => HostDevice.Run(dev, hd =>
-            q > 0 ? RunGrid(hd, b, n, h, d, q, first, KernelChoice.Host) : Run(hd, b, n, h, d, q < 0, KernelChoice.Host)));
+        return new(q > 0 ? "attention_patch_masked" : "attention", q > 0 ? "AttentionHost.ForwardQueryPatchMasked" : "AttentionHost.Forward",
+            label, atol, 1e-5, why, dev => HostDevice.Run(dev, hd =>
+            q > 0 ? RunGrid(hd, b, n, h, d, q, first, (OpVersion?)null) : Run(hd, b, n, h, d, q < 0, (OpVersion?)null)));
     }
 
-    private static CaseResult Mask(ComputeDevice dev, int b, int n, int q, int first, KernelChoice choice)
+    private static CaseResult Mask(ComputeDevice dev, int b, int n, int q, int first, OpVersion? choice)
     {
         var logits = Inputs.Uniform(b * q * (n - first), 7);
         using var tl = Tensor.FromHost(dev, new Shape(b, q, n - first), logits);
@@ -72,7 +73,7 @@ internal static class AttentionCases
             ta.ToHost<byte>().Select(v => (float)v).ToArray());
     }
 
-    private static CaseResult RunGrid(ComputeDevice dev, int b, int n, int h, int d, int q, int first, KernelChoice choice)
+    private static CaseResult RunGrid(ComputeDevice dev, int b, int n, int h, int d, int q, int first, OpVersion? choice)
     {
         var qkv = Inputs.Uniform(b * n * 3 * h * d, 11, -2, 2);
         var logits = Inputs.Uniform(b * q * (n - first), 7);
@@ -84,7 +85,7 @@ internal static class AttentionCases
         return new(AttentionRef.Forward(qkv, b, n, h, d, AttentionRef.QueryPatchMask(logits, b, n, q, first)), to.ToHostFloat());
     }
 
-    private static CaseResult Run(ComputeDevice dev, int b, int n, int h, int d, bool masked, KernelChoice choice)
+    private static CaseResult Run(ComputeDevice dev, int b, int n, int h, int d, bool masked, OpVersion? choice)
     {
         var qkv = Inputs.Uniform(b * n * 3 * h * d, 11, -2, 2);
         byte[]? allowed = null;

@@ -23,11 +23,17 @@ internal static class AttentionTensorCoreCases
                     // (as FA2 does): each weight errs by ≤ u relative, so the output by ≤ u·max|v| = 2u; plus the float32
                     // reductions over D and N.
                     double atol = 2 * u + 2e-6 * (n + 64);
-                    yield return new("attention_tc", "Attention.ForwardV3", $"{p} B{b} N{n} H{h} D64{(masked ? $" masked Q{q} first{first}" : "")}",
+                    yield return new(Attention.TensorCoreOp.Version("flash-mma-" + p), $"{p} B{b} N{n} H{h} D64{(masked ? $" masked Q{q} first{first}" : "")}",
                         atol, 1e-5, $"q/k/v rounded to {p} in the reference; P rounded to {p} before P·V: atol 2u + 2e-6·(N + D)",
                         d => Run(d, p, b, n, h, masked ? q : 0, first));
                 }
-        yield return new("attention_bits", "Attention.QueryPatchBitsV1", "B2 Q3 P70 (3 words, ragged)", 0, 0, "a comparison, exact", d =>
+        // Bench workloads (CUDA): EoMT-L-like sequences, 16 heads of 64.
+        foreach (var p in new[] { "bf16", "fp16" })
+            foreach (int n in new[] { 4096, 4201, 1805 })
+                yield return new(Attention.TensorCoreOp.Version("flash-mma-" + p), $"{p} B1 N{n} H16 D64",
+                    2 * PrecisionRef.UnitRoundoff(p) + 2e-6 * (n + 64), 1e-5, "as the conformance rows; 8 query rows checked",
+                    d => Sampled(d, p, 1, n, 16)) { Bench = true };
+        yield return new(Attention.BitsOp.Plain, "B2 Q3 P70 (3 words, ragged)", 0, 0, "a comparison, exact", d =>
         {
             const int b = 2, q = 3, patches = 70;
             var logits = Inputs.Uniform(b * q * patches, 17);
@@ -37,6 +43,46 @@ internal static class AttentionTensorCoreCases
             return new(AttentionRef.QueryPatchBits(logits, b, q, patches).Select(v => (float)v).ToArray(),
                 tb.ToHost<int>().Select(v => (float)(uint)v).ToArray());
         });
+    }
+
+    // Bench workload: B, N, H at EoMT-L sizes; 8 query rows of every head against a float64 softmax on the rounded
+    // q/k/v (a full reference would take minutes). P is rounded before P·V on the device: the conformance tolerance.
+    private static CaseResult Sampled(ComputeDevice d, string p, int b, int n, int h)
+    {
+        const int dim = 64;
+        int c = h * dim;
+        var qkv = PrecisionRef.Round(Inputs.Uniform(b * n * 3 * c, 1, -2, 2), p);
+        using var tf = Tensor.FromHost(d, new Shape(b, n, 3 * c), qkv);
+        using var th = Tensor.Empty(d, tf.Shape, p == "bf16" ? DType.BFloat16 : DType.Float16);
+        HalfConvert.FromFloat(tf, th);
+        using var to = Tensor.Empty(d, new Shape(b, n, c));
+        Attention.ForwardTensorCore(th, to, h);
+        var output = to.ToHostFloat();
+        var expected = new List<float>();
+        var actual = new List<float>();
+        var s = new double[n];
+        foreach (int i in Enumerable.Range(0, 8).Select(t => (int)((long)t * (b * n - 1) / 7)).Distinct())
+            for (int head = 0; head < h; head++)
+            {
+                int bi = i / n;
+                double mx = double.NegativeInfinity, sum = 0;
+                for (int j = 0; j < n; j++)
+                {
+                    double sc = 0;
+                    for (int e = 0; e < dim; e++) sc += (double)qkv[i * 3 * c + head * dim + e] * qkv[(bi * n + j) * 3 * c + c + head * dim + e];
+                    s[j] = sc / Math.Sqrt(dim);
+                    mx = Math.Max(mx, s[j]);
+                }
+                for (int j = 0; j < n; j++) sum += s[j] = Math.Exp(s[j] - mx);
+                for (int e = 0; e < dim; e++)
+                {
+                    double acc = 0;
+                    for (int j = 0; j < n; j++) acc += s[j] * qkv[(bi * n + j) * 3 * c + 2 * c + head * dim + e];
+                    expected.Add((float)(acc / sum));
+                    actual.Add(output[i * c + head * dim + e]);
+                }
+            }
+        return new([.. expected], [.. actual]);
     }
 
     private static CaseResult Run(ComputeDevice d, string p, int b, int n, int h, int queries, int first)

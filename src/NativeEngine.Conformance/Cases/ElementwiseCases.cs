@@ -14,7 +14,7 @@ internal static class ElementwiseCases
     {
         // v1 on awkward sizes; the host version on the same plus a one-vector-and-tail 17 and a ViT-B activation at
         // 640² (1705 × 768: many chunks over the cores, a ragged last one).
-        foreach (var (kernel, choice, lengths) in new[] { ("V1", KernelChoice.Simple, new[] { 1, 31, 33, 1000 }), ("Host", KernelChoice.Host, new[] { 1, 17, 31, 33, 1000, 1705 * 768 }) })
+        foreach (var (kernel, choice, lengths) in new[] { ("V1", (OpVersion?)null, new[] { 1, 31, 33, 1000 }), ("Host", (OpVersion?)null, new[] { 1, 17, 31, 33, 1000, 1705 * 768 }) })
             foreach (int n in lengths)
             {
                 yield return new("add", kernel == "Host" ? "ElementwiseHost.Add" : "Elementwise.AddV1", $"[{n}]", Abs, Rel, Why,
@@ -22,8 +22,8 @@ internal static class ElementwiseCases
                 yield return new("mul", kernel == "Host" ? "ElementwiseHost.Mul" : "Elementwise.MulV1", $"[{n}]", Abs, Rel, Why,
                     d => HostDevice.Run(d, choice, hd => Binary(hd, n, (a, b, y) => Elementwise.Mul(a, b, y, choice), ElementwiseRef.Mul)));
             }
-        foreach (var (kernel, choice, shapes) in new[] { ("Elementwise.BiasV1", KernelChoice.Simple, new[] { (1, 1), (3, 33), (17, 64) }),
-                     ("ElementwiseHost.Bias", KernelChoice.Host, new[] { (1, 1), (3, 33), (17, 64), (5, 17), (1705, 768) }) })
+        foreach (var (kernel, choice, shapes) in new[] { ("Elementwise.BiasV1", (OpVersion?)null, new[] { (1, 1), (3, 33), (17, 64) }),
+                     ("ElementwiseHost.Bias", (OpVersion?)null, new[] { (1, 1), (3, 33), (17, 64), (5, 17), (1705, 768) }) })
             foreach (var (r, c) in shapes)
                 yield return new("bias", kernel, $"[{r},{c}]", Abs, Rel, Why, d => HostDevice.Run(d, choice, hd =>
                 {

@@ -37,7 +37,7 @@ internal static class GemmCases
         v1.Add(new(1, 9, 40, 33, false, true, Bias: true, Gelu: true));
         v1.Add(new(1, 4, 6, 0, false, false, Bias: true, Beta: 2f)); // K = 0: C = beta·C + bias
         v1.Add(new(1, 6, 5, 7, false, false, Special: true));
-        foreach (var s in v1) yield return Row("Gemm.MatmulV1", KernelChoice.Simple, s);
+        foreach (var s in v1) yield return Row(Gemm.ThreadPerOutput, s);
 
         // v2 (16×16 groups with barriers: slow on the simulator): one or a few 64×64 tiles, 1–3 K steps.
         var v2 = new List<Spec>
@@ -53,17 +53,22 @@ internal static class GemmCases
             new(1, 9, 12, 33, false, true, Bias: true, Gelu: true),
             new(1, 6, 5, 7, false, false, Special: true),
         };
-        foreach (var s in v2) yield return Row("Gemm.MatmulV2", KernelChoice.Tiled, s);
+        foreach (var s in v2) yield return Row(Gemm.SmemTile64, s);
 
         // Linear (x (…, K) · Wᵀ) on both versions, with a 3-D x.
-        foreach (var (kernel, choice) in new[] { ("Gemm.MatmulV1", KernelChoice.Simple), ("Gemm.MatmulV2", KernelChoice.Tiled) })
-            yield return new("gemm", kernel, "linear x[2,5,24]·W[19,24]ᵀ+b", Atol(24), Rel, Why, d => Linear(d, choice));
+        foreach (var v in Gemm.Op.Versions)
+            yield return new(v, "linear x[2,5,24]·W[19,24]ᵀ+b", Atol(24), Rel, Why, d => Linear(d, v));
+
+        // Bench workloads: EoMT-L's MLP fc1 at 640² (1800 tokens, 1024 → 4096) and a square 2048³; 8 rows checked.
+        foreach (var v in Gemm.Op.Versions)
+            foreach (var (m, n, k) in new[] { (1800, 4096, 1024), (2048, 2048, 2048) })
+                yield return new(v, $"{m}x{n}x{k}", Atol(k), Rel, Why, d => Sampled(d, m, n, k, v)) { Bench = true };
     }
 
-    private static ConformanceCase Row(string kernel, KernelChoice choice, Spec s) =>
-        new("gemm", kernel, s.Label, Atol(s.K), Rel, s.Special ? "NaN/±inf propagate as in float64" : Why, d => Run(d, s, choice));
+    private static ConformanceCase Row(OpVersion v, Spec s) =>
+        new(v, s.Label, Atol(s.K), Rel, s.Special ? "NaN/±inf propagate as in float64" : Why, d => Run(d, s, v));
 
-    private static CaseResult Run(ComputeDevice d, Spec s, KernelChoice choice)
+    private static CaseResult Run(ComputeDevice d, Spec s, OpVersion v)
     {
         int seed = s.M * 7 + s.N * 13 + s.K;
         var a = Inputs.Uniform(s.Batch * s.M * s.K, seed);
@@ -86,14 +91,14 @@ internal static class GemmCases
         using var tc = Tensor.FromHost(d, s.Batch > 1 ? new Shape(s.Batch, s.M, s.N) : new Shape(s.M, s.N), c);
         using var tbias = bias is null ? null : Tensor.FromHost(d, new Shape(s.N), bias);
         if (s.Gelu)
-            Gemm.Linear(ta, tb, tbias, tc, GemmEpilogue.Gelu, choice); // GELU specs are 2-D with Bᵀ: x·Wᵀ
+            Gemm.Linear(ta, tb, tbias, tc, GemmEpilogue.Gelu, v); // GELU specs are 2-D with Bᵀ: x·Wᵀ
         else
-            Gemm.Matmul(ta, tb, tc, s.TransA, s.TransB, tbias, s.Alpha, s.Beta, choice);
+            Gemm.Matmul(ta, tb, tc, s.TransA, s.TransB, tbias, s.Alpha, s.Beta, v);
         var expected = GemmRef.Matmul(a, b, c, s.Batch, s.M, s.N, s.K, s.TransA, s.TransB, s.SharedB, bias, s.Alpha, s.Beta, s.Gelu);
         return new(expected, tc.ToHostFloat());
     }
 
-    private static CaseResult Linear(ComputeDevice d, KernelChoice choice)
+    private static CaseResult Linear(ComputeDevice d, OpVersion v)
     {
         const int rows = 10, n = 19, k = 24;
         var x = Inputs.Uniform(rows * k, 11);
@@ -103,7 +108,23 @@ internal static class GemmCases
         using var tw = Tensor.FromHost(d, new Shape(n, k), w);
         using var tbias = Tensor.FromHost(d, new Shape(n), bias);
         using var ty = Tensor.Empty(d, new Shape(2, 5, n));
-        Gemm.Linear(tx, tw, tbias, ty, choice);
+        Gemm.Linear(tx, tw, tbias, ty, v);
         return new(GemmRef.Linear(x, w, bias, rows, n, k), ty.ToHostFloat());
+    }
+
+    // A full float64 reference of a large GEMM takes minutes: compare 8 rows spread over M (first, last, between).
+    private static CaseResult Sampled(ComputeDevice d, int m, int n, int k, OpVersion v)
+    {
+        var a = Inputs.Uniform(m * k, 1);
+        var b = Inputs.Uniform(k * n, 2);
+        using var ta = Tensor.FromHost(d, new Shape(m, k), a);
+        using var tb = Tensor.FromHost(d, new Shape(k, n), b);
+        using var tc = Tensor.Empty(d, new Shape(m, n));
+        Gemm.Matmul(ta, tb, tc, version: v);
+        var c = tc.ToHostFloat();
+        var rows = Enumerable.Range(0, 8).Select(t => (int)((long)t * (m - 1) / 7)).Distinct().ToList();
+        var expected = rows.SelectMany(i => GemmRef.Matmul(a[(i * k)..((i + 1) * k)], b, null, 1, 1, n, k, false, false));
+        var actual = rows.SelectMany(i => c.AsSpan(i * n, n).ToArray());
+        return new(expected.ToArray(), actual.ToArray());
     }
 }

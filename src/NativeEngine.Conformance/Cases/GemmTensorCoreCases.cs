@@ -24,7 +24,7 @@ internal static class GemmTensorCoreCases
                 string label = $"{p} [{m}x{k}]·[{n}x{k}]ᵀ{(e == TensorCoreEpilogue.None ? "" : " +bias")}{Epilogue(e)}";
                 // Against the float64 reference on operands rounded as the tensor core rounds them: what remains is
                 // float32 accumulation (in the hardware's own order) of K exact products, as for the fp32 GEMM.
-                yield return new("gemm_tc", "Gemm.MatmulV3", label, 2e-6 * k, 1e-5,
+                yield return new(Gemm.TensorCoreOp.Version("mma-" + p), label, 2e-6 * k, 1e-5,
                     "operands rounded to the precision in the reference too; float32 accumulation of K exact products: atol 2e-6·K",
                     d => Run(d, p, m, n, k, e, roundReference: true));
             }
@@ -35,12 +35,34 @@ internal static class GemmTensorCoreCases
         {
             const int m = 33, n = 70, k = 64;
             double u = PrecisionRef.UnitRoundoff(p);
-            yield return new("gemm_tc", "Gemm.MatmulV3", $"{p} [{m}x{k}]·[{n}x{k}]ᵀ vs unrounded fp32", 2 * u * Math.Sqrt(k), 0,
+            yield return new(Gemm.TensorCoreOp.Version("mma-" + p), $"{p} [{m}x{k}]·[{n}x{k}]ᵀ vs unrounded fp32", 2 * u * Math.Sqrt(k), 0,
                 $"operand rounding to {p} (u = {u:G3}): atol 2u·√K", d => Run(d, p, m, n, k, TensorCoreEpilogue.None, roundReference: false));
         }
         foreach (var p in new[] { "bf16", "fp16" })
-            yield return new("to_half", "HalfConvert.FromFloatV1", $"{p} normals, subnormals, ties, ±inf, NaN", 0, 0,
+            yield return new(HalfConvert.Op.Plain, $"{p} normals, subnormals, ties, ±inf, NaN", 0, 0,
                 "rounding is exact arithmetic: bit-identical to System.Half / bf16 round-to-nearest-even", d => Convert(d, p));
+
+        // Bench workloads (CUDA): a square 4096³, EoMT-L's fc1 without and with queries; 8 rows checked against the
+        // float64 reference on the rounded operands.
+        foreach (var p in Precisions)
+            foreach (var (m, n, k) in new[] { (4096, 4096, 4096), (1800, 4096, 1024), (4101, 3072, 1024) })
+                yield return new(Gemm.TensorCoreOp.Version("mma-" + p), $"{p} {m}x{n}x{k}", 2e-6 * k, 1e-5,
+                    "operands rounded in the reference; float32 accumulation: atol 2e-6·K", d => Sampled(d, p, m, n, k)) { Bench = true };
+    }
+
+    // A full float64 reference of a large GEMM takes minutes: compare 8 rows spread over M (first, last, between).
+    private static CaseResult Sampled(ComputeDevice d, string p, int m, int n, int k)
+    {
+        var x = PrecisionRef.Round(Inputs.Uniform(m * k, 1), p);
+        var w = PrecisionRef.Round(Inputs.Uniform(n * k, 2), p);
+        using var tx = Operand(d, new Shape(m, k), x, p);
+        using var tw = Operand(d, new Shape(n, k), w, p);
+        using var ty = Tensor.Empty(d, new Shape(m, n));
+        Gemm.LinearTensorCore(tx, tw, null, ty, Parse(p));
+        var y = ty.ToHostFloat();
+        var rows = Enumerable.Range(0, 8).Select(t => (int)((long)t * (m - 1) / 7)).Distinct().ToList();
+        return new(rows.SelectMany(i => GemmRef.Linear(x[(i * k)..((i + 1) * k)], w, null, 1, n, k)).ToArray(),
+            rows.SelectMany(i => y.AsSpan(i * n, n).ToArray()).ToArray());
     }
 
     private static string Epilogue(TensorCoreEpilogue e) => e switch

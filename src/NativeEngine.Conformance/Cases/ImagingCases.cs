@@ -12,7 +12,7 @@ internal static class ImagingCases
     {
         // v1 on awkward windows; the host versions on the same plus a camera-sized frame (a 480×640 image's native
         // window, 3 windows of 480 stitched along a 1280-wide map).
-        foreach (var (kernel, choice, real) in new[] { ("V1", KernelChoice.Simple, false), ("Host", KernelChoice.Host, true) })
+        foreach (var (kernel, choice, real) in new[] { ("V1", (OpVersion?)null, false), ("Host", (OpVersion?)null, true) })
         {
             var windows = new List<(int, int, int, int, int, int)> { (1, 1, 0, 0, 1, 1), (40, 68, 0, 28, 40, 40), (33, 31, 2, 0, 31, 31) };
             if (real) windows.Add((480, 640, 0, 160, 480, 480));
@@ -27,7 +27,7 @@ internal static class ImagingCases
         }
     }
 
-    private static CaseResult Normalize(ComputeDevice d, int h, int w, int top, int left, int rows, int cols, KernelChoice choice)
+    private static CaseResult Normalize(ComputeDevice d, int h, int w, int top, int left, int rows, int cols, OpVersion? choice)
     {
         var img = Inputs.Uniform(h * w * 3, 4, 0, 256).Select(v => (byte)v).ToArray();
         img[0] = 0;
@@ -38,7 +38,7 @@ internal static class ImagingCases
         return new(ImagingRef.NormalizeRgb(img, w, top, left, rows, cols), ty.ToHostFloat());
     }
 
-    private static CaseResult Stitch(ComputeDevice d, int k, int s, int len, int[] starts, bool alongHeight, KernelChoice choice)
+    private static CaseResult Stitch(ComputeDevice d, int k, int s, int len, int[] starts, bool alongHeight, OpVersion? choice)
     {
         int n = starts.Length, h = alongHeight ? len : s, w = alongHeight ? s : len;
         var scores = Inputs.Uniform(n * k * s * s, 5, 0, 1);

@@ -10,8 +10,8 @@ internal static class ModelElementwiseCases
     [ConformanceCases]
     private static IEnumerable<ConformanceCase> Cases()
     {
-        foreach (var (kernel, choice, shapes) in new[] { ("LayerScale.AddScaledV1", KernelChoice.Simple, new[] { (1, 1), (3, 33), (17, 64) }),
-                     ("LayerScaleHost.AddScaled", KernelChoice.Host, new[] { (1, 1), (3, 33), (17, 64), (5, 17), (1705, 768) }) })
+        foreach (var (kernel, choice, shapes) in new[] { ("LayerScale.AddScaledV1", (OpVersion?)null, new[] { (1, 1), (3, 33), (17, 64) }),
+                     ("LayerScaleHost.AddScaled", (OpVersion?)null, new[] { (1, 1), (3, 33), (17, 64), (5, 17), (1705, 768) }) })
             foreach (var (r, c) in shapes)
                 yield return new("layer_scale_add", kernel, $"[{r},{c}]", 1e-6, 1e-5, "one FMA per element", dev => HostDevice.Run(dev, choice, hd =>
                 {
@@ -21,7 +21,7 @@ internal static class ModelElementwiseCases
                     using var tx = Tensor.FromHost(hd, new Shape(r, c), x);
                     using var th = Tensor.FromHost(hd, new Shape(r, c), h);
                     using var tg = Tensor.FromHost(hd, new Shape(c), g);
-                    LayerScale.AddScaled(tx, th, tg, tx, choice); // in place, as the model uses it
+                    LayerScale.AddScaled(tx, th, tg, tx); // in place, as the model uses it
                     return new(LayerScaleRef.AddScaled(x, h, g), tx.ToHostFloat());
                 }));
 
@@ -31,7 +31,7 @@ internal static class ModelElementwiseCases
         foreach (var (b, c, h, w) in lnShapes.Concat([(2, 768, 13, 11), (1, 768, 40, 40)]))
             foreach (var (kernel, choice) in Versions("LayerNorm2d.ForwardV1", "LayerNorm2dHost.Forward", lnShapes.Contains((b, c, h, w))))
                 yield return new("layernorm2d", kernel, $"[{b},{c},{h},{w}]", 2e-6 * Math.Sqrt(c) + 1e-6, 1e-5,
-                    "mean and variance reduce over C", d => HostRows.On(d, choice, dev =>
+                    "mean and variance reduce over C", d => HostRows.On(d, dev =>
                     {
                         var x = Inputs.Uniform(b * c * h * w, 1, -3, 5);
                         var g = Inputs.Uniform(c, 2);
@@ -40,21 +40,21 @@ internal static class ModelElementwiseCases
                         using var tg = Tensor.FromHost(dev, new Shape(c), g);
                         using var tb = Tensor.FromHost(dev, new Shape(c), be);
                         using var ty = Tensor.Empty(dev, new Shape(b, c, h, w));
-                        LayerNorm2d.Forward(tx, tg, tb, ty, 1e-6f, choice);
+                        LayerNorm2d.Forward(tx, tg, tb, ty, 1e-6f);
                         return new(LayerNorm2dRef.Forward(x, g, be, b, c, h * w), ty.ToHostFloat());
                     }));
 
         var dwShapes = new[] { (1, 1, 1, 1), (2, 3, 5, 7), (1, 17, 8, 3) };
         foreach (var (b, c, h, w) in dwShapes.Concat([(1, 3, 4, 17), (2, 5, 9, 50), (1, 768, 20, 20)]))
             foreach (var (kernel, choice) in Versions("DepthwiseConv3x3.ForwardV1", "DepthwiseConv3x3Host.Forward", dwShapes.Contains((b, c, h, w))))
-                yield return new("depthwise_conv3x3", kernel, $"[{b},{c},{h},{w}]", 1e-5, 1e-5, "9-term sums", d => HostRows.On(d, choice, dev =>
+                yield return new("depthwise_conv3x3", kernel, $"[{b},{c},{h},{w}]", 1e-5, 1e-5, "9-term sums", d => HostRows.On(d, dev =>
                 {
                     var x = Inputs.Uniform(b * c * h * w, 1);
                     var wt = Inputs.Uniform(c * 9, 2);
                     using var tx = Tensor.FromHost(dev, new Shape(b, c, h, w), x);
                     using var tw = Tensor.FromHost(dev, new Shape(c, 1, 3, 3), wt);
                     using var ty = Tensor.Empty(dev, new Shape(b, c, h, w));
-                    DepthwiseConv3x3.Forward(tx, tw, ty, choice);
+                    DepthwiseConv3x3.Forward(tx, tw, ty);
                     return new(ConvRef.DepthwiseConv3x3(x, wt, b, c, h, w), ty.ToHostFloat());
                 }));
 
@@ -63,21 +63,21 @@ internal static class ModelElementwiseCases
         foreach (var (h, w, oh, ow) in resizeShapes.Concat([(40, 40, 160, 160), (37, 21, 100, 75), (160, 160, 40, 40)]))
             foreach (var (kernel, choice) in Versions("Bilinear.ResizeV1", "BilinearHost.Resize", resizeShapes.Contains((h, w, oh, ow))))
                 yield return new("bilinear_resize", kernel, $"{h}x{w}->{oh}x{ow}", 2e-6 + 2.4e-7 * Math.Max(h, w), 1e-5,
-                    "three lerps; float vs double source coordinates (|src|·2⁻²⁴ error times |Δx| ≤ 2)", d => HostRows.On(d, choice, dev =>
+                    "three lerps; float vs double source coordinates (|src|·2⁻²⁴ error times |Δx| ≤ 2)", d => HostRows.On(d, dev =>
                     {
                         const int planes = 3;
                         var x = Inputs.Uniform(planes * h * w, 1);
                         using var tx = Tensor.FromHost(dev, new Shape(1, planes, h, w), x);
                         using var ty = Tensor.Empty(dev, new Shape(1, planes, oh, ow));
-                        Bilinear.Resize(tx, ty, choice);
+                        Bilinear.Resize(tx, ty);
                         return new(BilinearRef.Resize(x, planes, h, w, oh, ow), ty.ToHostFloat());
                     }));
         }
 
     // The simulator kernel on the small shapes, the host version on every shape.
-    private static IEnumerable<(string Kernel, KernelChoice Choice)> Versions(string v1, string host, bool small)
+    private static IEnumerable<(string Kernel, VersionKind Choice)> Versions(string v1, string host, bool small)
     {
-        if (small) yield return (v1, KernelChoice.Simple);
-        yield return (host, KernelChoice.Host);
+        if (small) yield return (v1, VersionKind.Simple);
+        yield return (host, VersionKind.Host);
     }
 }

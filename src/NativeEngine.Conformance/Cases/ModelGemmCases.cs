@@ -16,7 +16,7 @@ internal static class ModelGemmCases
         var convShapes = new[] { (1, 1, 1, 1, 1), (1, 17, 5, 3, 5), (2, 33, 17, 9, 9) };
         foreach (var (b, cin, cout, h, w) in convShapes.Concat([(1, 768, 768, 4, 4), (2, 9, 7, 5, 37)]))
             foreach (var (kernel, choice) in Versions("ConvTranspose2x2.ForwardV1", "ConvTranspose2x2.ForwardV2", "ConvTranspose2x2Host.Forward", convShapes.Contains((b, cin, cout, h, w))))
-                yield return new("conv_transpose2x2", kernel, $"B{b} Cin{cin} Cout{cout} {h}x{w}", 1e-6 * cin + 1e-6, 1e-5, "reduction over Cin", d => HostRows.On(d, choice, dev =>
+                yield return new("conv_transpose2x2", kernel, $"B{b} Cin{cin} Cout{cout} {h}x{w}", 1e-6 * cin + 1e-6, 1e-5, "reduction over Cin", d => HostRows.On(d, dev =>
                 {
                     var x = Inputs.Uniform(b * cin * h * w, 1);
                     var wt = Inputs.Uniform(cin * cout * 4, 2);
@@ -25,55 +25,55 @@ internal static class ModelGemmCases
                     using var tw = Tensor.FromHost(dev, new Shape(cin, cout, 2, 2), wt);
                     using var tb = Tensor.FromHost(dev, new Shape(cout), bias);
                     using var ty = Tensor.Empty(dev, new Shape(b, cout, 2 * h, 2 * w));
-                    ConvTranspose2x2.Forward(tx, tw, tb, ty, choice);
+                    ConvTranspose2x2.Forward(tx, tw, tb, ty);
                     return new(ConvRef.ConvTranspose2x2(x, wt, bias, b, cin, cout, h, w), ty.ToHostFloat());
                 }));
 
         var maskShapes = new[] { (1, 1, 1, 1, 1), (1, 5, 17, 3, 7), (2, 70, 33, 9, 8) };
         foreach (var (b, q, c, h, w) in maskShapes.Concat([(1, 100, 768, 16, 16)]))
             foreach (var (kernel, choice) in Versions("MaskLogits.ComputeV1", "MaskLogits.ComputeV2", "MaskLogitsHost.Compute", maskShapes.Contains((b, q, c, h, w))))
-                yield return new("mask_logits", kernel, $"B{b} Q{q} C{c} {h}x{w}", 1e-6 * c + 1e-6, 1e-5, "reduction over C", d => HostRows.On(d, choice, dev =>
+                yield return new("mask_logits", kernel, $"B{b} Q{q} C{c} {h}x{w}", 1e-6 * c + 1e-6, 1e-5, "reduction over C", d => HostRows.On(d, dev =>
                 {
                     var qs = Inputs.Uniform(b * q * c, 1);
                     var f = Inputs.Uniform(b * c * h * w, 2);
                     using var tq = Tensor.FromHost(dev, new Shape(b, q, c), qs);
                     using var tf = Tensor.FromHost(dev, new Shape(b, c, h, w), f);
                     using var tl = Tensor.Empty(dev, new Shape(b, q, h, w));
-                    MaskLogits.Compute(tq, tf, tl, choice);
+                    MaskLogits.Compute(tq, tf, tl);
                     return new(SemanticRef.MaskLogits(qs, f, b, q, c, h * w), tl.ToHostFloat());
                 }));
 
-        // The class softmax runs inside both versions, so the SemanticMap rows cover ClassProbsV1 too.
+        // The class softmax (SemanticMap.ClassProbsV1) runs inside both kernel versions.
         var mapShapes = new[] { (1, 1, 1, 1, 1), (1, 7, 3, 5, 6), (2, 20, 19, 9, 8), (1, 3, 70, 2, 33) };
         foreach (var (b, q, k, h, w) in mapShapes.Concat([(1, 100, 19, 40, 40), (2, 100, 19, 7, 9)])) // EoMT's Q = 100, K = 19
         {
             bool small = mapShapes.Contains((b, q, k, h, w));
             var versions = small
-                ? new[] { ("SemanticMap.MapV1", KernelChoice.Simple), ("SemanticMap.MapV2", KernelChoice.Tiled), ("SemanticMap.ClassProbsV1", KernelChoice.Simple) }
+                ? new[] { ("SemanticMap.MapV1", VersionKind.Simple), ("SemanticMap.MapV2", VersionKind.Grouped) }
                 : [];
-            foreach (var (kernel, choice) in versions.Concat([("SemanticMapHost.Map", KernelChoice.Host), ("SemanticMapHost.ClassProbs", KernelChoice.Host)]))
-                yield return new(kernel.Contains("ClassProbs") ? "class_probs" : "semantic_map", kernel, $"B{b} Q{q} K{k} {h}x{w}",
-                    1e-6 * q + 1e-6, 1e-5, "softmax over K+1, sum over Q of values ≤ 1", d => HostRows.On(d, choice, dev =>
+            foreach (var (kernel, choice) in versions.Concat([("SemanticMapHost.Map", VersionKind.Host)]))
+                yield return new("semantic_map", kernel, $"B{b} Q{q} K{k} {h}x{w}",
+                    1e-6 * q + 1e-6, 1e-5, "softmax over K+1, sum over Q of values ≤ 1", d => HostRows.On(d, dev =>
                     {
                         var m = Inputs.Uniform(b * q * h * w, 1, -8, 8);
                         var cl = Inputs.Uniform(b * q * (k + 1), 2, -4, 4);
                         using var tm = Tensor.FromHost(dev, new Shape(b, q, h, w), m);
                         using var tc = Tensor.FromHost(dev, new Shape(b, q, k + 1), cl);
                         using var ts = Tensor.Empty(dev, new Shape(b, k, h, w));
-                        SemanticMap.Forward(tm, tc, ts, choice);
+                        SemanticMap.Forward(tm, tc, ts);
                         return new(SemanticRef.Map(m, cl, b, q, k, h * w), ts.ToHostFloat());
                     }));
         }
     }
 
     // v1 and v2 on the small shapes, the host version on every shape.
-    private static IEnumerable<(string Kernel, KernelChoice Choice)> Versions(string v1, string v2, string host, bool small)
+    private static IEnumerable<(string Kernel, VersionKind Choice)> Versions(string v1, string v2, string host, bool small)
     {
         if (small)
         {
-            yield return (v1, KernelChoice.Simple);
-            yield return (v2, KernelChoice.Tiled);
+            yield return (v1, VersionKind.Simple);
+            yield return (v2, VersionKind.Grouped);
         }
-        yield return (host, KernelChoice.Host);
+        yield return (host, VersionKind.Host);
     }
 }

@@ -18,22 +18,27 @@ internal static class SoftmaxCases
     {
         // v1 on awkward and larger shapes; v2 (explicit groups, slow on the CPU simulator) on small ones only.
         foreach (var (r, c) in new[] { (1, 1), (3, 31), (5, 32), (2, 33), (37, 100), (4, 1000) })
-            yield return Row("Softmax.RowsV1", KernelChoice.Simple, r, c);
+            yield return Row("Softmax.RowsV1", (OpVersion?)null, r, c);
         foreach (var (r, c) in new[] { (1, 1), (3, 31), (5, 32), (2, 33), (6, 77) })
-            yield return Row("Softmax.RowsV2", KernelChoice.Tiled, r, c);
+            yield return Row("Softmax.RowsV2", (OpVersion?)null, r, c);
 
         // Special rows, one per line: all −∞ (NaN, as torch), some −∞, a NaN, a +∞ (NaN), ±0, huge spread.
         // 40 columns so v2's lanes see −∞ before and after finite values.
         var special = SpecialRows(40);
-        foreach (var (kernel, choice) in new[] { ("Softmax.RowsV1", KernelChoice.Simple), ("Softmax.RowsV2", KernelChoice.Tiled), ("SoftmaxHost.Rows", KernelChoice.Host) })
+        foreach (var (kernel, choice) in new[] { ("Softmax.RowsV1", (OpVersion?)null), ("Softmax.RowsV2", (OpVersion?)null), ("SoftmaxHost.Rows", (OpVersion?)null) })
             yield return new("softmax_rows", kernel, "[6,40] -inf/NaN/+inf rows", Abs, Rel, "special values as torch.softmax",
                 d => HostDevice.Run(d, choice, hd => Run(hd, special, 6, 40, choice)));
         // 17 columns: one vector and a tail with AVX-512; 1705: EoMT-B's token count (100 query rows of one head).
         foreach (var (r, c) in new[] { (1, 1), (3, 31), (5, 32), (2, 33), (4, 17), (37, 100), (4, 1000), (100, 1705) })
-            yield return Row("SoftmaxHost.Rows", KernelChoice.Host, r, c);
+            yield return Row("SoftmaxHost.Rows", (OpVersion?)null, r, c);
+
+        // Bench workloads: a ragged 4096×4101 and EoMT-L's mask-attention logits per head-batch (16384×1024).
+        foreach (var kernel in new[] { "Softmax.RowsV1", "Softmax.RowsV2", "SoftmaxHost.Rows" })
+            foreach (var (r, c) in new[] { (4096, 4101), (16384, 1024) })
+                yield return Row(kernel, (OpVersion?)null, r, c) with { Bench = true };
     }
 
-    private static ConformanceCase Row(string kernel, KernelChoice choice, int r, int c) =>
+    private static ConformanceCase Row(string kernel, OpVersion? choice, int r, int c) =>
         new("softmax_rows", kernel, $"[{r},{c}] U(-8,8)", Abs, Rel, Why, d => HostDevice.Run(d, choice, hd => Run(hd, Inputs.Uniform(r * c, r + c, -8, 8), r, c, choice)));
 
     private static float[] SpecialRows(int c)
@@ -48,7 +53,7 @@ internal static class SoftmaxCases
         return x;
     }
 
-    private static CaseResult Run(ComputeDevice d, float[] x, int r, int c, KernelChoice choice)
+    private static CaseResult Run(ComputeDevice d, float[] x, int r, int c, OpVersion? choice)
     {
         using var tx = Tensor.FromHost(d, new Shape(r, c), x);
         Softmax.Rows(tx, tx, choice); // in place: y aliases x

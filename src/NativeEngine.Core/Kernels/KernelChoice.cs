@@ -1,8 +1,9 @@
 namespace NativeEngine.Kernels;
 
 /// <summary>
-/// Which version of an op to run. Auto picks the simple version on the CPU accelerator (a simulator where barriers
-/// cost OS-level synchronisation) and the tiled GPU version on CUDA; tests and benchmarks force each one.
+/// Legacy: the two-valued choice the op table replaces. Nothing in this tree takes it any more (entry points take an
+/// <see cref="OpVersion"/>, picked by <see cref="Op{TArgs}.Run"/>); it stays only so branches written against it
+/// (HOST.md's <c>choice.UseHost(device)</c> line) still merge, and goes once they are folded into the table.
 /// </summary>
 public enum KernelChoice
 {

@@ -46,8 +46,13 @@ public sealed class EomtModel : IDisposable
     /// <summary>The device holding the weights and activations.</summary>
     public ComputeDevice Device => device;
 
-    /// <summary>Kernel versions to run (Auto: simple on the CPU accelerator, tiled on CUDA).</summary>
-    public KernelChoice Choice { get; set; } = KernelChoice.Auto;
+    /// <summary>
+    /// When set, every op runs its plain version (<see cref="IOp.Plain"/>): the reference path `bench forward` checks
+    /// the table's picks against. Off: the op table picks per device.
+    /// </summary>
+    public bool Plain { get; set; }
+
+    private OpVersion? V(IOp op) => Plain ? op.Plain : null;
 
     /// <summary>When set, every op group is timed per kernel family (see <see cref="OpProfiler"/>).</summary>
     public OpProfiler? Profiler { get; set; }
@@ -180,9 +185,9 @@ public sealed class EomtModel : IDisposable
         }
         var a = arena;
         Profiler?.Start();
-        PatchEmbed.Im2Col(pixelValues, a.Cols, c.PatchSize, Choice);
-        Gemm.Linear(a.Cols, patchW, patchB, a.Patches, choice: Choice);
-        Kernels.Tokens.Assemble(a.Patches, pos, cls, registers, a.Tokens, Choice);
+        PatchEmbed.Im2Col(pixelValues, a.Cols, c.PatchSize, V(PatchEmbed.Op));
+        Gemm.Linear(a.Cols, patchW, patchB, a.Patches, V(Gemm.Op));
+        Kernels.Tokens.Assemble(a.Patches, pos, cls, registers, a.Tokens, V(Kernels.Tokens.AssembleOp));
         Mark("patch embed + tokens");
         probe?.Invoke("embeddings", a.Tokens);
         var x = a.Tokens;
@@ -191,26 +196,21 @@ public sealed class EomtModel : IDisposable
             Tensor? allowed = null, grid = null;
             if (i == FirstQueryBlock)
             {
-                Kernels.Tokens.InsertQueries(x, query, a.Hidden, Choice); // [Q | CLS | registers | patches]
+                Kernels.Tokens.InsertQueries(x, query, a.Hidden, V(Kernels.Tokens.InsertQueriesOp)); // [Q | CLS | registers | patches]
                 x = a.Hidden;
                 Mark("patch embed + tokens");
             }
             if (i >= FirstQueryBlock && maskedBlock[i - FirstQueryBlock])
             {
-                // The host attention reads the mask from the grid logits; the GPU versions get it as N×N bytes.
+                // attention_patch_masked: the host version reads the mask from the grid logits; the GPU versions
+                // build it as N×N bytes first.
                 grid = QueryGrid(x, i - FirstQueryBlock, probe);
-                if (!Choice.UseHost(device))
-                {
-                    a.Allowed ??= Tensor.Empty(device, new Shape(a.Batch, Tokens1, Tokens1), DType.UInt8);
-                    Attention.QueryPatchMask(grid, c.Queries + Prefix, a.Allowed, Choice);
-                    (allowed, grid) = (a.Allowed, null);
-                }
                 Mark("masked-attention mask");
             }
             RunBlock(blocks[i], x, allowed, grid);
             probe?.Invoke($"layers.{i}", x);
         }
-        LayerNorm.Forward(x, normW, normB, a.Normed, c.LayerNormEps, choice: Choice);
+        LayerNorm.Forward(x, normW, normB, a.Normed, c.LayerNormEps, V(LayerNorm.Op));
         Mark("layernorm");
         Predict(a.Normed, probe);
         return new EomtOutput(a.Cls, a.Masks, a.Normed);
@@ -228,7 +228,7 @@ public sealed class EomtModel : IDisposable
         map.Expect("semantic_map", a.Batch, Config.Classes, s, s);
         a.Upsampled ??= Tensor.Empty(device, new Shape(a.Batch, Config.Queries, s, s));
         Bilinear.Resize(output.MasksQueriesLogits, a.Upsampled);
-        Kernels.SemanticMap.Forward(a.Upsampled, output.ClassQueriesLogits, map, Choice);
+        Kernels.SemanticMap.Forward(a.Upsampled, output.ClassQueriesLogits, map, V(Kernels.SemanticMap.Op));
         Mark("semantic map");
     }
 
@@ -253,37 +253,37 @@ public sealed class EomtModel : IDisposable
         var qkv = View(a.Qkv, b, n, 3 * C);
         var att = View(a.Attn, b, n, C);
         var mlp = View(a.Mlp, b, n, hid);
-        LayerNorm.Forward(x, w.Norm1W, w.Norm1B, h, Config.LayerNormEps, choice: Choice);
+        LayerNorm.Forward(x, w.Norm1W, w.Norm1B, h, Config.LayerNormEps, V(LayerNorm.Op));
         Mark("layernorm");
-        Gemm.Linear(h, w.QkvW, w.QkvB, qkv, choice: Choice);
+        Gemm.Linear(h, w.QkvW, w.QkvB, qkv, V(Gemm.Op));
         Mark("gemm");
         if (grid is not null)
-            Attention.ForwardQueryPatchMasked(qkv, att, Config.Heads, grid, Config.Queries + Prefix, Choice);
+            Attention.ForwardQueryPatchMasked(qkv, att, Config.Heads, grid, Config.Queries + Prefix, V(Attention.PatchMaskedOp));
         else
-            Attention.Forward(qkv, att, Config.Heads, allowed, choice: Choice);
+            Attention.Forward(qkv, att, Config.Heads, allowed, V(Attention.Op));
         Mark("attention");
-        Gemm.Linear(att, w.OutW, w.OutB, h, choice: Choice);
+        Gemm.Linear(att, w.OutW, w.OutB, h, V(Gemm.Op));
         Mark("gemm");
-        LayerScale.AddScaled(x, h, w.Ls1, x, Choice);
+        LayerScale.AddScaled(x, h, w.Ls1, x, V(LayerScale.Op));
         Mark("layerscale");
-        LayerNorm.Forward(x, w.Norm2W, w.Norm2B, h, Config.LayerNormEps, choice: Choice);
+        LayerNorm.Forward(x, w.Norm2W, w.Norm2B, h, Config.LayerNormEps, V(LayerNorm.Op));
         Mark("layernorm");
         if (w.GateW is null)
         {
-            Gemm.Linear(h, w.Fc1W, w.Fc1B, mlp, GemmEpilogue.Gelu, Choice); // fc1 and its GELU in one pass
+            Gemm.Linear(h, w.Fc1W, w.Fc1B, mlp, GemmEpilogue.Gelu, V(Gemm.Op)); // fc1 and its GELU in one pass
             Mark("gemm");
         }
         else
         {
-            Gemm.Linear(h, w.Fc1W, w.Fc1B, mlp, choice: Choice);
-            Gemm.Linear(h, w.GateW, w.GateB, View(a.Gate!, b, n, hid), choice: Choice);
+            Gemm.Linear(h, w.Fc1W, w.Fc1B, mlp, V(Gemm.Op));
+            Gemm.Linear(h, w.GateW, w.GateB, View(a.Gate!, b, n, hid), V(Gemm.Op));
             Mark("gemm");
-            Activation.SiLUMul(View(a.Gate!, b, n, hid), mlp, mlp, Choice); // silu(first half) · second half
+            Activation.SiLUMul(View(a.Gate!, b, n, hid), mlp, mlp, V(Activation.SiLUMulOp)); // silu(first half) · second half
             Mark("activation");
         }
-        Gemm.Linear(mlp, w.Fc2W, w.Fc2B, h, choice: Choice);
+        Gemm.Linear(mlp, w.Fc2W, w.Fc2B, h, V(Gemm.Op));
         Mark("gemm");
-        LayerScale.AddScaled(x, h, w.Ls2, x, Choice);
+        LayerScale.AddScaled(x, h, w.Ls2, x, V(LayerScale.Op));
         Mark("layerscale");
     }
 
@@ -292,30 +292,30 @@ public sealed class EomtModel : IDisposable
     {
         var a = arena!;
         var c = Config;
-        Kernels.Tokens.SliceTokens(y, 0, a.Queries, Choice);
-        Gemm.Linear(a.Queries, classW, classB, a.Cls, choice: Choice);
-        Gemm.Linear(a.Queries, maskW[0], maskB[0], a.Embed1, GemmEpilogue.Gelu, Choice);
-        Gemm.Linear(a.Embed1, maskW[1], maskB[1], a.Embed2, GemmEpilogue.Gelu, Choice);
-        Gemm.Linear(a.Embed2, maskW[2], maskB[2], a.Embed1, choice: Choice);
+        Kernels.Tokens.SliceTokens(y, 0, a.Queries, V(Kernels.Tokens.SliceOp));
+        Gemm.Linear(a.Queries, classW, classB, a.Cls, V(Gemm.Op));
+        Gemm.Linear(a.Queries, maskW[0], maskB[0], a.Embed1, GemmEpilogue.Gelu, V(Gemm.Op));
+        Gemm.Linear(a.Embed1, maskW[1], maskB[1], a.Embed2, GemmEpilogue.Gelu, V(Gemm.Op));
+        Gemm.Linear(a.Embed2, maskW[2], maskB[2], a.Embed1, V(Gemm.Op));
         Mark("heads: class + mask MLP");
         probe?.Invoke("mask_embeddings", a.Embed1);
         int g = c.Grid, b = a.Batch;
         var feat = View(a.FeatA, b, C, g, g);
-        Kernels.Tokens.ToFeatureMap(y, c.Queries + Prefix, feat, Choice);
+        Kernels.Tokens.ToFeatureMap(y, c.Queries + Prefix, feat, V(Kernels.Tokens.ToFeatureMapOp));
         for (int j = 0; j < upscale.Length; j++, g *= 2)
         {
             var u = upscale[j];
             var up = View(a.FeatB, b, C, 2 * g, 2 * g);
             var dw = View(a.FeatC, b, C, 2 * g, 2 * g);
-            ConvTranspose2x2.Forward(feat, u.ConvW, u.ConvB, up, Choice);
-            Activation.GeluErf(up, up, Choice);
+            ConvTranspose2x2.Forward(feat, u.ConvW, u.ConvB, up, V(ConvTranspose2x2.Op));
+            Activation.GeluErf(up, up, V(Activation.GeluErfOp));
             DepthwiseConv3x3.Forward(up, u.DepthW, dw);
             feat = View(a.FeatA, b, C, 2 * g, 2 * g);
             LayerNorm2d.Forward(dw, u.NormW, u.NormB, feat, 1e-6f);
             Mark("heads: upscale");
             probe?.Invoke($"upscale.{j}", feat);
         }
-        MaskLogits.Compute(a.Embed1, feat, a.Masks, Choice);
+        MaskLogits.Compute(a.Embed1, feat, a.Masks, V(MaskLogits.Op));
         Mark("mask logits");
     }
 
@@ -325,7 +325,7 @@ public sealed class EomtModel : IDisposable
     {
         var a = arena!;
         var c = Config;
-        LayerNorm.Forward(x, normW, normB, a.Normed, c.LayerNormEps, choice: Choice);
+        LayerNorm.Forward(x, normW, normB, a.Normed, c.LayerNormEps, V(LayerNorm.Op));
         Predict(a.Normed, null);
         probe?.Invoke($"intermediate.{j}.class_queries_logits", a.Cls);
         probe?.Invoke($"intermediate.{j}.masks_queries_logits", a.Masks);
@@ -360,7 +360,7 @@ public sealed class EomtModel : IDisposable
         public readonly int Batch;
         public readonly Tensor Cols, Patches, Tokens, Hidden, Normed, Branch, Qkv, Attn, Mlp, Queries, Cls, Embed1, Embed2, FeatA, FeatB, FeatC, Masks;
         public readonly Tensor? Gate;
-        public Tensor? Upsampled, Grid, Allowed;
+        public Tensor? Upsampled, Grid;
 
         public Arena(EomtModel m, int b)
         {
@@ -400,7 +400,6 @@ public sealed class EomtModel : IDisposable
             foreach (var t in all) t.Dispose();
             Upsampled?.Dispose();
             Grid?.Dispose();
-            Allowed?.Dispose();
         }
     }
 }

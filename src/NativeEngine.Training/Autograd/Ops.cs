@@ -41,11 +41,11 @@ public static class Ops
         return y;
     }
 
-    /// <summary>y = max(x, 0).</summary>
+    /// <summary>y = max(x, 0), NaN kept (torch.relu: the one ReLU, <see cref="Activation.Relu"/>).</summary>
     public static Var Relu(Tape tape, Var x)
     {
         var y = new Var(tape.NewTensor(x.Value.Shape), x.RequiresGrad);
-        TrainOps.Relu(x.Value, y.Value);
+        Activation.Relu(x.Value, y.Value);
         if (y.RequiresGrad)
             tape.Record(() =>
             {
@@ -103,7 +103,7 @@ public static class Ops
     {
         var s = x.Value.Shape;
         var y = new Var(tape.NewTensor(new Shape(s[0], height, width, s[3])), x.RequiresGrad);
-        TrainOps.Upsample(x.Value, y.Value);
+        Bilinear.ResizeChannelsLast(x.Value, y.Value);
         if (y.RequiresGrad)
             tape.Record(() =>
             {

@@ -10,18 +10,20 @@ public class ActivationGoldenTests(DeviceFixture fx)
     // Elementwise tolerance: both sides round once per transcendental; torch's own erf/exp differ from ours by ulps.
     private const double Abs = Tolerance.ElementwiseAbs, Rel = Tolerance.ElementwiseRel;
 
-    [Theory]
-    [InlineData("gelu", KernelChoice.Simple)]
-    [InlineData("sigmoid", KernelChoice.Simple)]
-    [InlineData("relu", KernelChoice.Simple)]
-    [InlineData("silu_mul", KernelChoice.Simple)]
-    [InlineData("gelu", KernelChoice.Host)]
-    [InlineData("sigmoid", KernelChoice.Host)]
-    [InlineData("relu", KernelChoice.Host)]
-    [InlineData("silu_mul", KernelChoice.Host)]
-    public void MatchesTorch(string op, KernelChoice choice)
+    public static TheoryData<string, string> Cases()
     {
-        if (choice == KernelChoice.Host && !fx.Device.HasHostMemory) return; // host versions need host-memory tensors
+        var data = new TheoryData<string, string>();
+        foreach (var (op, row) in new (string, IOp)[] { ("gelu", Activation.GeluErfOp), ("sigmoid", Activation.SigmoidOp), ("relu", Activation.ReluOp), ("silu_mul", Activation.SiLUMulOp) })
+            foreach (var v in row.Versions) data.Add(op, v.FullName);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void MatchesTorch(string op, string version)
+    {
+        var choice = OpTable.Version(version);
+        if (!choice.RunsOn(fx.Device)) return; // host versions need host-memory tensors
         using var g = new Golden("activation");
         using var x = g.Device(fx.Device, "x");
         using var b = g.Device(fx.Device, "b");
