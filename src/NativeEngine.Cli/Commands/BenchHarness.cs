@@ -68,9 +68,15 @@ public static class BenchHarness
         }
     }
 
-    /// <summary>The versions to time for an op: Simple and Tiled when it has both kinds of kernel, else Auto only.</summary>
-    public static IEnumerable<(KernelChoice Choice, string Kernels)> Choices(BenchWorkload w, IReadOnlyList<KernelInfo> kernels)
+    /// <summary>The versions to time for an op: on the host backend its host version (the simulator kernel where the
+    /// op has none yet); elsewhere Simple and Tiled when it has both kinds of kernel, else Auto only.</summary>
+    public static IEnumerable<(KernelChoice Choice, string Kernels)> Choices(ComputeDevice device, BenchWorkload w, IReadOnlyList<KernelInfo> kernels)
     {
+        if (device.IsHost)
+        {
+            yield return (KernelChoice.Host, "host");
+            yield break;
+        }
         var simple = kernels.Where(k => !k.IsExplicitlyGrouped).Select(k => k.Name).ToList();
         var tiled = kernels.Where(k => k.IsExplicitlyGrouped).Select(k => k.Name).ToList();
         if (w.HasChoice && simple.Count > 0 && tiled.Count > 0)
@@ -86,7 +92,8 @@ public static class BenchHarness
 
     private static string Rate(double v) => v.ToString(v >= 100 ? "0" : v >= 1 ? "0.00" : "0.0000");
 
-    /// <summary>The result table with napkin math; on CUDA, % of the named device's FP32 and bandwidth peaks.</summary>
+    /// <summary>The result table with napkin math: % of the named device's FP32 and bandwidth peaks on CUDA, of the
+    /// measured FMA peak and copy bandwidth on the host backend.</summary>
     public static string Format(IReadOnlyList<BenchRow> rows, DevicePeak? peak)
     {
         var table = new TextTable("op", "kernel", "choice", "shape", "ms", "GFLOP/s", "GB/s", "%FP32", "%BW", "max |diff|", "status");

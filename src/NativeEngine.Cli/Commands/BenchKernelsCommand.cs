@@ -34,17 +34,17 @@ public static class BenchKernelsCommand
                 throw new ArgumentException($"bench kernels: op '{opName}' has no workload yet (add one to BenchWorkloads.All)");
 
             using var d = Cli.OpenDevice(r.GetValue(device)!, quiet: true);
-            var peak = d.HasHostMemory ? null : BenchPeaks.For(d.Accelerator.Name);
+            var peak = d.IsHost ? HostPeaks.Measure() : d.HasHostMemory ? null : BenchPeaks.For(d.Accelerator.Name);
             foreach (var line in BenchCommand.MachineLines(d, peak)) Console.WriteLine(line);
             var rows = new List<BenchRow>();
             foreach (var g in byOp)
             {
                 var w = BenchWorkloads.For(g.Key);
                 if (w is null) continue;
-                foreach (var s in sizes.Length > 0 ? sizes : d.HasHostMemory ? w.CpuSizes : w.GpuSizes)
+                foreach (var s in sizes.Length > 0 ? sizes : d.IsSimulator ? w.CpuSizes : w.GpuSizes)
                 {
                     using var c = w.Create(d, w.ParseSize(s));
-                    foreach (var (choice, kernels) in BenchHarness.Choices(w, g.ToList()))
+                    foreach (var (choice, kernels) in BenchHarness.Choices(d, w, g.ToList()))
                     {
                         var row = BenchHarness.Measure(d, w, c, choice, kernels, r.GetValue(seconds));
                         Console.Error.WriteLine($"bench: {row.Op} {row.Choice} {row.Shape}: {(row.Refused ?? row.Milliseconds.ToString("0.0000") + " ms")}");

@@ -57,8 +57,8 @@ public static class BenchWorkloads
             return new BenchCase($"[{r},{c}]", 8.0 * r * c, 8.0 * r * c + 8.0 * c, choice => LayerNorm.Forward(tx, tg, tb, ty, 1e-5f, choice),
                 () => BenchCase.Compare(LayerNormRef.Forward(x, g, b, c, 1e-5f), ty.ToHostFloat(), 1e-5, 1e-5), tx, tg, tb, ty);
         }),
-        // C(M,N) = A(M,K)·B(K,N): 2·M·N·K FLOPs, 4·(MK + KN + MN) bytes. EoMT-L's MLP fc1 at 640² is 1800x4096x1024.
-        new("gemm", "MxNxK", ["64x64x64"], ["1800x4096x1024", "2048x2048x2048"], true, (d, s) =>
+        // C(M,N) = A(M,K)·B(K,N): 2·M·N·K FLOPs, 4·(MK + KN + MN) bytes. MLP fc1 at 640²: EoMT-B 1600x3072x768, EoMT-L 1800x4096x1024.
+        new("gemm", "MxNxK", ["64x64x64"], ["512x512x512", "1024x1024x1024", "1600x3072x768", "1800x4096x1024"], true, (d, s) =>
         {
             int m = s[0], n = s[1], k = s[2];
             var a = Inputs.Uniform(m * k, 1);

@@ -3,7 +3,7 @@ using NativeEngine.Tensors;
 
 namespace NativeEngine.Tests.Golden;
 
-/// <summary>GEMM v1 and v2 against torch.addmm / matmul / bmm / F.linear (+ F.gelu), every transpose and batch form.</summary>
+/// <summary>GEMM v1, v2 and the host version against torch.addmm / matmul / bmm / F.linear (+ F.gelu), every transpose and batch form.</summary>
 [Collection(DeviceCollection.Name)]
 public class GemmGoldenTests(DeviceFixture fx)
 {
@@ -14,18 +14,25 @@ public class GemmGoldenTests(DeviceFixture fx)
     [Theory]
     [InlineData("addmm", KernelChoice.Simple)]
     [InlineData("addmm", KernelChoice.Tiled)]
+    [InlineData("addmm", KernelChoice.Host)]
     [InlineData("tt", KernelChoice.Simple)]
     [InlineData("tt", KernelChoice.Tiled)]
+    [InlineData("tt", KernelChoice.Host)]
     [InlineData("alpha_beta", KernelChoice.Simple)]
     [InlineData("alpha_beta", KernelChoice.Tiled)]
+    [InlineData("alpha_beta", KernelChoice.Host)]
     [InlineData("bmm", KernelChoice.Simple)]
     [InlineData("bmm", KernelChoice.Tiled)]
+    [InlineData("bmm", KernelChoice.Host)]
     [InlineData("shared", KernelChoice.Simple)]
     [InlineData("shared", KernelChoice.Tiled)]
+    [InlineData("shared", KernelChoice.Host)]
     [InlineData("linear", KernelChoice.Simple)]
     [InlineData("linear", KernelChoice.Tiled)]
+    [InlineData("linear", KernelChoice.Host)]
     [InlineData("linear_gelu", KernelChoice.Simple)]
     [InlineData("linear_gelu", KernelChoice.Tiled)]
+    [InlineData("linear_gelu", KernelChoice.Host)]
     public void MatchesTorch(string output, KernelChoice choice)
     {
         var d = fx.Device;
