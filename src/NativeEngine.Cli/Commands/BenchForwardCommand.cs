@@ -70,6 +70,13 @@ public static class BenchForwardCommand
         double flops = EomtCost.Flops(cfg, batch);
         Console.WriteLine($"time: {ms:F2} ms per forward, {ms / batch:F2} ms per window, {flops / 1e9:F2} GFLOP per forward → {flops / (ms * 1e-3) / 1e12:F4} TFLOP/s " +
                           $"({iterations} timed, {warmup} warm-up; forward + semantic map at {cfg.ImageSize}²)");
+        if (d.IsHost)
+        {
+            var peak = HostPeaks.Measure();
+            double gflops = flops / (ms * 1e-3) / 1e9;
+            Console.WriteLine(HostPeaks.Line(peak));
+            Console.WriteLine($"host: {gflops:F1} GFLOP/s = {100 * gflops / (peak.Fp32TeraFlops * 1000):F1} % of the measured FMA peak");
+        }
         Console.WriteLine($"device allocations during the timed runs: {d.Pool.Allocations - allocations} (steady state should be 0)");
 
         var profiler = new OpProfiler(d);
@@ -93,7 +100,7 @@ public static class BenchForwardCommand
         model.Choice = KernelChoice.Simple;
         var o = model.Forward(pixels);
         float[] refCls = o.ClassQueriesLogits.ToHostFloat(), refMask = o.MasksQueriesLogits.ToHostFloat();
-        if (d.HasHostMemory)
+        if (d.IsSimulator)
         {
             Console.WriteLine($"validate ({cfg.Layers} layers, {cfg.ImageSize} px): on the CPU accelerator the timed path IS the reference path " +
                               "(Auto picks the simple kernels); run on CUDA to validate the tiled ones");
@@ -102,7 +109,7 @@ public static class BenchForwardCommand
         model.Choice = KernelChoice.Auto;
         o = model.Forward(pixels);
         double e1 = RelMax(refCls, o.ClassQueriesLogits.ToHostFloat()), e2 = RelMax(refMask, o.MasksQueriesLogits.ToHostFloat());
-        Console.WriteLine($"validate ({cfg.Layers} layers, {cfg.ImageSize} px, tiled vs simple): max|Δ|/max|ref| class {e1:E2}, masks {e2:E2}");
+        Console.WriteLine($"validate ({cfg.Layers} layers, {cfg.ImageSize} px, {(d.IsHost ? "host" : "tiled")} vs simple): max|Δ|/max|ref| class {e1:E2}, masks {e2:E2}");
         if (e1 > 1e-4 || e2 > 1e-4)
             throw new InvalidOperationException($"validation failed (> 1e-4 of max|ref|): the timed kernels disagree with the reference path; not timing");
     }

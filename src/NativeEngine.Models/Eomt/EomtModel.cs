@@ -222,7 +222,8 @@ public sealed class EomtModel : IDisposable
         Mark("semantic map");
     }
 
-    // One pre-norm block: x += ls1 ⊙ Attn(LN1(x)); x += ls2 ⊙ MLP(LN2(x)). x is (B, N, C), updated in place.
+    // One pre-norm block: x += ls1 ⊙ Attn(LN1(x)); x += ls2 ⊙ MLP(LN2(x)). x is (B, N, C), updated in place by the
+    // projections' LayerScale + residual epilogue; GELU is fc1's epilogue, so no activation makes a pass of its own.
     private void RunBlock(Block w, Tensor x, Tensor? allowed)
     {
         var a = arena!;
@@ -237,25 +238,25 @@ public sealed class EomtModel : IDisposable
         Mark("gemm");
         Attention.Forward(qkv, att, Config.Heads, allowed, choice: Choice);
         Mark("attention");
-        Gemm.Linear(att, w.OutW, w.OutB, h, choice: Choice);
+        Gemm.LinearLayerScale(att, w.OutW, w.OutB, w.Ls1, x, x, Choice); // x += ls1 ⊙ proj(att), fused
         Mark("gemm");
-        LayerScale.AddScaled(x, h, w.Ls1, x);
-        Mark("layerscale");
         LayerNorm.Forward(x, w.Norm2W, w.Norm2B, h, Config.LayerNormEps, choice: Choice);
         Mark("layernorm");
-        Gemm.Linear(h, w.Fc1W, w.Fc1B, mlp, choice: Choice);
-        if (w.GateW is not null)
-            Gemm.Linear(h, w.GateW, w.GateB, View(a.Gate!, b, n, hid), choice: Choice);
-        Mark("gemm");
         if (w.GateW is null)
-            Activation.GeluErf(mlp, mlp);
+        {
+            Gemm.Linear(h, w.Fc1W, w.Fc1B, mlp, GemmEpilogue.Gelu, Choice); // GELU fused into fc1
+            Mark("gemm");
+        }
         else
+        {
+            Gemm.Linear(h, w.Fc1W, w.Fc1B, mlp, choice: Choice);
+            Gemm.Linear(h, w.GateW, w.GateB, View(a.Gate!, b, n, hid), choice: Choice);
+            Mark("gemm");
             Activation.SiLUMul(View(a.Gate!, b, n, hid), mlp, mlp); // silu(first half) · second half
-        Mark("activation");
-        Gemm.Linear(mlp, w.Fc2W, w.Fc2B, h, choice: Choice);
+            Mark("activation");
+        }
+        Gemm.LinearLayerScale(mlp, w.Fc2W, w.Fc2B, w.Ls2, x, x, Choice); // x += ls2 ⊙ fc2(mlp), fused
         Mark("gemm");
-        LayerScale.AddScaled(x, h, w.Ls2, x);
-        Mark("layerscale");
     }
 
     // Heads on the final-normed sequence y (B, N1, C) → arena Cls (B, Q, K+1) and Masks (B, Q, M, M).
