@@ -9,9 +9,10 @@
 //
 // v1 (host): BLIS's loops around one register-blocked micro-kernel (Goto/van de Geijn, "Anatomy of high-performance
 //     matrix multiplication"):
-//   pack    A into MR-row panels stored k-major ([panel][k][MR]) and B into NR-column panels ([panel][k][NR]), both for
-//           the whole K, zero-padded at the ragged edge. Packing absorbs every layout (Aᵀ, Bᵀ, batched, shared B) so the
-//           micro-kernel sees one form; it reads each input once (M·K + K·N floats against 2·M·N·K FLOPs).
+//   pack    B into NR-column panels ([panel][k][NR]) for the whole K, zero-padded at the ragged edge; this absorbs Bᵀ
+//           (nn.Linear weights), batched and shared B. A stored (M, K) is read in place through six row pointers (the
+//           micro-panel is 6 rows × KC, 6 KB, L1-resident across the jr loop); Aᵀ and each ragged last panel are packed
+//           k-major ([panel][k][MR]). Packing reads each input once (K·N floats against 2·M·N·K FLOPs).
 //   tiles   the output is cut into MC × NC tiles (96 × 384 with AVX-512), one work item each, claimed dynamically by the
 //           cores through HostCpu.For; items walk M fastest so both cores share the same B columns in L3.
 //   pc      K in blocks of KC = 256: the tile's B block (KC × NC × 4 B = 384 KB) stays in the core's 1 MB L2 while the
@@ -102,7 +103,7 @@ public static unsafe class GemmHost
         private Problem p;
         private float[] space = [];
         private float* packedA, packedB;
-        private int panelsM, panelsN, batchesB, tilesM, tilesN, aChunk, bChunk, aItems;
+        private int panelsM, panelsN, batchesB, tilesM, tilesN, aChunk, bChunk, aItems, aPacked;
 
         private Job()
         {
@@ -128,7 +129,10 @@ public static unsafe class GemmHost
 
             // Pack work items: chunks of panels, a few per core so uneven chunks balance.
             int cores = HostCpu.Cores;
-            int aPanels = p.Batch * panelsM, bPanels = batchesB * panelsN;
+            // A stored (M, K) is read in place by the micro-kernel (six row pointers); only Aᵀ and the ragged last panel
+            // of each batch (rows past M read as 0) are packed.
+            int aPanels = p.TransA ? p.Batch * panelsM : p.M % MR != 0 ? p.Batch : 0, bPanels = batchesB * panelsN;
+            aPacked = aPanels;
             aChunk = Math.Max(1, aPanels / (4 * cores));
             bChunk = Math.Max(1, bPanels / (4 * cores));
             aItems = (aPanels + aChunk - 1) / aChunk;
@@ -144,9 +148,10 @@ public static unsafe class GemmHost
             int k = p.K, kk = Math.Max(k, 1), nr = NR;
             if (item < aItems)
             {
-                int first = item * aChunk, end = Math.Min(first + aChunk, p.Batch * panelsM);
-                for (int q = first; q < end; q++)
+                int first = item * aChunk, end = Math.Min(first + aChunk, aPacked);
+                for (int u = first; u < end; u++)
                 {
+                    int q = p.TransA ? u : u * panelsM + panelsM - 1; // all panels, or each batch's ragged last one
                     int z = q / panelsM, i0 = (q % panelsM) * MR;
                     PackA(p.A + (long)z * p.M * k, p.M, k, p.TransA, i0, packedA + (long)q * MR * kk);
                 }
@@ -185,12 +190,14 @@ public static unsafe class GemmHost
                 e.Last = pc + kc >= k;
                 for (int i = i0; i < i1; i += MR)
                 {
-                    float* ap = aBase + (long)(i / MR) * MR * kk + (long)pc * MR;
                     int rows = Math.Min(MR, i1 - i);
+                    bool inPlace = !p.TransA && rows == MR;
+                    float* ap = inPlace ? p.A + ((long)z * p.M + i) * k + pc : aBase + (long)(i / MR) * MR * kk + (long)pc * MR;
+                    nint rs = inPlace ? k : 1, ks = inPlace ? 1 : MR;
                     for (int j = j0; j < j1; j += nr)
                     {
                         float* bp = bBase + (long)(j / nr) * nr * kk + (long)pc * nr;
-                        MicroKernel(kc, ap, bp, acc);
+                        MicroKernel(kc, ap, rs, ks, bp, acc);
                         int cols = Math.Min(nr, j1 - j);
                         for (int r = 0; r < rows; r++)
                         {
@@ -260,26 +267,28 @@ public static unsafe class GemmHost
         }
     }
 
-    // --- micro-kernels: acc[MR][NR] = Σ_k a[k][·] ⊗ b[k][·] over packed panels ---
+    // --- micro-kernels: acc[MR][NR] = Σ_k a[k][·] ⊗ b[k][·]; A element (r, t) at a[r·rs + t·ks] (a packed panel: rs = 1,
+    // ks = MR; A read in place: rs = K, ks = 1), B a packed panel ---
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MicroKernel(int kc, float* a, float* b, float* acc)
+    private static void MicroKernel(int kc, float* a, nint rs, nint ks, float* b, float* acc)
     {
-        if (Vector512.IsHardwareAccelerated) Micro6x64(kc, a, b, acc);
-        else if (Vector256.IsHardwareAccelerated) Micro6x16(kc, a, b, acc);
-        else MicroScalar(kc, a, b, acc);
+        if (Vector512.IsHardwareAccelerated) Micro6x64(kc, a, rs, ks, b, acc);
+        else if (Vector256.IsHardwareAccelerated) Micro6x16(kc, a, rs, ks, b, acc);
+        else MicroScalar(kc, a, rs, ks, b, acc);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Micro6x64(int kc, float* a, float* b, float* acc)
+    private static void Micro6x64(int kc, float* a, nint rs, nint ks, float* b, float* acc)
     {
+        nint r2 = 2 * rs, r3 = 3 * rs, r4 = 4 * rs, r5 = 5 * rs;
         Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
         Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
         Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default;
         Vector512<float> c30 = default, c31 = default, c32 = default, c33 = default;
         Vector512<float> c40 = default, c41 = default, c42 = default, c43 = default;
         Vector512<float> c50 = default, c51 = default, c52 = default, c53 = default;
-        for (int t = 0; t < kc; t++, a += MR, b += 64)
+        for (int t = 0; t < kc; t++, a += ks, b += 64)
         {
             var b0 = Vector512.Load(b);
             var b1 = Vector512.Load(b + 16);
@@ -288,19 +297,19 @@ public static unsafe class GemmHost
             var x = Vector512.Create(a[0]);
             c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
             c02 = Vector512.FusedMultiplyAdd(x, b2, c02); c03 = Vector512.FusedMultiplyAdd(x, b3, c03);
-            x = Vector512.Create(a[1]);
+            x = Vector512.Create(a[rs]);
             c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
             c12 = Vector512.FusedMultiplyAdd(x, b2, c12); c13 = Vector512.FusedMultiplyAdd(x, b3, c13);
-            x = Vector512.Create(a[2]);
+            x = Vector512.Create(a[r2]);
             c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
             c22 = Vector512.FusedMultiplyAdd(x, b2, c22); c23 = Vector512.FusedMultiplyAdd(x, b3, c23);
-            x = Vector512.Create(a[3]);
+            x = Vector512.Create(a[r3]);
             c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
             c32 = Vector512.FusedMultiplyAdd(x, b2, c32); c33 = Vector512.FusedMultiplyAdd(x, b3, c33);
-            x = Vector512.Create(a[4]);
+            x = Vector512.Create(a[r4]);
             c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
             c42 = Vector512.FusedMultiplyAdd(x, b2, c42); c43 = Vector512.FusedMultiplyAdd(x, b3, c43);
-            x = Vector512.Create(a[5]);
+            x = Vector512.Create(a[r5]);
             c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
             c52 = Vector512.FusedMultiplyAdd(x, b2, c52); c53 = Vector512.FusedMultiplyAdd(x, b3, c53);
         }
@@ -313,39 +322,40 @@ public static unsafe class GemmHost
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Micro6x16(int kc, float* a, float* b, float* acc)
+    private static void Micro6x16(int kc, float* a, nint rs, nint ks, float* b, float* acc)
     {
+        nint r2 = 2 * rs, r3 = 3 * rs, r4 = 4 * rs, r5 = 5 * rs;
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        for (int t = 0; t < kc; t++, a += MR, b += 16)
+        for (int t = 0; t < kc; t++, a += ks, b += 16)
         {
             var b0 = Vector256.Load(b);
             var b1 = Vector256.Load(b + 8);
             var x = Vector256.Create(a[0]);
             c00 = Vector256.FusedMultiplyAdd(x, b0, c00); c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
-            x = Vector256.Create(a[1]);
+            x = Vector256.Create(a[rs]);
             c10 = Vector256.FusedMultiplyAdd(x, b0, c10); c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
-            x = Vector256.Create(a[2]);
+            x = Vector256.Create(a[r2]);
             c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
-            x = Vector256.Create(a[3]);
+            x = Vector256.Create(a[r3]);
             c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
-            x = Vector256.Create(a[4]);
+            x = Vector256.Create(a[r4]);
             c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
-            x = Vector256.Create(a[5]);
+            x = Vector256.Create(a[r5]);
             c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
         }
         c00.Store(acc); c01.Store(acc + 8); c10.Store(acc + 16); c11.Store(acc + 24); c20.Store(acc + 32); c21.Store(acc + 40);
         c30.Store(acc + 48); c31.Store(acc + 56); c40.Store(acc + 64); c41.Store(acc + 72); c50.Store(acc + 80); c51.Store(acc + 88);
     }
 
-    private static void MicroScalar(int kc, float* a, float* b, float* acc)
+    private static void MicroScalar(int kc, float* a, nint rs, nint ks, float* b, float* acc)
     {
         const int nr = 16;
         new Span<float>(acc, MR * nr).Clear();
-        for (int t = 0; t < kc; t++, a += MR, b += nr)
+        for (int t = 0; t < kc; t++, a += ks, b += nr)
             for (int r = 0; r < MR; r++)
             {
-                float x = a[r];
+                float x = a[r * rs];
                 for (int c = 0; c < nr; c++) acc[r * nr + c] = MathF.FusedMultiplyAdd(x, b[c], acc[r * nr + c]);
             }
     }

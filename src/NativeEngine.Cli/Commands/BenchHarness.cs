@@ -14,8 +14,9 @@ namespace NativeEngine.Cli.Commands;
 /// <param name="Bytes">Minimum bytes of one launch.</param>
 /// <param name="MaxDiff">Max |diff| against the reference.</param>
 /// <param name="Refused">Why it was not timed (disagrees with the reference, or threw), or null.</param>
+/// <param name="CpuMilliseconds">Process CPU time per launch (all threads), host backend only; NaN elsewhere.</param>
 public sealed record BenchRow(string Op, string Kernels, KernelChoice Choice, string Shape, double Milliseconds,
-    double Flops, double Bytes, double MaxDiff, string? Refused)
+    double Flops, double Bytes, double MaxDiff, string? Refused, double CpuMilliseconds = double.NaN)
 {
     /// <summary>GFLOP/s.</summary>
     public double GFlops => Flops / (Milliseconds * 1e6);
@@ -52,15 +53,20 @@ public static class BenchHarness
             double one = Math.Max(sw.Elapsed.TotalSeconds, 1e-7);
             int perBatch = (int)Math.Clamp(secondsPerBatch / one, 1, 100_000);
             var batches = new double[5];
+            var cpu = new double[5];
             for (int b = 0; b < batches.Length; b++)
             {
+                double cpu0 = HostPeaks.CpuSeconds();
                 sw.Restart();
                 for (int i = 0; i < perBatch; i++) c.Launch(choice);
                 device.Synchronize();
                 batches[b] = sw.Elapsed.TotalMilliseconds / perBatch;
+                cpu[b] = (HostPeaks.CpuSeconds() - cpu0) * 1000 / perBatch;
             }
             Array.Sort(batches);
-            return new(w.Op, kernels, choice, c.Shape, batches[batches.Length / 2], c.Flops, c.Bytes, maxDiff, null);
+            Array.Sort(cpu);
+            return new(w.Op, kernels, choice, c.Shape, batches[batches.Length / 2], c.Flops, c.Bytes, maxDiff, null,
+                device.IsHost ? cpu[cpu.Length / 2] : double.NaN);
         }
         catch (Exception e)
         {
@@ -96,17 +102,22 @@ public static class BenchHarness
     /// measured FMA peak and copy bandwidth on the host backend.</summary>
     public static string Format(IReadOnlyList<BenchRow> rows, DevicePeak? peak)
     {
-        var table = new TextTable("op", "kernel", "choice", "shape", "ms", "GFLOP/s", "GB/s", "%FP32", "%BW", "max |diff|", "status");
+        // Host rows add "%FMA/cpu-s": GFLOP per CPU-second of the process against one core's measured FMA rate, the
+        // efficiency that other jobs on a shared machine cannot dilute (wall-clock % drops with every competitor).
+        bool host = rows.Any(r => !double.IsNaN(r.CpuMilliseconds)) && HostPeaks.PerCoreGflops > 0;
+        var table = new TextTable(["op", "kernel", "choice", "shape", "ms", "GFLOP/s", "GB/s", "%FP32", "%BW", .. (host ? new[] { "%FMA/cpu-s" } : []), "max |diff|", "status"]);
         foreach (var r in rows)
         {
             bool ok = r.Refused is null;
             string pct(double v, double peakValue) => ok && peak is not null ? (100 * v / peakValue).ToString("0.0") : "-";
-            table.Add(r.Op, r.Kernels, r.Choice.ToString(), r.Shape,
+            string perCore = ok && !double.IsNaN(r.CpuMilliseconds) ? (100 * r.Flops / (r.CpuMilliseconds * 1e6) / HostPeaks.PerCoreGflops).ToString("0.0") : "-";
+            table.Add([r.Op, r.Kernels, r.Choice.ToString(), r.Shape,
                 ok ? r.Milliseconds.ToString(r.Milliseconds < 1 ? "0.0000" : "0.000") : "-",
                 ok ? Rate(r.GFlops) : "-", ok ? Rate(r.GBytes) : "-",
                 pct(r.GFlops, peak?.Fp32TeraFlops * 1000 ?? 1), pct(r.GBytes, peak?.TeraBytesPerSecond * 1000 ?? 1),
+                .. (host ? new[] { perCore } : []),
                 double.IsNaN(r.MaxDiff) ? "-" : r.MaxDiff.ToString("0.0E+0"),
-                ok ? "ok" : "REFUSED: " + r.Refused);
+                ok ? "ok" : "REFUSED: " + r.Refused]);
         }
         return table.ToString();
     }
