@@ -3,27 +3,28 @@
 // PyTorch: torch.addmm / torch.bmm / F.linear; F.gelu(F.linear(x, W, b)); x + gamma * F.linear(h, W, b).
 //
 // What bounds it: compute. The ViT-B-640 MLP fc1 (M = 1600 tokens, K = 768, N = 3072) is 7.5 GFLOP over 24 MB of
-// operands (≈ 300 FLOP/B); a 2-core Zen 4/5 with AVX-512 does 2 cores × 16 lanes × 2 (FMA) × 1–2 FMA/cycle × ~2.6–3 GHz
-// ≈ 170–380 GFLOP/s, so fc1 is ~20–45 ms at peak, and DRAM (~20+ GB/s) would need only ~1 ms: every loop below exists to
-// keep the FMA units fed from registers and L1, not to save DRAM traffic.
+// operands (≈ 300 FLOP/B). The CI machine (2-core AMD EPYC, AVX-512, 32 KB L1d and 1 MB L2 per core, 32 MB L3) runs a
+// register-only FMA loop at 114 GFLOP per core-second (bench kernels --device cpu measures it): 16 lanes × 2 FLOP ×
+// one zmm FMA per cycle × ~3.55 GHz, so 228 GFLOP/s on both cores and fc1 takes ≥ 33 ms, while DRAM would need ~1 ms:
+// every loop below exists to keep the FMA unit fed from registers and L1, not to save DRAM traffic.
 //
 // v1 (host): BLIS's loops around one register-blocked micro-kernel (Goto/van de Geijn, "Anatomy of high-performance
 //     matrix multiplication"):
 //   pack    B into NR-column panels ([panel][k][NR]) for the whole K, zero-padded at the ragged edge; this absorbs Bᵀ
 //           (nn.Linear weights), batched and shared B. A stored (M, K) is read in place through six row pointers (the
-//           micro-panel is 6 rows × KC, 6 KB, L1-resident across the jr loop); Aᵀ and each ragged last panel are packed
+//           micro-panel is 6 rows × KC, ≤ 9 KB, L1-resident across the jr loop); Aᵀ and each ragged last panel are packed
 //           k-major ([panel][k][MR]). Packing reads each input once (K·N floats against 2·M·N·K FLOPs).
 //   tiles   the output is cut into MC × NC tiles (96 × 384 with AVX-512), one work item each, claimed dynamically by the
 //           cores through HostCpu.For; items walk M fastest so both cores share the same B columns in L3.
-//   pc      K in blocks of KC = 256: the tile's B block (KC × NC × 4 B = 384 KB) stays in the core's 1 MB L2 while the
+//   pc      K in equal blocks of KC ≤ 384: the tile's B block (KC × NC × 4 B ≤ 590 KB) stays in the core's 1 MB L2 while the
 //           tile's 16 A panels pass over it; partial sums wait in a per-thread MC × NC scratch tile (C is written once).
-//   ir, jr  an A micro-panel (MR × KC × 4 B = 6 KB) stays in L1 across the NC / NR = 6 B micro-panels it meets.
+//   ir, jr  an A micro-panel (MR × KC × 4 B ≤ 9 KB) stays in L1 across the NC / NR = 6 B micro-panels it meets.
 //   micro   MR × NR = 6 × 64 floats in 24 zmm accumulators (+ 4 B vectors + 1 broadcast = 29 of 32 registers): per k,
-//           4 loads and 6 broadcasts feed 24 FMAs, enough independent chains (24) to cover the 4-cycle FMA latency on
-//           two FMA pipes. AVX2: 6 × 16 in 12 ymm (of 16). No SIMD: a scalar loop of the same shape.
+//           4 loads and 6 broadcasts feed 24 FMAs, enough independent chains (24) to cover the 4-cycle FMA latency
+//           (the JIT keeps all of it in registers: checked with DOTNET_JitDisasm=Micro6x64, no stack traffic in the loop). AVX2: 6 × 16 in 12 ymm (of 16). No SIMD: a scalar loop of the same shape.
 //   epilogue each accumulator tile is written to a 1.5 KB stack buffer; on the last K block it is finished row by row
-//           in vectors: alpha, beta·C (C read only when beta ≠ 0), bias, then GELU (the erf polynomial of Activation.cs,
-//           vectorised) or residual + gamma ⊙ v. Ragged tiles use the same row routine with a scalar tail, so the
+//           in vectors: alpha, beta·C (C read only when beta ≠ 0), bias, then GELU (the erf polynomials of Activation.cs,
+//           vectorised, with an in-register exp) or residual + gamma ⊙ v. Ragged tiles use the same row routine with a scalar tail, so the
 //           fused result never makes a second pass over C.
 // Workspace: the packed panels live in one pinned array per calling thread, grown on demand and reused: no allocation
 // per call once warm. Workers only read the packed panels and write disjoint C tiles, so there are no locks.
@@ -37,7 +38,10 @@ namespace NativeEngine.Kernels;
 /// <summary>Host (CPU) GEMM: packed panels, a register-blocked FMA micro-kernel, all cores, fused epilogues.</summary>
 public static unsafe class GemmHost
 {
-    private const int MR = 6, KC = 256;
+    private const int MR = 6;
+
+    /// <summary>Largest K block; K is cut into equal blocks no longer than this (K = 384 → one block, 768 → 2 × 384).</summary>
+    internal static int MaxKC = 384;
 
     /// <summary>Micro-tile width: 64 floats (4 zmm) with AVX-512, 16 (2 ymm) with AVX2, 16 scalar otherwise.</summary>
     internal static int NR { get; } = Vector512.IsHardwareAccelerated ? 64 : 16;
@@ -183,9 +187,10 @@ public static unsafe class GemmHost
             partial ??= GC.AllocateUninitializedArray<float>(MC * NC, pinned: true);
             float* part = (float*)Unsafe.AsPointer(ref partial[0]);
             var e = new Epilogue(in p);
-            for (int pc = 0; ; pc += KC)
+            int blockK = (k + (k + MaxKC - 1) / MaxKC - 1) / Math.Max(1, (k + MaxKC - 1) / MaxKC);
+            for (int pc = 0; ; pc += blockK)
             {
-                int kc = Math.Min(KC, k - pc);
+                int kc = Math.Min(blockK, k - pc);
                 e.First = pc == 0;
                 e.Last = pc + kc >= k;
                 for (int i = i0; i < i1; i += MR)
@@ -254,16 +259,20 @@ public static unsafe class GemmHost
             }
             return;
         }
-        // Bᵀ (nn.Linear weights): each output column is a contiguous row of W; write it down the panel's column.
-        for (int c = 0; c < nr; c++)
+        // Bᵀ (nn.Linear weights): each panel column is a contiguous row of W. Transposed 8 k at a time, so the 8 panel
+        // rows being written (8 × NR floats, 2 KB) and the 8-float pieces of the NR source rows stay in L1; column by
+        // column over all of K would touch a new cache line with every store.
+        for (int t0 = 0; t0 < k; t0 += 8)
         {
-            if (c >= cols)
+            int steps = Math.Min(8, k - t0);
+            float* d0 = dst + (long)t0 * nr;
+            for (int c = 0; c < cols; c++)
             {
-                for (int t = 0; t < k; t++) dst[t * nr + c] = 0f;
-                continue;
+                float* src = b + (long)(j0 + c) * k + t0;
+                for (int t = 0; t < steps; t++) d0[t * nr + c] = src[t];
             }
-            float* src = b + (long)(j0 + c) * k;
-            for (int t = 0; t < k; t++) dst[t * nr + c] = src[t];
+            for (int c = cols; c < nr; c++)
+                for (int t = 0; t < steps; t++) d0[t * nr + c] = 0f;
         }
     }
 
@@ -438,6 +447,42 @@ public static unsafe class GemmHost
     internal static Vector256<float> GeluVector(Vector256<float> x) =>
         Vector256.Create(0.5f) * x * (Vector256<float>.One + ErfVector(x * InvSqrt2));
 
+    // e^q for the erf branch (q = Q(|x|) ∈ [−16, 0] where it is used; other lanes are selected away): Cody-Waite
+    // reduction q = n·ln2 + r, |r| ≤ ln2/2, then a degree-6 Taylor polynomial (relative error < 2e-7) and 2^n written
+    // into the exponent field. The BCL's Vector512.Exp widens to double and costs ~4× as much.
+    private const float Log2E = 1.44269504f, Ln2Hi = 0.693145752f, Ln2Lo = 1.42860677e-6f;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Exp(Vector512<float> q)
+    {
+        q = Vector512.Max(Vector512.Min(q, Vector512<float>.Zero), Vector512.Create(-87f));
+        var n = Vector512.Round(q * Log2E);
+        var r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Lo), Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Hi), q));
+        var p = Vector512.FusedMultiplyAdd(Vector512.Create(1f / 720), r, Vector512.Create(1f / 120));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1f / 24));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1f / 6));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(0.5f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
+        return p * Vector512.ShiftLeft(Vector512.ConvertToInt32(n) + Vector512.Create(127), 23).AsSingle();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Exp(Vector256<float> q)
+    {
+        q = Vector256.Max(Vector256.Min(q, Vector256<float>.Zero), Vector256.Create(-87f));
+        var n = Vector256.Round(q * Log2E);
+        var r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-Ln2Lo), Vector256.FusedMultiplyAdd(n, Vector256.Create(-Ln2Hi), q));
+        var p = Vector256.FusedMultiplyAdd(Vector256.Create(1f / 720), r, Vector256.Create(1f / 120));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1f / 24));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1f / 6));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(0.5f));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256<float>.One);
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256<float>.One);
+        return p * Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(127), 23).AsSingle();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> ErfVector(Vector512<float> x)
     {
         var a = Vector512.Abs(x);
@@ -452,7 +497,7 @@ public static unsafe class GemmHost
         q = Vector512.FusedMultiplyAdd(q, a, Vector512.Create(-6.357253790e-01f));
         q = Vector512.FusedMultiplyAdd(q, a, Vector512.Create(-1.128652096e+00f));
         q = Vector512.FusedMultiplyAdd(q, a, Vector512.Create(3.715492494e-05f));
-        var mid = Vector512<float>.One - Vector512.Exp(Vector512.Min(q, Vector512<float>.Zero));
+        var mid = Vector512<float>.One - Exp(q);
         var s = x * x;
         var p = Vector512.Create(-5.938382237e-04f);
         p = Vector512.FusedMultiplyAdd(p, s, Vector512.Create(4.977799952e-03f));
@@ -467,6 +512,7 @@ public static unsafe class GemmHost
         return Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(a, Vector512.Create(0.9f)), signed, small);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> ErfVector(Vector256<float> x)
     {
         var a = Vector256.Abs(x);
@@ -481,7 +527,7 @@ public static unsafe class GemmHost
         q = Vector256.FusedMultiplyAdd(q, a, Vector256.Create(-6.357253790e-01f));
         q = Vector256.FusedMultiplyAdd(q, a, Vector256.Create(-1.128652096e+00f));
         q = Vector256.FusedMultiplyAdd(q, a, Vector256.Create(3.715492494e-05f));
-        var mid = Vector256<float>.One - Vector256.Exp(Vector256.Min(q, Vector256<float>.Zero));
+        var mid = Vector256<float>.One - Exp(q);
         var s = x * x;
         var p = Vector256.Create(-5.938382237e-04f);
         p = Vector256.FusedMultiplyAdd(p, s, Vector256.Create(4.977799952e-03f));
