@@ -64,7 +64,7 @@ void Engine()
 if (args.Contains("--ort-only"))
 {
     Ort();
-    var alone = Enumerable.Range(0, iterations).Select(_ => Time(Ort, out _)).ToList();
+    var alone = Enumerable.Range(0, iterations).Select(_ => Time(Ort, out double _)).ToList();
     Console.WriteLine($"ONNX Runtime alone: {Median(alone):F0} ms (median of {iterations}), {gflop / (Median(alone) / 1000):F1} GFLOP/s");
     return 0;
 }
