@@ -25,7 +25,8 @@
 //   Bytes (compulsory): read qkv N·3C·4 = 51.6 MB, write N·C·4 = 17.2 MB → 69 MB ≈ 21 µs at 3.35 TB/s: compute bound.
 //   H100 FP32 (no tensor cores) 67 TFLOP/s → ≥ 1.1 ms; FA2-class mma.sync FP16 at ~300 TFLOP/s → ~0.25 ms.
 //   v2 re-reads K and V once per 32-query tile: ⌈N/32⌉·2·N·D·4·H = 132 · 2.15 MB · 16 ≈ 4.5 GB from L2 (≈ 0.5 ms at
-//   ~10 TB/s), so a v3 with mma.sync and 64–128-row tiles is the next step.
+//   ~10 TB/s), so a v3 with mma.sync and 64–128-row tiles is the next step:
+//   v3 FlashAttention-2 on mma.sync (bf16/fp16, D = 64, 64-row tiles, per-query patch bitmask): AttentionTensorCore.cs.
 using ILGPU;
 using ILGPU.Algorithms;
 using ILGPU.Runtime;

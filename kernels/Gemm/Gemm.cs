@@ -15,8 +15,8 @@
 // 50 TFLOP/s at 8192³): the EoMT-L 640² MLP fc1 is M = 1800 tokens, K = 1024, N = 4096: 2·M·N·K = 15.1 GFLOP against
 // 4·(MK + KN + MN) = 54 MB, i.e. 280 FLOP/B, far above the 20 FLOP/B ridge (66.9 T / 3.35 T): compute bound. At peak it
 // is 0.23 ms; a 64×64, 4×4-blocked SIMT kernel like v2 typically lands at 20–40 % of FP32 peak (~0.6–1.1 ms). Each
-// 64×64×16 step moves 8 KB into shared memory for 131 kFLOP (16 FLOP/B from L2). The road past this is tensor cores
-// (mma.sync on TF32/BF16, ~5–10× more), a later version.
+// 64×64×16 step moves 8 KB into shared memory for 131 kFLOP (16 FLOP/B from L2). The road past this is tensor cores:
+// v3: mma.sync on tf32/bf16/fp16 operands, 128×128 tiles, ldmatrix + cp.async, in GemmTensorCore.cs (LinearTensorCore).
 using ILGPU;
 using ILGPU.Runtime;
 using NativeEngine.Runtime;

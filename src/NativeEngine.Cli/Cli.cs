@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
 using NativeEngine.Runtime;
 
 namespace NativeEngine.Cli;
@@ -6,7 +8,7 @@ namespace NativeEngine.Cli;
 /// <summary>Shared CLI plumbing: the --device option, and turning exceptions into one line on stderr + exit code.</summary>
 public static class Cli
 {
-    /// <summary>Exit code for a run that failed (bad input, missing file…).</summary>
+    /// <summary>Exit code for a run that failed (bad input, missing file, a usage error…).</summary>
     public const int Failure = 1;
 
     /// <summary>--device auto|cpu|sim|cuda (default: NATIVEENGINE_DEVICE, else auto).</summary>
@@ -24,13 +26,22 @@ public static class Cli
         return device;
     }
 
-    /// <summary>Parses and invokes; any exception becomes "nativeengine: error: …" and exit code 1.</summary>
+    /// <summary>
+    /// Parses and invokes; a usage error (unknown or missing option, a value of the wrong type) and any exception
+    /// become one "nativeengine: error: …" line on stderr and exit code 1, with nothing printed on stdout.
+    /// </summary>
     public static int Run(RootCommand root, string[] args)
     {
         try
         {
+            var parsed = root.Parse(args);
+            if (parsed.Errors.Count > 0)
+            {
+                Console.Error.WriteLine($"nativeengine: error: {UsageMessage(parsed)}");
+                return Failure;
+            }
             var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
-            return root.Parse(args).Invoke(config);
+            return parsed.Invoke(config);
         }
         catch (Exception e)
         {
@@ -40,11 +51,55 @@ public static class Cli
         }
     }
 
-    /// <summary>The innermost useful message on one line.</summary>
+    /// <summary>The innermost useful message on one line (without .NET's "(Parameter 'x')" suffix).</summary>
     public static string OneLine(Exception e)
     {
         while (e is System.Reflection.TargetInvocationException or AggregateException && e.InnerException is not null)
             e = e.InnerException!;
-        return e.Message.ReplaceLineEndings(" ");
+        var message = e.Message;
+        if (e is ArgumentException { ParamName: { } p } && message.EndsWith($" (Parameter '{p}')", StringComparison.Ordinal))
+            message = message[..^$" (Parameter '{p}')".Length];
+        return message.ReplaceLineEndings(" ");
+    }
+
+    // Every parse error in one line, values of the wrong type said in words, and where the options are listed.
+    internal static string UsageMessage(ParseResult parsed)
+    {
+        var messages = parsed.Errors.Select(Describe).Distinct().ToList();
+        var names = new List<string>();
+        for (SymbolResult? s = parsed.CommandResult; s is CommandResult c; s = c.Parent)
+            if (c.Command is not RootCommand) names.Insert(0, c.Command.Name);
+        string help = string.Join(" ", ["nativeengine", .. names, "--help"]);
+        return $"{string.Join("; ", messages).ReplaceLineEndings(" ").Replace("\t", "")} (see `{help}`)";
+    }
+
+    private static string Describe(ParseError error)
+    {
+        var option = error.SymbolResult switch
+        {
+            OptionResult o => o,
+            ArgumentResult { Parent: OptionResult o } => o,
+            _ => null,
+        };
+        if (option is null) return error.Message.TrimEnd('.');
+        var type = Nullable.GetUnderlyingType(option.Option.ValueType) ?? option.Option.ValueType;
+        string? kind = type == typeof(int) || type == typeof(long) || type == typeof(ulong) ? "a whole number"
+            : type == typeof(double) || type == typeof(float) ? "a number"
+            : type == typeof(bool) ? "true or false" : null;
+        var bad = option.Tokens.Select(t => t.Value).FirstOrDefault(v => !Parses(type, v));
+        return kind is not null && bad is not null
+            ? $"{option.Option.Name} '{bad}' is not {kind}"
+            : error.Message.TrimEnd('.');
+    }
+
+    private static bool Parses(Type type, string v)
+    {
+        var c = CultureInfo.InvariantCulture;
+        return type == typeof(int) ? int.TryParse(v, NumberStyles.Integer, c, out _)
+            : type == typeof(long) ? long.TryParse(v, NumberStyles.Integer, c, out _)
+            : type == typeof(ulong) ? ulong.TryParse(v, NumberStyles.Integer, c, out _)
+            : type == typeof(double) ? double.TryParse(v, NumberStyles.Float, c, out _)
+            : type == typeof(float) ? float.TryParse(v, NumberStyles.Float, c, out _)
+            : type != typeof(bool) || bool.TryParse(v, out _);
     }
 }

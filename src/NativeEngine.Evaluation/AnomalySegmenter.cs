@@ -58,7 +58,10 @@ public sealed class AnomalySegmenter : IDisposable
     public AnomalyModel RandomModel(Weights.Eomt.EomtConfig config, ulong seed = 1, Models.Anomaly.AnomalyHead? head = null)
     {
         var model = EomtModel.Load(Device, new EomtRandomWeights(config, seed));
-        return new(new EomtScorer(model, head, $"EoMT {config.Describe()} with random weights (seed {seed}), untrained", $"random-{config}-{seed}"), untrained: true);
+        // The identity (the eval cache key) covers the head's values too: another head must never reuse cached scores.
+        string headId = head is null ? "" : "|head-" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(
+            head.Tensors.SelectMany(t => System.Runtime.InteropServices.MemoryMarshal.AsBytes(t.Data.AsSpan()).ToArray()).ToArray()))[..32];
+        return new(new EomtScorer(model, head, $"EoMT {config.Describe()} with random weights (seed {seed}), untrained", $"random-{config}-{seed}{headId}"), untrained: true);
     }
 
     /// <summary>Wraps any scorer (e.g. a test stand-in) as a model.</summary>

@@ -65,7 +65,13 @@ internal static class KernelEmitter
             string action = $"global::System.Action<global::ILGPU.KernelConfig, {types}>";
             string load = $"global::ILGPU.Runtime.KernelLoaders.LoadStreamKernel<{types}>(accelerator, {k.MethodName})";
             sb.AppendLine($"        var kernel = device.Kernels.GetOrLoad<{action}>({Literal(k.Key)}, static accelerator => {load});");
-            sb.AppendLine($"        kernel(new global::ILGPU.KernelConfig(grid, group){sep}{args});");
+            if (k.SimulatorSharedBytes > 0)
+            {
+                sb.AppendLine($"        var shared = device.Accelerator.AcceleratorType == global::ILGPU.Runtime.AcceleratorType.CPU ? global::ILGPU.SharedMemoryConfig.RequestDynamic<byte>({k.SimulatorSharedBytes}) : global::ILGPU.SharedMemoryConfig.Empty;");
+                sb.AppendLine($"        kernel(new global::ILGPU.KernelConfig(grid, group, shared){sep}{args});");
+            }
+            else
+                sb.AppendLine($"        kernel(new global::ILGPU.KernelConfig(grid, group){sep}{args});");
         }
         else
         {

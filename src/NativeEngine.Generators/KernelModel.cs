@@ -21,6 +21,7 @@ internal sealed record KernelModel(
     int GroupX, int GroupY, int GroupZ,
     int TileX, int TileY, int TileZ,
     int ProblemRank,
+    int SimulatorSharedBytes,
     string? IndexType,
     EquatableArray<ParameterModel> Parameters,
     DiagnosticModel? Error)

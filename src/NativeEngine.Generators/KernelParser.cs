@@ -20,7 +20,7 @@ internal static class KernelParser
         var attr = ctx.Attributes[0];
         string op = attr.ConstructorArguments.Length > 0 ? attr.ConstructorArguments[0].Value as string ?? "" : "";
         string version = "v1";
-        int gx = 0, gy = 1, gz = 1, tx = 0, ty = 0, tz = 0, rank = 0;
+        int gx = 0, gy = 1, gz = 1, tx = 0, ty = 0, tz = 0, rank = 0, simShared = 0;
         foreach (var named in attr.NamedArguments)
         {
             // An attribute argument with a compile error has no value: treat it as unset (the compiler reports it).
@@ -35,6 +35,7 @@ internal static class KernelParser
                 case "TileY": ty = value; break;
                 case "TileZ": tz = value; break;
                 case "ProblemRank": rank = value; break;
+                case "SimulatorSharedBytes": simShared = value; break;
             }
         }
 
@@ -54,7 +55,7 @@ internal static class KernelParser
         bool overloaded = type.GetMembers(method.Name).Length > 1;
         var byRef = method.Parameters.FirstOrDefault(p => p.RefKind != RefKind.None);
         var reserved = method.Parameters.FirstOrDefault(p => Reserved.Contains(p.Name));
-        string? shapeError = LaunchShapeError(gx, gy, gz, tx, ty, tz, rank);
+        string? shapeError = LaunchShapeError(gx, gy, gz, tx, ty, tz, rank) ?? (simShared < 0 || (simShared > 0 && gx == 0) ? "SimulatorSharedBytes must be >= 0 and applies only to explicitly grouped kernels" : null);
 
         DiagnosticModel? error = null;
         if (!method.IsStatic) error = Error(syntax, "NE001", $"kernel '{method.Name}' must be static");
@@ -86,7 +87,7 @@ internal static class KernelParser
 
         var ns = type.ContainingNamespace.IsGlobalNamespace ? "" : type.ContainingNamespace.ToDisplayString();
         return new KernelModel(ns, type.Name, method.Name, op, version,
-            gx, gy, gz, tx == 0 ? gx : tx, ty == 0 ? gy : ty, tz == 0 ? gz : tz, rank,
+            gx, gy, gz, tx == 0 ? gx : tx, ty == 0 ? gy : ty, tz == 0 ? gz : tz, rank, simShared,
             indexType, new EquatableArray<ParameterModel>(parameters), error);
     }
 

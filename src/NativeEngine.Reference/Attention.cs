@@ -51,4 +51,15 @@ public static class AttentionRef
                     allowed[(bi * n + i) * n + j] = (byte)(i >= q || j < firstPatch || gridLogits[(bi * q + i) * patches + j - firstPatch] > 0 ? 1 : 0);
         return allowed;
     }
+
+    /// <summary>The same mask as bits: (B, Q, ⌈P/32⌉) words, bit p of query i set where gridLogits[b, i, p] &gt; 0 (P patches).</summary>
+    public static uint[] QueryPatchBits(float[] gridLogits, int b, int q, int patches)
+    {
+        int words = (patches + 31) / 32;
+        var bits = new uint[b * q * words];
+        for (int row = 0; row < b * q; row++)
+            for (int p = 0; p < patches; p++)
+                if (gridLogits[row * patches + p] > 0) bits[row * words + p / 32] |= 1u << (p % 32);
+        return bits;
+    }
 }

@@ -42,6 +42,39 @@ public sealed class PtxCheckTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void TensorCoreKernelsRunOnHmmaWithNoLocalMemory()
+    {
+        if (PtxasOrNotRun() is not { } ptxas) return;
+        var kernels = PtxCheck.Select(["Gemm.MatmulV3", "Attention.ForwardV3"]);
+        var rows = PtxCheck.Run(ptxas, PtxCheck.DefaultArchs, work, kernels);
+        output.WriteLine(PtxCheck.Format(rows));
+        Assert.Equal(4, rows.Count);
+        foreach (var r in rows)
+        {
+            Assert.Null(r.Error);
+            Assert.True(r.TensorCore != 0, $"{r.Kernel} {r.Arch}: expected HMMA in the SASS, got {r.TensorCore}");
+            Assert.Equal(0, r.SpillBytes);
+            Assert.Equal(0, r.StackBytes); // asm operands through local memory would show up here
+            Assert.True(r.SharedBytes <= 48 * 1024, $"{r.Kernel}: {r.SharedBytes} B static shared memory exceeds 48 KB");
+            Assert.NotNull(r.Occupancy);
+            Assert.True(r.Occupancy!.GroupsPerSm >= 1);
+        }
+    }
+
+    [Fact]
+    public void OccupancyFollowsTheRegisterSharedMemoryAndThreadLimits()
+    {
+        // 256 threads at 128 registers: 32 K registers per group, 2 groups in 64 K (the register limit), 16 of 64 warps.
+        Assert.Equal(new Occupancy(2, 16, 64, "registers"), Occupancy.Compute(9, 0, 256, 128, 32 * 1024));
+        // 40 KB + 1 KB reserved per group: 4 groups in sm_80's 164 KB, 5 in sm_90's 228 KB (smem), at 64 registers.
+        Assert.Equal("smem", Occupancy.Compute(8, 0, 128, 64, 40 * 1024).Limit);
+        Assert.Equal(4, Occupancy.Compute(8, 0, 128, 64, 40 * 1024).GroupsPerSm);
+        Assert.Equal(5, Occupancy.Compute(9, 0, 128, 64, 40 * 1024).GroupsPerSm);
+        // 1024 threads at 32 registers: the 2048-thread limit allows 2 groups (100 %).
+        Assert.Equal(new Occupancy(2, 64, 64, "threads"), Occupancy.Compute(8, 0, 1024, 32, 0));
+    }
+
+    [Fact]
     public void HandWrittenMmaShowsUpAsHmma()
     {
         if (PtxasOrNotRun() is not { } ptxas) return;

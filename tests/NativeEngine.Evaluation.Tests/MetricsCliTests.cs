@@ -12,7 +12,7 @@ public class MetricsCliTests
     {
         var path = Fixtures.Path("metrics/continuous_void.safetensors");
         var (_, labels, _, expected) = MetricsTests.Load("continuous_void");
-        var r = CliRunner.Run(Path.GetTempPath(), "metrics", "--scores", path, "--labels", path, "--json");
+        var r = CliProcess.RunIn(Path.GetTempPath(), "metrics", "--scores", path, "--labels", path, "--json");
         Assert.True(r.ExitCode == 0, r.Stderr);
         using var doc = JsonDocument.Parse(r.Stdout);
         var root = doc.RootElement;
@@ -29,7 +29,7 @@ public class MetricsCliTests
         {
             ArrayFiles.WriteFloat(Path.Combine(dir, "s.npy"), [0.1f, 0.9f, 0.5f], [3]);
             ArrayFiles.WriteBytes(Path.Combine(dir, "l.npy"), [0, 0, 255], [3]);
-            var r = CliRunner.Run(dir, "metrics", "--scores", "s.npy", "--labels", "l.npy", "--json");
+            var r = CliProcess.RunIn(dir, "metrics", "--scores", "s.npy", "--labels", "l.npy", "--json");
             Assert.True(r.ExitCode == 0, r.Stderr);
             using var doc = JsonDocument.Parse(r.Stdout);
             Assert.Equal(0.0, doc.RootElement.GetProperty("auprc").GetDouble());
@@ -46,11 +46,11 @@ public class MetricsCliTests
         {
             ArrayFiles.WriteFloat(Path.Combine(dir, "s.safetensors"), [0.1f, 0.9f], [2]);
             ArrayFiles.WriteBytes(Path.Combine(dir, "l.safetensors"), [0, 1, 1], [3]);
-            var r = CliRunner.Run(dir, "metrics", "--scores", "s.safetensors", "--labels", "l.safetensors");
+            var r = CliProcess.RunIn(dir, "metrics", "--scores", "s.safetensors", "--labels", "l.safetensors");
             Assert.Equal(1, r.ExitCode);
             Assert.Contains("same shape", r.Stderr);
             Assert.Single(r.Stderr.Trim().Split('\n'));
-            r = CliRunner.Run(dir, "metrics", "--scores", "missing.safetensors", "--labels", "l.safetensors");
+            r = CliProcess.RunIn(dir, "metrics", "--scores", "missing.safetensors", "--labels", "l.safetensors");
             Assert.Equal(1, r.ExitCode);
             Assert.Contains("missing.safetensors", r.Stderr);
         }

@@ -15,7 +15,7 @@ public class ProductCliTests(ITestOutputHelper output)
         try
         {
             var clock = Stopwatch.StartNew();
-            var r = CliRunner.Run(dir, "demo");
+            var r = CliProcess.RunIn(dir, "demo");
             output.WriteLine(r.Stdout + r.Stderr);
             output.WriteLine($"demo took {clock.Elapsed.TotalSeconds:F1} s (wall, incl. process start) on this shared machine");
             Assert.True(r.ExitCode == 0, r.Stderr);
@@ -40,7 +40,7 @@ public class ProductCliTests(ITestOutputHelper output)
             data = Path.Combine(synthetic.Root, "Validation_Dataset");
         }
         var outDir = Path.Combine(synthetic.Root, "out");
-        var r = CliRunner.Run(synthetic.Root, "eval", "--random-model", "tiny", "--data", data, "--max-images", "2", "--heatmaps", "1", "--out", outDir);
+        var r = CliProcess.RunIn(synthetic.Root, "eval", "--random-model", "tiny", "--data", data, "--max-images", "2", "--heatmaps", "1", "--out", outDir);
         output.WriteLine(r.Stdout + r.Stderr);
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Contains("| MSP", r.Stdout);
@@ -58,7 +58,7 @@ public class ProductCliTests(ITestOutputHelper output)
         Assert.True(VisualsTests.Inspect(Path.Combine(outDir, "curves", $"{name}_pr.png")).Colors > 10);
 
         // Resume: a second run scores nothing and says so.
-        r = CliRunner.Run(synthetic.Root, "eval", "--random-model", "tiny", "--data", data, "--max-images", "2", "--heatmaps", "0", "--out", outDir);
+        r = CliProcess.RunIn(synthetic.Root, "eval", "--random-model", "tiny", "--data", data, "--max-images", "2", "--heatmaps", "0", "--out", outDir);
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Contains("(cached)", r.Stderr);
     }
@@ -72,7 +72,7 @@ public class ProductCliTests(ITestOutputHelper output)
         using (var img = SyntheticData.Scene(64, 64, 20, 20, 10)) SyntheticData.Save(img, Path.Combine(input, "b.webp"), "webp");
         File.WriteAllText(Path.Combine(input, "broken.png"), "this is not a PNG");
         var outDir = Path.Combine(d.Root, "out");
-        var r = CliRunner.Run(d.Root, "infer", input, "--demo-model", "--out", outDir, "--methods", "head,rba", "--semantic", "--protocol", "seed");
+        var r = CliProcess.RunIn(d.Root, "infer", input, "--demo-model", "--out", outDir, "--methods", "head,rba", "--semantic", "--protocol", "seed");
         output.WriteLine(r.Stdout + r.Stderr);
         Assert.Equal(2, r.ExitCode);
         var skipped = r.Stderr.Split('\n').Single(l => l.StartsWith("skipped:"));
@@ -91,18 +91,18 @@ public class ProductCliTests(ITestOutputHelper output)
         var dir = Directory.CreateTempSubdirectory("ne-err-").FullName;
         try
         {
-            var r = CliRunner.Run(dir, "eval", "--demo-model", "--data", Path.Combine(dir, "nowhere"));
+            var r = CliProcess.RunIn(dir, "eval", "--demo-model", "--data", Path.Combine(dir, "nowhere"));
             Assert.Equal(1, r.ExitCode);
             Assert.Contains("nowhere: no such folder", r.Stderr);
             Assert.Single(r.Stderr.Trim().Split('\n'), l => l.StartsWith("nativeengine: error"));
 
             var notAModel = Fixtures.Path("metrics/ties.safetensors");
-            r = CliRunner.Run(dir, "infer", notAModel, "--weights", notAModel);
+            r = CliProcess.RunIn(dir, "infer", notAModel, "--weights", notAModel);
             output.WriteLine(r.Stderr);
             Assert.Equal(1, r.ExitCode);
             Assert.Contains("ties.safetensors", r.Stderr);
 
-            r = CliRunner.Run(dir, "eval", "--data", dir);
+            r = CliProcess.RunIn(dir, "eval", "--data", dir);
             Assert.Equal(1, r.ExitCode);
             Assert.Contains("exactly one model", r.Stderr);
         }

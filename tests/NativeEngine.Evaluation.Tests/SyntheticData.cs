@@ -88,6 +88,24 @@ internal sealed class SyntheticData : IDisposable
         return ms.ToArray();
     }
 
+    /// <summary>An 8-bit grey PNG whose header says <paramref name="w"/>×<paramref name="h"/> but whose pixel data holds only the first <paramref name="rows"/> rows (valid chunks and CRCs).</summary>
+    public static byte[] GreyPngWithRows(int w, int h, int rows)
+    {
+        var ms = new MemoryStream();
+        ms.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 13, 10, 26, 10]);
+        var ihdr = new byte[13];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(ihdr, w);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), h);
+        ihdr[8] = 8; ihdr[9] = 0;
+        Chunk(ms, "IHDR", ihdr);
+        var raw = new MemoryStream();
+        using (var z = new System.IO.Compression.ZLibStream(raw, System.IO.Compression.CompressionLevel.Optimal, true))
+            for (int y = 0; y < rows; y++) { z.WriteByte(0); z.Write(Enumerable.Repeat((byte)200, w).ToArray()); }
+        Chunk(ms, "IDAT", raw.ToArray());
+        Chunk(ms, "IEND", []);
+        return ms.ToArray();
+    }
+
     private static void Chunk(Stream s, string type, byte[] data)
     {
         var head = new byte[8];

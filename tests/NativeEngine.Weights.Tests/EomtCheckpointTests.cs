@@ -60,6 +60,8 @@ public class EomtCheckpointTests
             // C=16 < 64: heads cannot come from shapes; the inference assumes head dim 64 and says so.
             Assert.Equal(Tiny with { Heads = 1 }, ck.Config);
             Assert.Contains(ck.Notes, n => n.Contains("heads = C/64"));
+            Assert.Contains(ck.Unknown, u => u.StartsWith("num_attention_heads", StringComparison.Ordinal)); // a guess, shown but never run
+            Assert.Throws<CheckpointException>(ck.RequireKnownConfig);
             Assert.Equal([16L, 16L], ck.Shape("embeddings.position_embeddings.weight"));
             Assert.Equal([16L, 16L], ck.Shape("layers.2.attention.v_proj.weight"));
         }

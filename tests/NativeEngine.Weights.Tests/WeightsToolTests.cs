@@ -85,12 +85,15 @@ public class WeightsToolTests
             var outPath = Path.Combine(dir, "out.safetensors");
             var args = new List<string> { "convert", Fixtures.Path("weights/" + input), outPath };
             if (dtype is not null) args.AddRange(["--dtype", dtype]);
+            // The original files carry no config and C=16 is no published width: the head count comes from --config.
+            if (input != "tiny_hf") args.AddRange(["--config", Fixtures.Path("weights/tiny_hf/config.json")]);
             var (code, _, stderr) = Run([.. args]);
             Assert.True(code == 0, stderr);
             Assert.Single(Directory.GetFiles(dir));   // no temporary file left behind
             using var ck = EomtCheckpoint.Load(outPath);
             Assert.Equal("hugging face", ck.Naming);
             Assert.Equal("safetensors metadata", ck.ConfigSource);
+            Assert.Equal(EomtCheckpointTests.Tiny, ck.Config);
             EomtCheckpointTests.AssertMatchesReference(ck, reference, dtype?.ToUpperInvariant() ?? (input.Contains("bf16") ? "BF16" : input.Contains("f16") ? "F16" : "F32"));
             if (input.EndsWith(".ckpt", StringComparison.Ordinal))
             {
@@ -99,6 +102,30 @@ public class WeightsToolTests
                 Assert.Contains("anomaly_head.mlp.0.weight", st.Tensors.Keys);
                 Assert.Equal(64, st.Metadata["eomt.source_sha256"].Length);
             }
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    // Issue 12, defect 5: convert baked a guessed head count (C/64 = 1; the model has 2) into the output as if declared.
+    [Fact]
+    public void ConvertRefusesToBakeInAGuessedArchitecture()
+    {
+        var dir = Directory.CreateTempSubdirectory("wt-convert").FullName;
+        try
+        {
+            var outPath = Path.Combine(dir, "out.safetensors");
+            var (code, _, stderr) = Run("convert", Fixtures.Path("weights/tiny_original.pth"), outPath);
+            Assert.Equal(1, code);
+            Assert.Contains("num_attention_heads", stderr);
+            Assert.Contains("--config config.json", stderr);
+            Assert.False(File.Exists(outPath));
+            (code, _, stderr) = Run("convert", Fixtures.Path("weights/tiny_original.pth"), outPath, "--config", Path.Combine(dir, "missing.json"));
+            Assert.Equal(1, code);
+            Assert.Contains("--config", stderr);
+            Assert.Contains("no such file", stderr);
         }
         finally
         {

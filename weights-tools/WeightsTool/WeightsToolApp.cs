@@ -6,7 +6,7 @@ using NativeEngine.Weights.Eomt;
 namespace NativeEngine.WeightsTool;
 
 /// <summary>
-/// `weights-tools`: <c>inspect &lt;file|dir&gt; [--json]</c> and <c>convert &lt;in&gt; &lt;out.safetensors&gt; [--dtype f32|f16|bf16]</c>.
+/// `weights-tools`: <c>inspect &lt;file|dir&gt; [--json]</c> and <c>convert &lt;in&gt; &lt;out.safetensors&gt; [--dtype f32|f16|bf16] [--config config.json]</c>.
 /// Exit 0 on success; any refusal or error is one line on stderr ("weights-tools: error: …") and exit 1
 /// (2 for command-line usage errors).
 /// </summary>
@@ -35,16 +35,18 @@ public static class WeightsToolApp
         var output = new Argument<string>("output") { Description = "the .safetensors file to write (canonical Hugging Face names)" };
         var dtype = new Option<string?>("--dtype") { Description = "f32, f16 or bf16 (default: keep each tensor's stored dtype)" };
         dtype.AcceptOnlyFromAmong("f32", "f16", "bf16", "F32", "F16", "BF16");
+        var configJson = new Option<string?>("--config") { Description = "the model's Hugging Face config.json, for a checkpoint without one (written into the output's metadata)" };
         var convert = new Command("convert", "convert a checkpoint into one safetensors file in the engine's canonical naming");
         convert.Arguments.Add(input);
         convert.Arguments.Add(output);
         convert.Options.Add(dtype);
+        convert.Options.Add(configJson);
         convert.SetAction(r =>
         {
             var outPath = r.GetValue(output)!;
             if (!outPath.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
                 throw new ArgumentException($"output '{outPath}' must end in .safetensors");
-            int n = EomtConverter.Convert(r.GetValue(input)!, outPath, r.GetValue(dtype));
+            int n = EomtConverter.Convert(r.GetValue(input)!, outPath, r.GetValue(dtype), r.GetValue(configJson));
             stdout.WriteLine($"wrote {n} tensors to {outPath}");
             return 0;
         });

@@ -20,6 +20,9 @@ public sealed class BenchCase(string shape, double flops, double bytes, Action<K
     /// <summary>Minimum bytes moved to and from device memory by one launch.</summary>
     public double Bytes { get; } = bytes;
 
+    /// <summary>The compute peak "% peak" uses: "fp32" (CUDA cores, the default), "tf32" or "half" (tensor cores).</summary>
+    public string Peak { get; init; } = "fp32";
+
     /// <summary>Enqueues one launch (asynchronous on CUDA).</summary>
     public void Launch(KernelChoice choice) => launch(choice);
 
@@ -62,6 +65,20 @@ public sealed class BenchCase(string shape, double flops, double bytes, Action<K
 public sealed record BenchWorkload(string Op, string SizeHelp, string[] CpuSizes, string[] GpuSizes, bool HasChoice,
     Func<ComputeDevice, int[], BenchCase> Create)
 {
+    /// <summary>Default sizes on the host backend (EoMT-like: it is fast), for ops with a host version; null: the op has
+    /// none yet, and `bench kernels --device cpu` leaves it out rather than run the simulator at large sizes.</summary>
+    public string[]? HostSizes { get; init; }
+
+    /// <summary>Variants timed at every size (e.g. the precisions of a tensor-core op); one unnamed variant by default.</summary>
+    public string[] Variants { get; init; } = [""];
+
+    /// <summary>Builds a case for one variant (used instead of <see cref="Create"/> when set).</summary>
+    public Func<ComputeDevice, int[], string, BenchCase>? CreateVariant { get; init; }
+
+    /// <summary>A case for one size and variant.</summary>
+    public BenchCase CreateFor(ComputeDevice device, int[] size, string variant) =>
+        CreateVariant is null ? Create(device, size) : CreateVariant(device, size, variant);
+
     /// <summary>Parses "1800x1024" (or "1800,1024") into dimensions, checking the count against <see cref="SizeHelp"/>.</summary>
     public int[] ParseSize(string text)
     {

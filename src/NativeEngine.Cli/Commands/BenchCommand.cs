@@ -35,7 +35,7 @@ public static class BenchCommand
             ? "peak: none (ILGPU's CPU accelerator is a simulator, one OS thread per GPU thread: timings compare versions, nothing more)"
             : peak is null
                 ? $"peak: unknown for '{device.Accelerator.Name}' (add it to BenchPeaks)"
-                : $"peak: {peak.Name}: {peak.Fp32TeraFlops} TFLOP/s FP32, {peak.TeraBytesPerSecond} TB/s";
+                : $"peak: {peak.Name}: {peak.Fp32TeraFlops} TFLOP/s FP32, {peak.Tf32TeraFlops} TF32 and {peak.HalfTeraFlops} BF16/FP16 tensor, {peak.TeraBytesPerSecond} TB/s";
         var version = typeof(BenchCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "?";
         yield return $"commit: {(version.Contains('+') ? version[(version.IndexOf('+') + 1)..] : version)}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.MachineName}";
     }

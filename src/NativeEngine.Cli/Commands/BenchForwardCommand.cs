@@ -72,9 +72,10 @@ public static class BenchForwardCommand
         double flops = EomtCost.Flops(cfg, batch);
         Console.WriteLine($"time: {ms:F2} ms per forward, {ms / batch:F2} ms per window, {flops / 1e9:F2} GFLOP per forward → {flops / (ms * 1e-3) / 1e12:F4} TFLOP/s " +
                           $"({iterations} timed, {warmup} warm-up; forward + semantic map at {cfg.ImageSize}²)");
-        if (d.IsHost)
+        // The peak for % of peak and the roofline: the card's published one on CUDA, this CPU's measured one on the host.
+        var peak = d.IsHost ? HostPeaks.Measure() : d.HasHostMemory ? null : BenchPeaks.For(d.Accelerator.Name);
+        if (d.IsHost && peak is not null)
         {
-            var peak = HostPeaks.Measure();
             double gflops = flops / (ms * 1e-3) / 1e9;
             Console.WriteLine(HostPeaks.Line(peak));
             Console.WriteLine($"host: {gflops:F1} GFLOP/s = {100 * gflops / (peak.Fp32TeraFlops * 1000):F1} % of the measured FMA peak; " +
@@ -87,9 +88,24 @@ public static class BenchForwardCommand
         Once();
         model.Profiler = null;
         double total = profiler.Milliseconds.Values.Sum();
-        Console.WriteLine($"share per kernel family (one synchronised run, {total:F2} ms):");
+        // % of roofline: the family's floor (max of FLOPs at the FP32 peak — CUDA cores, or the measured host FMA peak —
+        // and bytes at full bandwidth; the forward computes in float32 today) over its measured time; the BF16
+        // tensor-core floor is shown beside it on CUDA.
+        var floors = BenchRoofline.Families(cfg, batch);
+        Console.WriteLine($"share per kernel family (one synchronised run, {total:F2} ms){(peak is null ? "" : $"; roofline on {peak.Name}")}:");
+        Console.WriteLine($"  {"family",-26} {"ms",10}  {"share",7}  {"floor fp32",10}  {"% roofline",10}  {"floor bf16 TC",13}");
         foreach (var (family, t) in profiler.Milliseconds.OrderByDescending(kv => kv.Value))
-            Console.WriteLine($"  {family,-26} {t,10:F3} ms  {100 * t / total,5:F1} %");
+        {
+            string floor = "-", pct = "-", floorTc = "-";
+            if (peak is not null && floors.TryGetValue(family, out var cost))
+            {
+                double ms32 = BenchRoofline.FloorMs(cost, peak.Fp32TeraFlops, peak.TeraBytesPerSecond);
+                floor = ms32.ToString("F3");
+                pct = (100 * ms32 / t).ToString("F1") + " %";
+                if (peak.HalfTeraFlops > 0) floorTc = BenchRoofline.FloorMs(cost, peak.HalfTeraFlops, peak.TeraBytesPerSecond).ToString("F3");
+            }
+            Console.WriteLine($"  {family,-26} {t,10:F3}  {100 * t / total,5:F1} %  {floor,10}  {pct,10}  {floorTc,13}");
+        }
     }
 
     // The reference path is the same graph on every op's simple v1 kernel; the timed path is KernelChoice.Auto (tiled

@@ -14,9 +14,10 @@ namespace NativeEngine.Cli.Commands;
 /// <param name="Bytes">Minimum bytes of one launch.</param>
 /// <param name="MaxDiff">Max |diff| against the reference.</param>
 /// <param name="Refused">Why it was not timed (disagrees with the reference, or threw), or null.</param>
+/// <param name="Peak">The compute peak the row is measured against: fp32, tf32 or half.</param>
 /// <param name="CpuMilliseconds">Process CPU time per launch (all threads), host backend only; NaN elsewhere.</param>
 public sealed record BenchRow(string Op, string Kernels, KernelChoice Choice, string Shape, double Milliseconds,
-    double Flops, double Bytes, double MaxDiff, string? Refused, double CpuMilliseconds = double.NaN)
+    double Flops, double Bytes, double MaxDiff, string? Refused, string Peak = "fp32", double CpuMilliseconds = double.NaN)
 {
     /// <summary>GFLOP/s.</summary>
     public double GFlops => Flops / (Milliseconds * 1e6);
@@ -65,12 +66,12 @@ public static class BenchHarness
             }
             Array.Sort(batches);
             Array.Sort(cpu);
-            return new(w.Op, kernels, choice, c.Shape, batches[batches.Length / 2], c.Flops, c.Bytes, maxDiff, null,
+            return new(w.Op, kernels, choice, c.Shape, batches[batches.Length / 2], c.Flops, c.Bytes, maxDiff, null, c.Peak,
                 device.IsHost ? cpu[cpu.Length / 2] : double.NaN);
         }
         catch (Exception e)
         {
-            return new(w.Op, kernels, choice, c.Shape, double.NaN, c.Flops, c.Bytes, maxDiff, "failed: " + Cli.OneLine(e));
+            return new(w.Op, kernels, choice, c.Shape, double.NaN, c.Flops, c.Bytes, maxDiff, "failed: " + Cli.OneLine(e), c.Peak);
         }
     }
 
@@ -98,14 +99,15 @@ public static class BenchHarness
 
     private static string Rate(double v) => v.ToString(v >= 100 ? "0" : v >= 1 ? "0.00" : "0.0000");
 
-    /// <summary>The result table with napkin math: % of the named device's FP32 and bandwidth peaks on CUDA, of the
-    /// measured FMA peak and copy bandwidth on the host backend.</summary>
+    /// <summary>The result table with napkin math; on CUDA, % of the named device's compute peak (FP32 CUDA cores, or the
+    /// TF32 / BF16-FP16 tensor peak for tensor-core rows, column "peak") and of its bandwidth; on the host backend, of the
+    /// measured FMA peak and copy bandwidth.</summary>
     public static string Format(IReadOnlyList<BenchRow> rows, DevicePeak? peak)
     {
         // Host rows add "%FMA/cpu-s": GFLOP per CPU-second of the process against one core's measured FMA rate, the
         // efficiency that other jobs on a shared machine cannot dilute (wall-clock % drops with every competitor).
         bool host = rows.Any(r => !double.IsNaN(r.CpuMilliseconds)) && HostPeaks.PerCoreGflops > 0;
-        var table = new TextTable(["op", "kernel", "choice", "shape", "ms", "GFLOP/s", "GB/s", "%FP32", "%BW", .. (host ? new[] { "%FMA/cpu-s" } : []), "max |diff|", "status"]);
+        var table = new TextTable(["op", "kernel", "choice", "shape", "ms", "GFLOP/s", "GB/s", "peak", "%peak", "%BW", .. (host ? new[] { "%FMA/cpu-s" } : []), "max |diff|", "status"]);
         foreach (var r in rows)
         {
             bool ok = r.Refused is null;
@@ -113,8 +115,9 @@ public static class BenchHarness
             string perCore = ok && !double.IsNaN(r.CpuMilliseconds) ? (100 * r.Flops / (r.CpuMilliseconds * 1e6) / HostPeaks.PerCoreGflops).ToString("0.0") : "-";
             table.Add([r.Op, r.Kernels, r.Choice.ToString(), r.Shape,
                 ok ? r.Milliseconds.ToString(r.Milliseconds < 1 ? "0.0000" : "0.000") : "-",
-                ok ? Rate(r.GFlops) : "-", ok ? Rate(r.GBytes) : "-",
-                pct(r.GFlops, peak?.Fp32TeraFlops * 1000 ?? 1), pct(r.GBytes, peak?.TeraBytesPerSecond * 1000 ?? 1),
+                ok ? Rate(r.GFlops) : "-", ok ? Rate(r.GBytes) : "-", r.Peak,
+                peak is not null && peak.TeraFlops(r.Peak) > 0 ? pct(r.GFlops, peak.TeraFlops(r.Peak) * 1000) : "-",
+                pct(r.GBytes, peak?.TeraBytesPerSecond * 1000 ?? 1),
                 .. (host ? new[] { perCore } : []),
                 double.IsNaN(r.MaxDiff) ? "-" : r.MaxDiff.ToString("0.0E+0"),
                 ok ? "ok" : "REFUSED: " + r.Refused]);

@@ -37,13 +37,20 @@ public static class BenchKernelsCommand
             var peak = d.IsHost ? HostPeaks.Measure() : d.HasHostMemory ? null : BenchPeaks.For(d.Accelerator.Name);
             foreach (var line in BenchCommand.MachineLines(d, peak)) Console.WriteLine(line);
             var rows = new List<BenchRow>();
+            var noHost = new List<string>();
             foreach (var g in byOp)
             {
                 var w = BenchWorkloads.For(g.Key);
                 if (w is null) continue;
-                foreach (var s in sizes.Length > 0 ? sizes : d.IsSimulator ? w.CpuSizes : w.GpuSizes)
+                if (d.IsHost && sizes.Length == 0 && w.HostSizes is null)
                 {
-                    using var c = w.Create(d, w.ParseSize(s));
+                    noHost.Add(w.Op);
+                    continue;
+                }
+                foreach (var s in sizes.Length > 0 ? sizes : d.IsHost ? w.HostSizes! : d.HasHostMemory ? w.CpuSizes : w.GpuSizes)
+                foreach (var variant in w.Variants)
+                {
+                    using var c = w.CreateFor(d, w.ParseSize(s), variant);
                     foreach (var (choice, kernels) in BenchHarness.Choices(d, w, g.ToList()))
                     {
                         var row = BenchHarness.Measure(d, w, c, choice, kernels, r.GetValue(seconds));
@@ -54,6 +61,7 @@ public static class BenchKernelsCommand
             }
             Console.Write(BenchHarness.Format(rows, peak));
             if (missing.Count > 0) Console.WriteLine($"no workload (not timed): {string.Join(", ", missing)}");
+            if (noHost.Count > 0) Console.WriteLine($"no host sizes (no host version yet; not timed on the host backend): {string.Join(", ", noHost)}");
             var refused = rows.Where(x => x.Refused is not null).ToList();
             if (refused.Count > 0)
                 throw new InvalidOperationException($"bench kernels: {refused.Count} version(s) refused; first: {refused[0].Op} {refused[0].Choice} {refused[0].Shape}: {refused[0].Refused}");

@@ -58,7 +58,7 @@ public static class BenchWorkloads
                 () => BenchCase.Compare(LayerNormRef.Forward(x, g, b, c, 1e-5f), ty.ToHostFloat(), 1e-5, 1e-5), tx, tg, tb, ty);
         }),
         // C(M,N) = A(M,K)·B(K,N): 2·M·N·K FLOPs, 4·(MK + KN + MN) bytes. MLP fc1 at 640²: EoMT-B 1600x3072x768, EoMT-L 1800x4096x1024.
-        new("gemm", "MxNxK", ["64x64x64"], ["512x512x512", "1024x1024x1024", "1600x3072x768", "1800x4096x1024"], true, (d, s) =>
+        new("gemm", "MxNxK", ["64x64x64"], ["1800x4096x1024", "2048x2048x2048"], true, (d, s) =>
         {
             int m = s[0], n = s[1], k = s[2];
             var a = Inputs.Uniform(m * k, 1);
@@ -68,8 +68,110 @@ public static class BenchWorkloads
             var tc = Tensor.Empty(d, new Shape(m, n));
             return new BenchCase($"{m}x{n}x{k}", 2.0 * m * n * k, 4.0 * ((double)m * k + (double)k * n + (double)m * n),
                 choice => Gemm.Matmul(ta, tb, tc, choice: choice), () => CheckGemmRows(a, b, tc.ToHostFloat(), m, n, k), ta, tb, tc);
-        }),
+        })
+        {
+            HostSizes = ["512x512x512", "1024x1024x1024", "1600x3072x768", "1800x4096x1024"],
+        },
+        // gemm v3 on tensor cores: y(M,N) = x(M,K)·W(N,K)ᵀ; 2·M·N·K FLOPs, operand bytes once + float32 output.
+        new("gemm_tc", "MxNxK", ["64x64x64"], ["4096x4096x4096", "1800x4096x1024", "4101x3072x1024"], false, (d, s) => GemmTc(d, s, "bf16"))
+        {
+            Variants = ["tf32", "bf16", "fp16"],
+            CreateVariant = GemmTc,
+        },
+        // attention v3 (head dim 64): 4·N²·C FLOPs per batch (QKᵀ and PV), qkv read once, float32 output written once.
+        new("attention_tc", "BxNxH", ["1x64x1"], ["1x4096x16", "1x4201x16", "1x1805x16"], false, (d, s) => AttentionTc(d, s, "bf16"))
+        {
+            Variants = ["bf16", "fp16"],
+            CreateVariant = AttentionTc,
+        },
     ];
+
+    private static BenchCase GemmTc(ComputeDevice d, int[] s, string precision)
+    {
+        int m = s[0], n = s[1], k = s[2];
+        var x = PrecisionRef.Round(Inputs.Uniform(m * k, 1), precision);
+        var w = PrecisionRef.Round(Inputs.Uniform(n * k, 2), precision);
+        var tx = HalfInput(d, new Shape(m, k), x, precision);
+        var tw = HalfInput(d, new Shape(n, k), w, precision);
+        var ty = Tensor.Empty(d, new Shape(m, n));
+        var tp = precision == "tf32" ? TensorPrecision.Tf32 : precision == "bf16" ? TensorPrecision.Bf16 : TensorPrecision.Fp16;
+        int es = precision == "tf32" ? 4 : 2;
+        return new BenchCase($"{precision} {m}x{n}x{k}", 2.0 * m * n * k, es * ((double)m * k + (double)n * k) + 4.0 * m * n,
+            _ => Gemm.LinearTensorCore(tx, tw, null, ty, tp), () => CheckLinearRows(x, w, ty.ToHostFloat(), m, n, k), tx, tw, ty)
+        { Peak = precision == "tf32" ? "tf32" : "half" };
+    }
+
+    private static BenchCase AttentionTc(ComputeDevice d, int[] s, string precision)
+    {
+        int b = s[0], n = s[1], h = s[2], c = h * Attention.TensorCoreHeadDim;
+        var qkv = PrecisionRef.Round(Inputs.Uniform(b * n * 3 * c, 1, -2, 2), precision);
+        var tq = HalfInput(d, new Shape(b, n, 3 * c), qkv, precision);
+        var to = Tensor.Empty(d, new Shape(b, n, c));
+        return new BenchCase($"{precision} B{b} N{n} H{h} D64", 4.0 * b * n * n * c, 2.0 * b * n * 3 * c + 4.0 * b * n * c,
+            _ => Attention.ForwardTensorCore(tq, to, h), () => CheckAttentionRows(qkv, to.ToHostFloat(), b, n, h, precision), tq, to)
+        { Peak = "half" };
+    }
+
+    // Operands are already rounded to the precision, so the device copy is exact and the reference sees the same values.
+    private static Tensor HalfInput(ComputeDevice d, Shape shape, float[] values, string precision)
+    {
+        var f = Tensor.FromHost(d, shape, values);
+        if (precision == "tf32") return f;
+        using (f)
+        {
+            var t = Tensor.Empty(d, shape, precision == "bf16" ? DType.BFloat16 : DType.Float16);
+            HalfConvert.FromFloat(f, t);
+            return t;
+        }
+    }
+
+    // 8 rows against the float64 reference on the rounded operands: float32 accumulation, atol 2e-6·K (conformance).
+    private static (double MaxDiff, string? Error) CheckLinearRows(float[] x, float[] w, float[] y, int m, int n, int k)
+    {
+        double max = 0;
+        foreach (int i in Enumerable.Range(0, 8).Select(t => (int)((long)t * (m - 1) / 7)).Distinct())
+        {
+            var expected = GemmRef.Linear(x[(i * k)..((i + 1) * k)], w, null, 1, n, k);
+            var (diff, error) = BenchCase.Compare(expected, y.AsSpan(i * n, n), 2e-6 * k, 1e-5);
+            max = Math.Max(max, diff);
+            if (error is not null) return (max, $"row {i}: {error}");
+        }
+        return (max, null);
+    }
+
+    // 8 query rows of every head against a float64 softmax on the rounded q/k/v; P is rounded before P·V: atol 2u + 2e-6·(N + D).
+    private static (double MaxDiff, string? Error) CheckAttentionRows(float[] qkv, float[] output, int b, int n, int h, string precision)
+    {
+        const int dim = 64;
+        int c = h * dim;
+        double atol = 2 * PrecisionRef.UnitRoundoff(precision) + 2e-6 * (n + dim), max = 0, scale = 1 / Math.Sqrt(dim);
+        var p = new double[n];
+        foreach (int i in Enumerable.Range(0, 8).Select(t => (int)((long)t * (b * n - 1) / 7)).Distinct())
+            for (int head = 0; head < h; head++)
+            {
+                int bi = i / n;
+                double mx = double.NegativeInfinity, sum = 0;
+                for (int j = 0; j < n; j++)
+                {
+                    double sc = 0;
+                    for (int e = 0; e < dim; e++) sc += (double)qkv[i * 3 * c + head * dim + e] * qkv[(bi * n + j) * 3 * c + c + head * dim + e];
+                    p[j] = sc * scale;
+                    mx = Math.Max(mx, p[j]);
+                }
+                for (int j = 0; j < n; j++) sum += p[j] = Math.Exp(p[j] - mx);
+                var expected = new float[dim];
+                for (int e = 0; e < dim; e++)
+                {
+                    double acc = 0;
+                    for (int j = 0; j < n; j++) acc += p[j] * qkv[(bi * n + j) * 3 * c + 2 * c + head * dim + e];
+                    expected[e] = (float)(acc / sum);
+                }
+                var (diff, error) = BenchCase.Compare(expected, output.AsSpan(i * c + head * dim, dim), atol, 1e-5);
+                max = Math.Max(max, diff);
+                if (error is not null) return (max, $"row {i} head {head}: {error}");
+            }
+        return (max, null);
+    }
 
     // A full float64 reference of a large GEMM takes minutes: check 8 rows spread over M (first, last, between) instead.
     private static (double MaxDiff, string? Error) CheckGemmRows(float[] a, float[] b, float[] c, int m, int n, int k)

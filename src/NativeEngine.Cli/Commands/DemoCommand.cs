@@ -21,6 +21,7 @@ public static class DemoCommand
         cmd.SetAction((r, ct) => Cancellable.Run(() =>
         {
             if (r.GetValue(head) is not null && r.GetValue(weights) is null) throw new ArgumentException("--head needs --weights (the built-in model has its own head)");
+            OutputPaths.RequireWritableFolder("--out", r.GetValue(output)!);
             using var d = Cli.OpenDevice(r.GetValue(device)!, quiet: true);
             Console.WriteLine($"device: {d.Description}");
             using var engine = AnomalySegmenter.Create(d);

@@ -36,7 +36,10 @@ public static class EvalCommand
         cmd.SetAction((r, ct) => Cancellable.Run(() =>
         {
             var proto = Protocol(r.GetValue(protocol)!);
+            if (r.GetValue(maxImages) is < 1 and var n) throw new ArgumentException($"--max-images {n}: give at least 1 (leave it out to score every image)");
+            if (r.GetValue(heatmaps) < -1) throw new ArgumentException($"--heatmaps {r.GetValue(heatmaps)}: give -1 (all), 0 (none) or a count");
             var outDir = r.GetValue(output) ?? Path.Combine(Environment.CurrentDirectory, "eval-" + DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
+            OutputPaths.RequireWritableFolder("--out", outDir);
             using var d = Cli.OpenDevice(r.GetValue(device)!);
             using var engine = AnomalySegmenter.Create(d);
             using var m = model.Open(engine, r);

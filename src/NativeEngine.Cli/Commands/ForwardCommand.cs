@@ -7,7 +7,7 @@ using NativeEngine.Weights.SafeTensors;
 namespace NativeEngine.Cli.Commands;
 
 /// <summary>
-/// `forward --weights &lt;file|dir&gt; (--input x.safetensors | --image file --protocol native|seed) --output out.safetensors`:
+/// `forward --weights &lt;file|dir&gt; [--config config.json] (--input x.safetensors | --image file --protocol native|seed) --output out.safetensors`:
 /// the EoMT forward for checking and research. Tensor mode reads pixel_values (B, 3, S, S) float32 and writes
 /// class_queries_logits, masks_queries_logits, last_hidden_state and semantic_map (B, K, S, S); image mode runs the
 /// whole image path and writes semantic_map (1, K, H, W) (native) or (1, K, S, S) (seed). Extra outputs come from
@@ -22,25 +22,28 @@ public static class ForwardCommand
         var input = new Option<string?>("--input") { Description = "safetensors file with pixel_values (B,3,S,S) float32, already normalised" };
         var image = new Option<string?>("--image") { Description = "an image file (PNG, JPEG or WebP, sniffed by content) instead of --input" };
         var protocol = new Option<string>("--protocol") { Description = "with --image: native (EoMT windows, map at the image's size) or seed (squash to SxS)", DefaultValueFactory = _ => "native" };
-        var output = new Option<string>("--output") { Description = "output safetensors file", Required = true };
+        var output = new Option<string>("--output") { Description = "output .safetensors file (several named tensors; checked writable before the forward)", Required = true };
+        var config = new Option<string?>("--config") { Description = "the model's Hugging Face config.json, for a weights file or folder without one" };
         var head = new Option<string?>("--head") { Description = "anomaly head file: also write anomaly_score (B,1,·,·), the sigmoid of its window-averaged logit" };
         var batch = new Option<int>("--batch") { Description = "with --image: windows per forward", DefaultValueFactory = _ => 4 };
         var device = Cli.DeviceOption();
         var cmd = new Command("forward", "run EoMT on a pixel tensor or an image and write its outputs as safetensors");
-        foreach (var o in new Option[] { weights, input, image, protocol, output, batch, head, device }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { weights, config, input, image, protocol, output, batch, head, device }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
             string? inPath = r.GetValue(input), imgPath = r.GetValue(image);
             if ((inPath is null) == (imgPath is null)) throw new ArgumentException("give exactly one of --input <x.safetensors> or --image <file>");
+            var outPath = r.GetValue(output)!;
+            OutputPaths.RequireWritableFile("--output", outPath);
+            OutputPaths.RequireExtension("--output", outPath, ".safetensors", "forward writes several named tensors, which only a safetensors file holds");
             AnomalyForwardExtra.HeadPath = r.GetValue(head);
             using var d = Cli.OpenDevice(r.GetValue(device)!);
-            using var model = EomtModel.Load(d, r.GetValue(weights)!);
+            using var model = EomtModel.Load(d, r.GetValue(weights)!, r.GetValue(config));
             var items = new Dictionary<string, (float[] Data, int[] Shape)>();
             if (inPath is not null)
                 RunTensor(model, inPath, items);
             else
                 RunImage(model, imgPath!, ParseProtocol(r.GetValue(protocol)!), Math.Max(1, r.GetValue(batch)), items);
-            var outPath = r.GetValue(output)!;
             SafeTensorsWriter.Write(outPath, items.Select(kv => SafeTensorsWriter.F32(kv.Key, kv.Value.Data, kv.Value.Shape.Select(v => (long)v).ToArray())),
                 new Dictionary<string, string> { ["producer"] = "nativeengine forward", ["device"] = d.Description });
             foreach (var kv in items.OrderBy(kv => kv.Key)) Console.WriteLine($"{kv.Key} [{string.Join(",", kv.Value.Shape)}]");

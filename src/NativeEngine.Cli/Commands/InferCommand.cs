@@ -34,6 +34,7 @@ public static class InferCommand
                 var x => throw new ArgumentException($"unknown --raw '{x}': use npy, safetensors or none"),
             };
             var outDir = r.GetValue(output)!;
+            OutputPaths.RequireWritableFolder("--out", outDir);
             using var d = Cli.OpenDevice(r.GetValue(device)!);
             using var engine = AnomalySegmenter.Create(d);
             using var m = model.Open(engine, r);

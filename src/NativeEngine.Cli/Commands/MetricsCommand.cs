@@ -20,10 +20,12 @@ public static class MetricsCommand
         };
         var perImage = new Option<bool>("--per-image") { Description = "also score each slice of a (I, H, W) pair" };
         var json = new Option<bool>("--json") { Description = "print JSON: auprc, fpr95, fpr95_interp, auroc (fractions) and pixel counts" };
+        var device = Cli.DeviceOption(); // accepted as on every command; the metrics are exact host code on any device
         var cmd = new Command("metrics", "exact pixel AuPRC, FPR95 (seed and interpolated) and AUROC of a score map against its labels (255 = void)");
-        foreach (var o in new Option[] { scores, labels, scoresName, labelsName, rule, perImage, json }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { scores, labels, scoresName, labelsName, rule, perImage, json, device }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
+            Runtime.ComputeDevice.ParseKind(r.GetValue(device)!); // a bad --device is refused here as everywhere
             var result = MetricsFiles.Compute(r.GetValue(scores)!, r.GetValue(labels)!, LabelRule.Parse(r.GetValue(rule)!),
                 r.GetValue(perImage), r.GetValue(scoresName), r.GetValue(labelsName));
             Console.Write(r.GetValue(json) ? MetricsFiles.ToJsonText(result) + Environment.NewLine : MetricsFiles.ToText(result));

@@ -6,7 +6,7 @@ using NativeEngine.Kernels;
 namespace NativeEngine.Cli.Commands;
 
 /// <summary>
-/// `ptx-check [--ptxas PATH] [--arch sm_80,sm_90] [--json] [--keep DIR]`: the offline CUDA check. Needs no GPU: every
+/// `ptx-check [--ptxas PATH] [--arch sm_80,sm_90] [--kernel NAME…] [--json] [--keep DIR]`: the offline CUDA check. Needs no GPU: every
 /// catalogued kernel is compiled by ILGPU's PTX backend and assembled by ptxas; any error or spill exits 1.
 /// </summary>
 public static class PtxCheckCommand
@@ -22,9 +22,14 @@ public static class PtxCheckCommand
         };
         var jsonOption = new Option<bool>("--json") { Description = "print the rows as JSON instead of a table" };
         var keepOption = new Option<string?>("--keep") { Description = "keep the .ptx and .cubin files in this folder" };
+        var kernelOption = new Option<string[]>("--kernel")
+        {
+            Description = "check only the kernels whose Class.Method name contains one of these (case-insensitive), e.g. --kernel MatmulV3 ForwardV3",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var cmd = new Command("ptx-check", "compile every catalogued kernel to PTX (no GPU needed) and assemble it with ptxas: registers, spills, shared memory, tensor-core SASS")
         {
-            ptxasOption, archOption, jsonOption, keepOption,
+            ptxasOption, archOption, kernelOption, jsonOption, keepOption,
         };
         cmd.SetAction(r =>
         {
@@ -34,12 +39,13 @@ public static class PtxCheckCommand
             var keep = r.GetValue(keepOption);
             var work = keep ?? Path.Combine(Path.GetTempPath(), $"nativeengine-ptx-{Environment.ProcessId}");
             bool json = r.GetValue(jsonOption);
+            var kernels = PtxCheck.Select(r.GetValue(kernelOption) ?? []);
             if (!json)
-                Console.Error.WriteLine($"ptx-check: {KernelCatalog.All.Count} kernels x {archs.Length} archs, {Ptxas.Version(ptxas)} ({ptxas})");
+                Console.Error.WriteLine($"ptx-check: {kernels.Count} kernels x {archs.Length} archs, {Ptxas.Version(ptxas)} ({ptxas})");
             IReadOnlyList<PtxRow> rows;
             try
             {
-                rows = PtxCheck.Run(ptxas, archs, work);
+                rows = PtxCheck.Run(ptxas, archs, work, kernels);
             }
             finally
             {

@@ -52,13 +52,14 @@ public static class TrainHeadCommand
         cmd.SetAction(r =>
         {
             string outPath = r.GetValue(output)!;
+            string ckpt = r.GetValue(checkpoint) ?? outPath + ".ckpt";
+            var options = new HeadTrainingOptions(r.GetValue(steps), r.GetValue(batch), r.GetValue(seed), r.GetValue(optimizer)!, r.GetValue(lr),
+                r.GetValue(wd), r.GetValue(clip), r.GetValue(schedule)!, r.GetValue(warmup), r.GetValue(posWeight), r.GetValue(every), ckpt);
+            TrainHeadChecks.BeforeWork(options, outPath, ckpt, r.GetValue(dropout), r.GetValue(pixels), r.GetValue(logEvery), r.GetValue(stopAfter), r.GetValue(hidden)!);
             using var d = Cli.OpenDevice(r.GetValue(device)!);
             var data = LoadData(d, r.GetValue(features), r.GetValue(labels), r.GetValue(weights), r.GetValue(images), r.GetValue(masks),
                 r.GetValue(cache) ?? outPath + ".features.safetensors", r.GetValue(pixels), r.GetValue(seed));
             var head = InitialHead(r.GetValue(init), r.GetValue(layout), r.GetValue(hidden)!, r.GetValue(dropout), r.GetValue(seed), data.Dim);
-            string ckpt = r.GetValue(checkpoint) ?? outPath + ".ckpt";
-            var options = new HeadTrainingOptions(r.GetValue(steps), r.GetValue(batch), r.GetValue(seed), r.GetValue(optimizer)!, r.GetValue(lr),
-                r.GetValue(wd), r.GetValue(clip), r.GetValue(schedule)!, r.GetValue(warmup), r.GetValue(posWeight), r.GetValue(every), ckpt);
             using var trainer = new HeadTrainer(d, head, data, options);
             Console.Error.WriteLine($"train-head: {head.Layout} head ({head.Tensors.Where(t => t.Trainable).Sum(t => t.Data.Length)} parameters), " +
                 $"{data.Count} pixels x {data.Dim}, {trainer.BatchesPerEpoch} batches of {Math.Min(options.Batch, data.Count)} per epoch, {options.Optimizer} lr {options.Lr:G3}");
@@ -80,9 +81,7 @@ public static class TrainHeadCommand
                 Console.Error.WriteLine($"stopped at step {trainer.Step}/{options.Steps}; checkpoint {ckpt} (continue with --resume)");
                 return 0;
             }
-            string tmp = outPath + ".tmp";
-            trainer.Current().Save(tmp, new Dictionary<string, string> { ["trained.steps"] = trainer.Step.ToString(CultureInfo.InvariantCulture) });
-            File.Move(tmp, outPath, overwrite: true);
+            trainer.Current().Save(outPath, new Dictionary<string, string> { ["trained.steps"] = trainer.Step.ToString(CultureInfo.InvariantCulture) });
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote {outPath} after {trainer.Step} steps, last loss {last.Loss:F5}"));
             return 0;
         });
@@ -129,8 +128,7 @@ public static class TrainHeadCommand
             if (layout is { } l && l != head.Layout) throw new ArgumentException($"--layout {layoutName} but {init} holds a {head.Layout} head");
             return dropout is { } p ? head.WithDropout(p) : head;
         }
-        var sizes = hidden.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-        if (sizes.Length != 2) throw new ArgumentException($"--hidden '{hidden}': expected H1,H2 (e.g. 64,32)");
+        var sizes = TrainHeadChecks.HiddenSizes(hidden);
         var lay = layout ?? (featureDim == 4 ? AnomalyHeadLayout.Plain : AnomalyHeadLayout.Hybrid);
         return AnomalyHead.Create(new AnomalyHeadOptions(lay, sizes[0], sizes[1], dropout ?? 0.1f,
             ProjDim: lay == AnomalyHeadLayout.Hybrid ? featureDim - 4 : 32), seed);

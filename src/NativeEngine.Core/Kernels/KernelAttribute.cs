@@ -43,4 +43,9 @@ public sealed class KernelAttribute(string op) : Attribute
     /// <summary>Rank of the launcher's <c>problem</c> extent for explicitly grouped kernels (0: inferred from the
     /// group and tile sizes, 3 when z is used, 2 when y is used, else 1).</summary>
     public int ProblemRank { get; init; }
+
+    /// <summary>Bytes of dynamic shared memory (<c>SharedMemory.GetDynamic</c>) the launcher requests on the CPU
+    /// simulator only, 0 on CUDA: scratch for a kernel's simulator emulation (e.g. of mma.sync) that must not cost the
+    /// GPU version any shared memory. Explicitly grouped kernels only.</summary>
+    public int SimulatorSharedBytes { get; init; }
 }

@@ -20,8 +20,8 @@ public sealed class ImageFileException(string path, string reason) : IOException
 
 /// <summary>
 /// Reads dataset images and masks. Formats are sniffed from the bytes (RoadAnomaly21's .png files are JPEG), only PNG,
-/// JPEG and WebP are accepted, dimensions are checked before decoding, and truncated files are refused (a PNG must
-/// reach IEND, a JPEG its EOI marker) rather than decoded partially. Masks keep raw values: 8-bit grey as is, palette
+/// JPEG and WebP are accepted, dimensions are checked before decoding, and truncated or damaged files are refused
+/// (<see cref="ImageIntegrity"/>: PNG chunk CRCs and every promised row, JPEG segments up to EOI) rather than decoded partially. Masks keep raw values: 8-bit grey as is, palette
 /// PNGs as palette indices (what PIL's <c>np.array(Image.open(mask))</c> gives).
 /// </summary>
 public static class ImageFiles
@@ -66,7 +66,7 @@ public static class ImageFiles
         catch (Exception e) when (e is InvalidDataException or FileNotFoundException)
         {
             var why = e.Message.StartsWith(path + ": ", StringComparison.Ordinal) ? e.Message[(path.Length + 2)..] : e.Message;
-            throw new ImageFileException(path, why.ReplaceLineEndings(" ") + (why.Contains("truncated") ? "; re-download or re-export it" : ""));
+            throw new ImageFileException(path, why.ReplaceLineEndings(" ") + (why.Contains("truncated") && !why.Contains("re-download") ? "; re-download or re-export it" : ""));
         }
     }
 
@@ -131,32 +131,36 @@ public static class ImageFiles
         var bytes = File.ReadAllBytes(path);
         format = Sniff(bytes);
         if (format == Format.Unknown) throw new ImageFileException(path, "not a PNG, JPEG or WebP file (checked by content, not by extension)");
-        if (!Complete(bytes, format)) throw new ImageFileException(path, $"truncated {format} file (no end marker); re-download or re-export it");
-        var info = Image.Identify(Decoders, bytes, out _) ?? throw new ImageFileException(path, $"unrecognised {format} header");
+        void Integrity(Format f)
+        {
+            try
+            {
+                if (f == Format.Png) ImageIntegrity.CheckPng(bytes, path);
+                else if (f == Format.Jpeg) ImageIntegrity.CheckJpeg(bytes, path);
+                else if (BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(4)) + 8L > bytes.Length)
+                    throw new InvalidDataException($"{path}: truncated WebP file (its RIFF size runs past the end); re-download or re-export it");
+            }
+            catch (InvalidDataException e)
+            {
+                throw new ImageFileException(path, e.Message.StartsWith(path + ": ", StringComparison.Ordinal) ? e.Message[(path.Length + 2)..] : e.Message);
+            }
+        }
+        IImageInfo? info;
+        try
+        {
+            info = Image.Identify(Decoders, bytes, out _);
+        }
+        catch
+        {
+            Integrity(format); // a damaged file: say where, rather than the decoder's complaint
+            throw;
+        }
+        if (info is null) Integrity(format);
+        if (info is null) throw new ImageFileException(path, $"unrecognised {format} header");
         if ((long)info.Width * info.Height > MaxPixels || info.Width <= 0 || info.Height <= 0)
             throw new ImageFileException(path, $"{info.Width}×{info.Height} is outside the accepted size (1 to {MaxPixels} pixels)");
+        Integrity(format); // after the size check: it inflates every promised row
         return bytes;
-    }
-
-    // A PNG ends with the IEND chunk; a JPEG's EOI (FF D9) sits at the end, give or take trailing padding; a WebP's
-    // RIFF size must fit the file.
-    private static bool Complete(byte[] b, Format f)
-    {
-        switch (f)
-        {
-            case Format.Png:
-                for (int i = b.Length - 8; i >= Math.Max(8, b.Length - 4096); i--)
-                    if (b[i] == (byte)'I' && b[i + 1] == (byte)'E' && b[i + 2] == (byte)'N' && b[i + 3] == (byte)'D') return true;
-                return false;
-            case Format.Jpeg:
-                for (int i = b.Length - 2; i >= Math.Max(2, b.Length - 4096); i--)
-                    if (b[i] == 0xFF && b[i + 1] == 0xD9) return true;
-                return false;
-            case Format.WebP:
-                return BinaryPrimitives.ReadUInt32LittleEndian(b.AsSpan(4)) + 8L <= b.Length;
-            default:
-                return false;
-        }
     }
 
     private static int PngColorType(byte[] b) => b.Length > 25 ? b[25] : -1; // IHDR: 8 sig + 8 chunk head + w,h,depth,type

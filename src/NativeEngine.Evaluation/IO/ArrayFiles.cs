@@ -32,7 +32,7 @@ public static class ArrayFiles
         return new(f.ReadFloat32(e.Name), e.Shape);
     }
 
-    /// <summary>Reads a uint8 tensor (U8, or integer types whose values fit 0..255). <paramref name="name"/> as in <see cref="ReadFloat"/>, default "labels".</summary>
+    /// <summary>Reads a uint8 tensor (U8, or integer types whose values fit 0..255; floating-point labels are refused). <paramref name="name"/> as in <see cref="ReadFloat"/>, default "labels".</summary>
     public static HostArray<byte> ReadBytes(string path, string? name = null)
     {
         RequireFile(path);
@@ -42,6 +42,8 @@ public static class ArrayFiles
         {
             var (descr, s, data) = ReadNpy(path);
             if (descr is "|u1" or "|b1") return new(data, s);
+            if (descr is "<f2" or "<f4" or "<f8")
+                throw new InvalidDataException($"{path}: .npy dtype '{descr}' is floating point; labels must be integers 0..255 (uint8), the raw mask values the label rule maps (a label such as 0.5 has no class)");
             values = ReadFloat(path).Data;
             shape = s;
         }
@@ -58,7 +60,7 @@ public static class ArrayFiles
         var r = new byte[values.Length];
         for (int i = 0; i < r.Length; i++)
         {
-            if (values[i] is < 0 or > 255) throw new InvalidDataException($"{path}: label {values[i]} at element {i} is outside 0..255");
+            if (values[i] is < 0 or > 255) throw new InvalidDataException($"{path}: label {values[i]} at element {i} is outside 0..255; labels are raw mask values the label rule maps");
             r[i] = (byte)values[i];
         }
         return new(r, shape);
@@ -94,6 +96,12 @@ public static class ArrayFiles
         {
             write(tmp);
             File.Move(tmp, full, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Name the file the user asked for, never the internal temp file.
+            var why = e.Message.Replace(tmp, full);
+            throw new IOException(why.StartsWith(full, StringComparison.Ordinal) ? why : $"{full}: cannot write it ({why})", e);
         }
         finally
         {

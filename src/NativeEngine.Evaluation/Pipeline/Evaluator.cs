@@ -45,6 +45,7 @@ public static class Evaluator
         if (missing.Count > 0)
             throw new ArgumentException($"{scorer.Description} cannot compute {string.Join(", ", missing.Select(m => m.Key()))}" +
                 (missing.Contains(ScoreMethod.Head) ? "; pass --head with an anomaly-head checkpoint or drop 'head' from --methods" : ""));
+        if (options.MaxImages is < 1) throw new ArgumentException($"MaxImages {options.MaxImages}: score at least 1 image per dataset (null = all)");
         Directory.CreateDirectory(options.OutDir);
         var clock = Stopwatch.StartNew();
         var skipped = new List<SkippedImage>();
@@ -62,7 +63,7 @@ public static class Evaluator
                 cancellationToken.ThrowIfCancellationRequested();
                 var sample = samples[i];
                 var cachePath = Path.Combine(cacheDir, SafeName(sample.Id) + ".safetensors");
-                var key = ScoreCache.Key(scorer, request, sample.ImagePath);
+                var key = ScoreCache.Key(scorer, request, sample.ImagePath, sample.MaskPath);
                 bool cached = ScoreCache.IsValid(cachePath, key, request.Methods, out long anomaly);
                 if (!cached)
                 {

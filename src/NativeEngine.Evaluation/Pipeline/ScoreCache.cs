@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
 using NativeEngine.Evaluation.IO;
@@ -8,19 +10,47 @@ namespace NativeEngine.Evaluation.Pipeline;
 
 /// <summary>
 /// The per-image cache that makes a long `eval` resumable: one safetensors file per image holding each method's
-/// float32 score map and the labels at the same size, plus a key (scorer identity, protocol, temperature, image file
-/// size and time) in its metadata. A file whose key differs, or that lacks a method, is recomputed; files are written
+/// float32 score map and the labels at the same size, plus a key in its metadata over every input that changes a
+/// cached number: the scorer's identity (weights, head), protocol, temperature, the contents of the image and of its
+/// mask, and the engine version that computed them. A file whose key differs, or that lacks a method, is recomputed
+/// (a stale number is worse than a slow rerun); files are written
 /// atomically, so an interrupted run never leaves a half file. The pooled metrics stream from these files, so the
 /// score maps of a whole dataset are never all in memory.
 /// </summary>
 public static class ScoreCache
 {
-    /// <summary>The cache key of one image under one scorer and request.</summary>
-    public static string Key(IAnomalyScorer scorer, ScoreRequest request, string imagePath)
+    /// <summary>Bump when the layout or meaning of cache files changes.</summary>
+    private const int Format = 2;
+
+    /// <summary>The engine build that computes the maps (version + commit), part of every key.</summary>
+    public static string EngineVersion { get; } =
+        typeof(ScoreCache).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+        ?? typeof(ScoreCache).Assembly.GetName().Version?.ToString() ?? "unknown";
+
+    /// <summary>
+    /// The cache key of one image (and its mask) under one scorer and request: image and mask by content (SHA-256),
+    /// so an edited, replaced or copied-over file is always noticed, whatever its size and time.
+    /// </summary>
+    public static string Key(IAnomalyScorer scorer, ScoreRequest request, string imagePath, string? maskPath)
     {
-        var fi = new FileInfo(imagePath);
-        var text = $"{scorer.Identity}|{request.Protocol}|{request.Temperature:R}|{fi.FullName}|{fi.Length}|{fi.LastWriteTimeUtc.Ticks}";
+        var text = string.Join("|", $"format={Format}", $"engine={EngineVersion}", $"scorer={scorer.Identity}", $"protocol={request.Protocol}",
+            $"temperature={request.Temperature.ToString("R", CultureInfo.InvariantCulture)}", $"image={ContentHash(imagePath)}",
+            $"mask={(maskPath is null ? "none" : ContentHash(maskPath))}");
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..32];
+    }
+
+    // A file's SHA-256, or a marker when it cannot be read (the decode then reports the real problem).
+    private static string ContentHash(string path)
+    {
+        try
+        {
+            using var fs = File.OpenRead(path);
+            return Convert.ToHexString(SHA256.HashData(fs));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return "unreadable:" + Guid.NewGuid().ToString("N");
+        }
     }
 
     /// <summary>Writes the maps and labels of one image (atomically).</summary>

@@ -133,10 +133,10 @@ public sealed class EomtModel : IDisposable
     /// <summary>Builds the model from a weight source (shapes checked, weights uploaded once).</summary>
     public static EomtModel Load(ComputeDevice device, IEomtWeightSource source) => new(device, source);
 
-    /// <summary>Opens a checkpoint (file or HF folder) and builds the model.</summary>
-    public static EomtModel Load(ComputeDevice device, string path)
+    /// <summary>Opens a checkpoint (file or HF folder; <paramref name="configPath"/>: its config.json when it has none) and builds the model.</summary>
+    public static EomtModel Load(ComputeDevice device, string path, string? configPath = null)
     {
-        using var source = EomtWeights.Open(path);
+        using var source = EomtWeights.Open(path, configPath);
         return Load(device, source);
     }
 

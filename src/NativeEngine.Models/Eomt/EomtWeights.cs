@@ -33,9 +33,25 @@ public static class EomtWeights
 {
     /// <summary>
     /// Opens any EoMT checkpoint weights-tools reads (HF folder or safetensors, original .bin/.pth, Lightning .ckpt; any
-    /// naming scheme mapped to the canonical HF names; F32/F16/BF16).
+    /// naming scheme mapped to the canonical HF names; F32/F16/BF16). <paramref name="configPath"/> (a config.json)
+    /// declares the architecture of a checkpoint without one. A checkpoint whose architecture would be guessed (no
+    /// config and shapes that do not settle it, e.g. the head count of an unpublished width) is refused with the ways
+    /// to give it: running it on a guess would give wrong outputs with exit 0.
     /// </summary>
-    public static IEomtWeightSource Open(string path) => new CheckpointWeights(EomtCheckpoint.Load(path));
+    public static IEomtWeightSource Open(string path, string? configPath = null)
+    {
+        var checkpoint = EomtCheckpoint.Load(path, configPath);
+        try
+        {
+            checkpoint.RequireKnownConfig();
+        }
+        catch
+        {
+            checkpoint.Dispose();
+            throw;
+        }
+        return new CheckpointWeights(checkpoint);
+    }
 
     /// <summary>attn_mask_probs (one per query block; zeros when the checkpoint has none).</summary>
     public static float[] AttnMaskProbs(IEomtWeightSource w) => w.Contains("attn_mask_probs")

@@ -23,7 +23,8 @@ public sealed record RgbImage(int Width, int Height, byte[] Pixels)
 /// <item>format sniffed by content, never by extension (RoadAnomaly21's .png files are JPEGs);</item>
 /// <item>file size, dimensions and pixel count checked from the header (Identify) before any pixel buffer exists;</item>
 /// <item>a bounded MemoryAllocator, metadata ignored, one decoding thread;</item>
-/// <item>truncated PNG/JPEG files rejected (no IEND chunk / no EOI marker) instead of being half-decoded;</item>
+/// <item>truncated or damaged PNG/JPEG files rejected (<see cref="ImageIntegrity"/>: chunk CRCs, every promised row of
+/// PNG pixel data, whole JPEG segments up to EOI) instead of being half-decoded with the rest zero-filled;</item>
 /// <item>every decoder failure becomes an <see cref="InvalidDataException"/> naming the file.</item>
 /// </list>
 /// </summary>
@@ -73,12 +74,22 @@ public static class ImageLoader
                 WebpFormat => new WebpDecoder { IgnoreMetadata = true },
                 _ => throw new InvalidDataException($"{name}: {format.Name} images are not accepted (PNG, JPEG, WebP only)"),
             };
-            CheckComplete(data, format, name);
             using var header = new MemoryStream(data, writable: false);
-            var info = Image.Identify(Config, header)
-                ?? throw new InvalidDataException($"{name}: the {format.Name} header cannot be read");
+            IImageInfo? info;
+            try
+            {
+                info = Image.Identify(Config, header);
+            }
+            catch
+            {
+                CheckComplete(data, format, name); // a damaged file: say where, rather than the decoder's complaint
+                throw;
+            }
+            if (info is null) CheckComplete(data, format, name);
+            if (info is null) throw new InvalidDataException($"{name}: the {format.Name} header cannot be read");
             if (info.Width <= 0 || info.Height <= 0 || info.Width > MaxSide || info.Height > MaxSide || (long)info.Width * info.Height > MaxPixels)
                 throw new InvalidDataException($"{name}: {info.Width}x{info.Height} is outside the accepted size (each side 1..{MaxSide}, at most {MaxPixels / 1_000_000} MP)");
+            CheckComplete(data, format, name); // after the size check: it inflates every promised row
             using var stream = new MemoryStream(data, writable: false);
             using var image = Image.Load<Rgb24>(Config, stream, decoder);
             if (image.Width != info.Width || image.Height != info.Height)
@@ -108,22 +119,10 @@ public static class ImageLoader
         }
     }
 
-    /// <summary>Rejects truncated files: a PNG must end with its IEND chunk, a JPEG must contain the EOI marker near its end.</summary>
+    /// <summary>Rejects truncated and damaged files before the decoder can half-decode them (<see cref="ImageIntegrity"/>).</summary>
     private static void CheckComplete(byte[] data, IImageFormat format, string name)
     {
-        if (format is PngFormat)
-        {
-            ReadOnlySpan<byte> iend = [0x49, 0x45, 0x4E, 0x44];
-            int from = Math.Max(0, data.Length - 4096);
-            if (data.AsSpan(from).LastIndexOf(iend) < 0)
-                throw new InvalidDataException($"{name}: truncated PNG (no IEND chunk)");
-        }
-        else if (format is JpegFormat)
-        {
-            ReadOnlySpan<byte> eoi = [0xFF, 0xD9];
-            int from = Math.Max(0, data.Length - 65536);
-            if (data.AsSpan(from).LastIndexOf(eoi) < 0)
-                throw new InvalidDataException($"{name}: truncated JPEG (no end-of-image marker)");
-        }
+        if (format is PngFormat) ImageIntegrity.CheckPng(data, name);
+        else if (format is JpegFormat) ImageIntegrity.CheckJpeg(data, name);
     }
 }

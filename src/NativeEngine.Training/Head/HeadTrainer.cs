@@ -60,6 +60,7 @@ public sealed class FeatureDataset
         var fe = Pick(ff, "features", featuresPath);
         if (fe.Shape.Length != 2 || fe.DType != "F32")
             throw new ArgumentException($"{featuresPath}: {fe.Name} expected shape [N,4] or [N,36] F32, got [{string.Join(",", fe.Shape)}] {fe.DType}");
+        HeadTrainingChecks.RequireColumns(featuresPath, fe.Shape[1]);
         using var lf = SafeTensorsFile.Open(labelsPath);
         var le = Pick(lf, "labels", labelsPath);
         if (le.DType != "U8" || le.Elements != fe.Shape[0])
@@ -89,8 +90,10 @@ public sealed class HeadTrainer : IDisposable
     private readonly TrainableHead head;
     private readonly AdamOptimizer optimizer;
     private readonly Func<int, double> schedule;
+    private readonly string dataHash;
     private int[]? permutation;
     private int permutationEpoch = -1;
+    private int lastCheckpointStep = -1;
 
     /// <summary>Uploads <paramref name="init"/> and prepares the optimiser.</summary>
     public HeadTrainer(ComputeDevice device, AnomalyHead init, FeatureDataset data, HeadTrainingOptions options)
@@ -98,7 +101,9 @@ public sealed class HeadTrainer : IDisposable
         if (data.Dim != init.InputDim)
             throw new ArgumentException($"features have {data.Dim} columns but a {init.Layout} head takes {init.InputDim}" +
                 (data.Dim == 36 ? " (use --layout hybrid)" : ""));
-        if (options.Steps < 0 || options.Batch < 1) throw new ArgumentException($"steps {options.Steps} and batch {options.Batch} must be ≥ 0 and ≥ 1");
+        HeadTrainingChecks.Validate(options);
+        HeadTrainingChecks.RequireUsable(data);
+        dataHash = HeadTrainingChecks.ContentHash(data);
         Device = device;
         template = init;
         this.data = data;
@@ -177,11 +182,24 @@ public sealed class HeadTrainer : IDisposable
             tape.Backward();
             loss = l.ToHostFloat()[0];
         }
+        if (!float.IsFinite(loss)) throw Diverged(t, $"the loss is {loss.ToString(CultureInfo.InvariantCulture)}");
+        if (HeadTrainingChecks.FirstNonFinite(head.Parameters, gradients: true) is { } g) throw Diverged(t, $"the gradient {g}");
         var (norm, scale) = optimizer.GradClip(Options.ClipNorm);
         double lr = schedule(t);
         optimizer.Step(lr, scale);
+        if (HeadTrainingChecks.FirstNonFinite(head.Parameters, gradients: false) is { } w) throw Diverged(t, $"the updated weight {w}");
         Step = t + 1;
         return new StepReport(Step, Options.Steps, loss, lr, norm, valid);
+    }
+
+    // Step t+1 (1-based, as progress lines count) went non-finite: stop before anything more is written.
+    private TrainingDivergedException Diverged(int t, string what)
+    {
+        string kept = Options.CheckpointPath is not { } path ? "no checkpoint is written"
+            : lastCheckpointStep >= 0 ? $"the last good checkpoint {path} (step {lastCheckpointStep}) is kept"
+            : "no checkpoint was written yet";
+        return new TrainingDivergedException($"training diverged at step {t + 1}: {what} is not finite; stopped there and wrote no head ({kept}); " +
+            "lower --lr, set --clip-norm, or check the features");
     }
 
     // Rows of step t: slot t mod E of the epoch-(t div E) permutation (Fisher–Yates with Random(seed, epoch)).
@@ -209,14 +227,12 @@ public sealed class HeadTrainer : IDisposable
         {
             ["checkpoint.step"] = Step.ToString(CultureInfo.InvariantCulture),
             ["checkpoint.settings"] = Fingerprint(),
+            ["checkpoint.data"] = dataHash,
             ["checkpoint.rng"] = "counter-based: batch order from (seed, epoch), dropout from (seed, step); nothing else to save",
         };
         var extra = optimizer.StateTensors().Select(s => SafeTensorsWriter.F32(s.Name, s.Data, s.Shape.Select(d => (long)d).ToArray()));
-        string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(dir);
-        string tmp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
-        Current().Save(tmp, meta, extra);
-        File.Move(tmp, path, overwrite: true);
+        Current().Save(path, meta, extra); // atomic (SafeTensorsWriter: temp file, then rename)
+        lastCheckpointStep = Step;
     }
 
     /// <summary>
@@ -230,11 +246,16 @@ public sealed class HeadTrainer : IDisposable
             throw new ArgumentException($"{path}: not a train-head checkpoint (no checkpoint.step in its metadata)");
         if (f.Metadata.GetValueOrDefault("checkpoint.settings") != Fingerprint())
             throw new ArgumentException($"{path}: written with other settings ({f.Metadata.GetValueOrDefault("checkpoint.settings")}) than this run ({Fingerprint()}); resume with the same options");
+        string? trainedOn = f.Metadata.GetValueOrDefault("checkpoint.data");
+        if (trainedOn != dataHash)
+            throw new ArgumentException($"{path}: was trained on other features or labels (content hash {trainedOn ?? "not recorded"}, " +
+                $"this run's is {dataHash}); resume with the same --features/--labels, or start afresh without --resume");
         var saved = AnomalyHead.Load(path, template.Options.Dropout);
         if (saved.Layout != template.Layout) throw new ArgumentException($"{path}: holds a {saved.Layout} head, this run trains {template.Layout}");
         head.Load(saved);
         optimizer.LoadState(f.ReadFloat32, int.Parse(s, CultureInfo.InvariantCulture));
         Step = optimizer.StepCount;
+        lastCheckpointStep = Step;
         return Step;
     }
 

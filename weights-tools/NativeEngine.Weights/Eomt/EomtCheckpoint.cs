@@ -64,6 +64,23 @@ public sealed class EomtCheckpoint : IDisposable
     /// <summary>How the architecture was inferred (e.g. heads assumed from head dim 64), for display.</summary>
     public IReadOnlyList<string> Notes { get; }
 
+    /// <summary>
+    /// Config keys the checkpoint does not carry and its shapes cannot settle (the value in <see cref="Config"/> is a
+    /// guess, noted in <see cref="Notes"/>). Empty when the architecture is certain; see <see cref="RequireKnownConfig"/>.
+    /// </summary>
+    public IReadOnlyList<string> Unknown { get; private init; } = [];
+
+    /// <summary>
+    /// Refuses to run a checkpoint whose architecture was partly guessed (<see cref="Unknown"/>), saying which value is
+    /// missing and the ways to give it. inspect shows the guess; forward, eval, infer and convert call this.
+    /// </summary>
+    public void RequireKnownConfig()
+    {
+        if (Unknown.Count == 0) return;
+        throw new CheckpointException(Path, $"{string.Join("; ", Unknown)} is not known: there is no config.json. Put the model's config.json beside the " +
+            "weights, give it with --config config.json (forward), or write it into the file once with `weights-tools convert <in> <out.safetensors> --config config.json`");
+    }
+
     /// <summary>Stored names dropped on purpose (pixel_mean/std, criterion.empty_weight…).</summary>
     public IReadOnlyList<string> Dropped { get; }
 
@@ -122,12 +139,16 @@ public sealed class EomtCheckpoint : IDisposable
     /// shapes alone; a declared architecture is always checked against the shapes. Throws <see cref="CheckpointException"/>
     /// with every missing, unexpected and mis-shaped tensor in one message.
     /// </summary>
-    public static EomtCheckpoint Load(string path)
+    /// <param name="path">The checkpoint file or folder.</param>
+    /// <param name="configPath">A config.json that declares the architecture (wins over every other source), or null.</param>
+    public static EomtCheckpoint Load(string path, string? configPath = null)
     {
+        if (configPath is not null && !File.Exists(configPath))
+            throw new FileNotFoundException($"--config {configPath}: no such file (give the model's Hugging Face config.json)", configPath);
         var source = TensorSources.Open(path);
         try
         {
-            return Build(path, source);
+            return Build(path, source, configPath);
         }
         catch
         {
@@ -136,7 +157,7 @@ public sealed class EomtCheckpoint : IDisposable
         }
     }
 
-    private static EomtCheckpoint Build(string path, ITensorSource source)
+    private static EomtCheckpoint Build(string path, ITensorSource source, string? configPath)
     {
         var map = EomtKeyMap.Map(source.Infos);
         var problems = new List<string>(map.Problems);
@@ -144,7 +165,9 @@ public sealed class EomtCheckpoint : IDisposable
 
         // 1. The declared architecture, if any.
         string? configJson = null, configSource = null;
-        if (Directory.Exists(path) && File.Exists(System.IO.Path.Combine(path, "config.json")))
+        if (configPath is not null)
+            (configJson, configSource) = (File.ReadAllText(configPath), $"--config {configPath}");
+        else if (Directory.Exists(path) && File.Exists(System.IO.Path.Combine(path, "config.json")))
             (configJson, configSource) = (File.ReadAllText(System.IO.Path.Combine(path, "config.json")), "config.json");
         else if (source is ManifestSource { ConfigJson: not null } m)
             (configJson, configSource) = (m.ConfigJson, "manifest config");
@@ -168,7 +191,8 @@ public sealed class EomtCheckpoint : IDisposable
         }
 
         // 2. The architecture the shapes imply, checked against the declared one.
-        var inferred = EomtInference.FromShapes(map.Canonical, declared, notes, problems);
+        var unknown = new List<string>();
+        var inferred = EomtInference.FromShapes(map.Canonical, declared, notes, problems, unknown);
         if (inferred is null)
             throw new CheckpointException(path, $"not an EoMT checkpoint (naming {map.Naming}, {source.Infos.Count} tensors): " + string.Join("; ", problems)
                 + (map.Unexpected.Count > 0 ? $"; unrecognised names such as {string.Join(", ", map.Unexpected.Take(5))}" : ""));
@@ -199,7 +223,7 @@ public sealed class EomtCheckpoint : IDisposable
 
         var order = expected.Select(e => e.Name).Where(map.Canonical.ContainsKey).ToList();
         var ck = new EomtCheckpoint(path, source, config, configSource ?? "tensor shapes", map.Naming, map.Canonical, order,
-            new float[config.QueryBlocks], head, notes, map.Dropped) { AnomalyHeadSourceNames = map.AnomalyHead };
+            new float[config.QueryBlocks], head, notes, map.Dropped) { AnomalyHeadSourceNames = map.AnomalyHead, Unknown = unknown };
         if (map.Canonical.ContainsKey(EomtLayout.AttnMaskProbs) && source.HasData)
             ck.ReadFloat32(EomtLayout.AttnMaskProbs).CopyTo(ck.AttnMaskProbs, 0);
         if (ck.AttnMaskProbs.Any(p => p != 0))

@@ -14,14 +14,16 @@ public static class EomtConverter
     /// <summary>
     /// Converts <paramref name="input"/> to <paramref name="output"/>. <paramref name="dtype"/> is F32, F16, BF16 or
     /// null (keep every tensor's stored dtype, bit for bit). Integer buffers (num_batches_tracked) stay as they are.
-    /// Returns the number of tensors written.
+    /// Returns the number of tensors written. <paramref name="configPath"/> declares the architecture (a config.json)
+    /// for a checkpoint that carries none; an architecture that would otherwise be guessed is refused.
     /// </summary>
-    public static int Convert(string input, string output, string? dtype = null)
+    public static int Convert(string input, string output, string? dtype = null, string? configPath = null)
     {
         dtype = dtype?.ToUpperInvariant();
         if (dtype is not (null or "F32" or "F16" or "BF16")) throw new ArgumentException($"--dtype must be f32, f16 or bf16, not '{dtype}'");
         if (Path.GetFullPath(input) == Path.GetFullPath(output)) throw new ArgumentException("input and output are the same file");
-        using var ck = EomtCheckpoint.Load(input);
+        using var ck = EomtCheckpoint.Load(input, configPath);
+        ck.RequireKnownConfig();
         if (!ck.Source.HasData) throw new CheckpointException(input, "a shape-only manifest has no data to convert");
 
         var items = new List<SafeTensorsWriter.StreamItem>();

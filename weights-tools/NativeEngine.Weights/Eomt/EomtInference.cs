@@ -11,12 +11,17 @@ internal static class EomtInference
     /// <summary>L2 of every published DINOv2 EoMT by hidden size (eomt.md §1.2), used when neither config nor attn_mask_probs says.</summary>
     private static readonly Dictionary<int, int> PublishedQueryBlocks = new() { [384] = 3, [768] = 3, [1024] = 4, [1536] = 5 };
 
+    /// <summary>Heads of every published DINOv2 backbone by hidden size (head dim 64), the only widths where shapes settle the head count.</summary>
+    private static readonly Dictionary<int, int> PublishedHeads = new() { [384] = 6, [768] = 12, [1024] = 16, [1536] = 24 };
+
     /// <summary>
     /// The architecture implied by the shapes (fields the shapes cannot give come from <paramref name="declared"/>,
     /// else from the published models, with a note). Disagreements with <paramref name="declared"/> go to
-    /// <paramref name="problems"/>. Null when the key tensors are absent.
+    /// <paramref name="problems"/>; config keys that had to be guessed without certainty go to <paramref name="unknown"/>.
+    /// Null when the key tensors are absent.
     /// </summary>
-    public static EomtConfig? FromShapes(IReadOnlyDictionary<string, CanonicalRef> t, EomtConfig? declared, List<string> notes, List<string> problems)
+    public static EomtConfig? FromShapes(IReadOnlyDictionary<string, CanonicalRef> t, EomtConfig? declared, List<string> notes, List<string> problems,
+        List<string> unknown)
     {
         long[]? S(string n) => t.TryGetValue(n, out var r) ? r.Shape : null;
         var cls = S("embeddings.cls_token");
@@ -60,11 +65,18 @@ internal static class EomtInference
 
         int heads;
         if (declared is not null) heads = declared.Heads;
+        else if (PublishedHeads.TryGetValue(c, out var published))
+        {
+            // Shapes cannot tell heads apart; every published DINOv2 EoMT (these widths) uses head dim 64.
+            heads = published;
+            notes.Add($"heads = C/64 = {heads} (no config.json; every published EoMT has head dim 64)");
+        }
         else
         {
-            // Shapes cannot tell heads apart; every published DINOv2 EoMT uses head dim 64.
+            // Not a published width: any head count fits the shapes, so the guess is only for display (inspect).
             heads = Math.Max(1, c / 64);
-            notes.Add($"heads = C/64 = {heads} (no config.json; every published EoMT has head dim 64)");
+            notes.Add($"heads = C/64 = {heads} (no config.json; C={c} is no published width, so this is a guess: give the config to run it)");
+            unknown.Add($"num_attention_heads (the head count: C={c} is no published DINOv2 width, and shapes fit any head count)");
         }
         if (c % heads != 0) problems.Add($"hidden size {c} is not divisible by {heads} heads");
 

@@ -115,9 +115,11 @@ public static class SafeTensorsWriter
             }
             File.Move(tmp, full, overwrite: true);
         }
-        catch
+        catch (Exception e)
         {
             try { File.Delete(tmp); } catch (IOException) { }
+            // Name the file the user asked for, never the internal temp file.
+            if (e is IOException or UnauthorizedAccessException) throw new IOException($"{full}: cannot write it ({e.Message.Replace(tmp, full)})", e);
             throw;
         }
     }
