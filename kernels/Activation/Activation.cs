@@ -83,32 +83,36 @@ public static partial class Activation
     }
 
     /// <summary>y = gelu(x) with the exact erf form (F.gelu(x, approximate='none')); y may alias x.</summary>
-    public static void GeluErf(Tensor x, Tensor y)
+    public static void GeluErf(Tensor x, Tensor y, KernelChoice choice = KernelChoice.Auto)
     {
         SameLength("gelu_erf", x, y);
+        if (choice.UseHost(x.Device)) { ActivationHost.GeluErf(x, y); return; }
         LaunchGeluErfV1(x.Device, (int)x.Length, x.View, y.View);
     }
 
     /// <summary>y = 1 / (1 + e^−x) (torch.sigmoid); y may alias x.</summary>
-    public static void Sigmoid(Tensor x, Tensor y)
+    public static void Sigmoid(Tensor x, Tensor y, KernelChoice choice = KernelChoice.Auto)
     {
         SameLength("sigmoid", x, y);
+        if (choice.UseHost(x.Device)) { ActivationHost.Sigmoid(x, y); return; }
         LaunchSigmoidV1(x.Device, (int)x.Length, x.View, y.View);
     }
 
     /// <summary>y = max(x, 0), NaN kept (torch.relu); y may alias x.</summary>
-    public static void Relu(Tensor x, Tensor y)
+    public static void Relu(Tensor x, Tensor y, KernelChoice choice = KernelChoice.Auto)
     {
         SameLength("relu", x, y);
+        if (choice.UseHost(x.Device)) { ActivationHost.Relu(x, y); return; }
         LaunchReluV1(x.Device, (int)x.Length, x.View, y.View);
     }
 
     /// <summary>y = silu(a) · b (the SwiGLU gate, F.silu(a) * b); a, b, y have the same shape; y may alias a or b.</summary>
-    public static void SiLUMul(Tensor a, Tensor b, Tensor y)
+    public static void SiLUMul(Tensor a, Tensor b, Tensor y, KernelChoice choice = KernelChoice.Auto)
     {
         SameLength("silu_mul", a, y);
         if (b.Length != a.Length)
             throw new ArgumentException($"silu_mul: b has shape {b.Shape}, expected the shape of a {a.Shape}", nameof(b));
+        if (choice.UseHost(a.Device)) { ActivationHost.SiLUMul(a, b, y); return; }
         LaunchSiLUMulV1(a.Device, (int)a.Length, a.View, b.View, y.View);
     }
 

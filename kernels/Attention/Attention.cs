@@ -233,6 +233,7 @@ public static partial class Attention
         Int32Extent.Check(qkv, "attention qkv");
         if (allowed is not null) Int32Extent.Check(allowed, "attention allowed mask");
         if (b * n == 0) return;
+        if (choice.UseHost(qkv.Device)) { AttentionHost.Forward(qkv, output, heads, allowed); return; }
         float scale = 1f / MathF.Sqrt(d);
         var mask = allowed?.Cast<byte>() ?? qkv.Cast<byte>(); // never read when masked == 0
         int masked = allowed is null ? 0 : 1;
@@ -250,12 +251,35 @@ public static partial class Attention
     }
 
     /// <summary>
+    /// Attention under EoMT's query-patch mask given by its source, the grid logits (B, Q, G, G) or (B, Q, G²): the
+    /// result of <see cref="QueryPatchMask"/> into a (B, N, N) mask followed by <see cref="Forward"/> with it. The host
+    /// version reads the logits while it streams the keys (no N×N bytes); the other versions build the mask in a
+    /// pooled temporary first.
+    /// </summary>
+    public static void ForwardQueryPatchMasked(Tensor qkv, Tensor output, int heads, Tensor gridLogits, int firstPatch,
+        KernelChoice choice = KernelChoice.Auto)
+    {
+        if (qkv.Shape.Rank != 3 || heads <= 0 || qkv.Shape[2] % (3 * heads) != 0 || qkv.Shape[2] == 0)
+            throw new ArgumentException($"attention: qkv must be (B, N, 3·heads·D) with heads = {heads}, got {qkv.Shape}");
+        int b = qkv.Shape[0], n = qkv.Shape[1];
+        output.Expect("attention output", b, n, qkv.Shape[2] / 3);
+        if (gridLogits.Shape.Rank < 3 || gridLogits.Shape[0] != b || firstPatch < gridLogits.Shape[1] || firstPatch > n
+            || gridLogits.Length != (long)b * gridLogits.Shape[1] * (n - firstPatch))
+            throw new ArgumentException($"attention: gridLogits {gridLogits.Shape} must be (B={b}, Q, G, G) holding B·Q·(N − firstPatch) logits (N = {n}, firstPatch = {firstPatch} ≥ Q)");
+        Int32Extent.Check(qkv, "attention qkv");
+        if (choice.UseHost(qkv.Device)) { AttentionHost.ForwardQueryPatchMasked(qkv, output, heads, gridLogits, firstPatch); return; }
+        using var allowed = Tensor.Empty(qkv.Device, new Shape(b, n, n), DType.UInt8);
+        QueryPatchMask(gridLogits, firstPatch, allowed, choice);
+        Forward(qkv, output, heads, allowed, choice);
+    }
+
+    /// <summary>
     /// Builds EoMT's masked-attention mask (eomt.md §2.2): <paramref name="allowed"/> (B, N, N) u8 is 1 everywhere
     /// except query rows i &lt; Q against patch columns j ≥ <paramref name="firstPatch"/> (= Q + 1 + registers), where it
     /// is gridLogits[b, i, j − firstPatch] &gt; 0. <paramref name="gridLogits"/> is (B, Q, G, G) or (B, Q, G²): the mask
     /// logits already bilinearly downsampled to the patch grid.
     /// </summary>
-    public static void QueryPatchMask(Tensor gridLogits, int firstPatch, Tensor allowed)
+    public static void QueryPatchMask(Tensor gridLogits, int firstPatch, Tensor allowed, KernelChoice choice = KernelChoice.Auto)
     {
         if (allowed.DType != DType.UInt8 || allowed.Shape.Rank != 3 || allowed.Shape[1] != allowed.Shape[2])
             throw new ArgumentException($"attention mask: allowed must be u8 (B, N, N), got {allowed.Shape} {allowed.DType.Name()}");
@@ -266,6 +290,7 @@ public static partial class Attention
         if (firstPatch < q || firstPatch > n || gridLogits.Length != (long)b * q * (n - firstPatch))
             throw new ArgumentException($"attention mask: gridLogits {gridLogits.Shape} must hold B·Q·(N − firstPatch) = {b}·{q}·{n - firstPatch} logits (N = {n}, firstPatch = {firstPatch} ≥ Q)");
         if (allowed.Length == 0) return;
+        if (choice.UseHost(allowed.Device)) { AttentionHost.QueryPatchMask(gridLogits, firstPatch, allowed); return; }
         LaunchQueryPatchMaskV1(allowed.Device, (int)allowed.Length, gridLogits.View, allowed.Cast<byte>(), n, q, firstPatch);
     }
 }

@@ -27,25 +27,28 @@ public static partial class Elementwise
     }
 
     /// <summary>y = a + b (same shape); y may alias a or b.</summary>
-    public static void Add(Tensor a, Tensor b, Tensor y)
+    public static void Add(Tensor a, Tensor b, Tensor y, KernelChoice choice = KernelChoice.Auto)
     {
         SameLength(a, b, y, "add");
+        if (choice.UseHost(a.Device)) { ElementwiseHost.Add(a, b, y); return; }
         LaunchAddV1(a.Device, (int)a.Length, a.View, b.View, y.View);
     }
 
     /// <summary>y = a * b (same shape); y may alias a or b.</summary>
-    public static void Mul(Tensor a, Tensor b, Tensor y)
+    public static void Mul(Tensor a, Tensor b, Tensor y, KernelChoice choice = KernelChoice.Auto)
     {
         SameLength(a, b, y, "mul");
+        if (choice.UseHost(a.Device)) { ElementwiseHost.Mul(a, b, y); return; }
         LaunchMulV1(a.Device, (int)a.Length, a.View, b.View, y.View);
     }
 
     /// <summary>y[..., c] = x[..., c] + bias[c]; y may alias x.</summary>
-    public static void Bias(Tensor x, Tensor bias, Tensor y)
+    public static void Bias(Tensor x, Tensor bias, Tensor y, KernelChoice choice = KernelChoice.Auto)
     {
         int cols = x.Shape[-1];
         if (bias.Length != cols || y.Length != x.Length)
             throw new ArgumentException($"bias: x {x.Shape}, bias {bias.Shape}, y {y.Shape} do not match");
+        if (choice.UseHost(x.Device)) { ElementwiseHost.Bias(x, bias, y); return; }
         LaunchBiasV1(x.Device, new Index2D(cols, (int)(x.Length / Math.Max(cols, 1))), x.View, bias.View, y.View, cols);
     }
 

@@ -15,7 +15,7 @@ public static partial class LayerScale
         y[i] = x[i] + gamma[i % channels] * h[i];
 
     /// <summary>y = x + gamma ⊙ h, gamma (C) broadcast over the last dim; x, h, y the same shape; y may alias x.</summary>
-    public static void AddScaled(Tensor x, Tensor h, Tensor gamma, Tensor y)
+    public static void AddScaled(Tensor x, Tensor h, Tensor gamma, Tensor y, KernelChoice choice = KernelChoice.Auto)
     {
         if (x.Shape.Rank == 0) throw new ArgumentException($"layer scale: x must have a channel dim, got {x.Shape}");
         int c = x.Shape[-1];
@@ -23,6 +23,7 @@ public static partial class LayerScale
         if (!y.Shape.Equals(x.Shape)) throw new ArgumentException($"layer scale: y must match x {x.Shape}, got {y.Shape}");
         if (gamma.Length != c) throw new ArgumentException($"layer scale: gamma must hold C = {c} values, got {gamma.Shape}");
         if (x.Length == 0) return;
+        if (choice.UseHost(x.Device)) { LayerScaleHost.AddScaled(x, h, gamma, y); return; }
         LaunchAddScaledV1(x.Device, (int)x.Length, x.View, h.View, gamma.View, y.View, c);
     }
 }

@@ -31,7 +31,7 @@ public static partial class PatchEmbed
     /// <paramref name="pixels"/> (B, Ch, H, W) → <paramref name="cols"/> (B, (H/p)·(W/p), Ch·p·p), columns in the
     /// (ch, kh, kw) order of a Conv2d weight (C, Ch, p, p) flattened; H and W must be multiples of p (timm's strict size).
     /// </summary>
-    public static void Im2Col(Tensor pixels, Tensor cols, int patch)
+    public static void Im2Col(Tensor pixels, Tensor cols, int patch, KernelChoice choice = KernelChoice.Auto)
     {
         if (pixels.Shape.Rank != 4 || patch <= 0 || pixels.Shape[2] % patch != 0 || pixels.Shape[3] % patch != 0)
             throw new ArgumentException($"im2col: pixels must be (B, Ch, H, W) with H and W multiples of the patch {patch}, got {pixels.Shape}");
@@ -39,6 +39,7 @@ public static partial class PatchEmbed
         cols.Expect("im2col cols", b, h / patch * (w / patch), ch * patch * patch);
         Int32Extent.Check(cols, "im2col cols");
         if (cols.Length == 0) return;
+        if (choice.UseHost(pixels.Device)) { PatchEmbedHost.Im2Col(pixels, cols, patch); return; }
         LaunchIm2ColV1(pixels.Device, (int)cols.Length, pixels.View, cols.View, ch, h, w, patch);
     }
 }

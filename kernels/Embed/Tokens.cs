@@ -59,7 +59,7 @@ public static partial class Tokens
     /// <paramref name="pos"/> G²·C values ((G², C) or (1, G², C)); <paramref name="cls"/> C values ((1, 1, C) or (C));
     /// <paramref name="registers"/> R·C values ((1, R, C) or (R, C)), R taken from the token count.
     /// </summary>
-    public static void Assemble(Tensor patches, Tensor pos, Tensor cls, Tensor registers, Tensor tokens)
+    public static void Assemble(Tensor patches, Tensor pos, Tensor cls, Tensor registers, Tensor tokens, KernelChoice choice = KernelChoice.Auto)
     {
         if (patches.Shape.Rank != 3)
             throw new ArgumentException($"tokens assemble: patches must be (B, G², C), got {patches.Shape}");
@@ -72,12 +72,13 @@ public static partial class Tokens
         if (registers.Length != (long)regs * c)
             throw new ArgumentException($"tokens assemble: registers must hold R·C = {regs}·{c} values ((1, R, C), R = tokens − 1 − G²), got {registers.Shape}");
         if (tokens.Length == 0) return;
+        if (choice.UseHost(tokens.Device)) { TokensHost.Assemble(patches, pos, cls, registers, tokens); return; }
         var regView = regs > 0 ? registers.View : cls.View; // never read when R = 0
         LaunchAssembleV1(tokens.Device, (int)tokens.Length, patches.View, pos.View, cls.View, regView, tokens.View, count, regs, c);
     }
 
     /// <summary>output (B, Q+N, C) = [queries (Q, C), tokens (B, N, C)]: the queries are prepended (eomt.md §2.1).</summary>
-    public static void InsertQueries(Tensor tokens, Tensor queries, Tensor output)
+    public static void InsertQueries(Tensor tokens, Tensor queries, Tensor output, KernelChoice choice = KernelChoice.Auto)
     {
         if (tokens.Shape.Rank != 3) throw new ArgumentException($"insert queries: tokens must be (B, N, C), got {tokens.Shape}");
         int b = tokens.Shape[0], n = tokens.Shape[1], c = tokens.Shape[2];
@@ -86,11 +87,12 @@ public static partial class Tokens
         int q = c == 0 ? 0 : (int)(queries.Length / c);
         output.Expect("insert queries output", b, q + n, c);
         if (output.Length == 0) return;
+        if (choice.UseHost(tokens.Device)) { TokensHost.InsertQueries(tokens, queries, output); return; }
         LaunchInsertQueriesV1(tokens.Device, (int)output.Length, tokens.View, queries.View, output.View, n, q, c);
     }
 
     /// <summary>y (B, M, C) = x[:, start : start+M, :] — e.g. the Q query tokens (start 0) for the class and mask heads.</summary>
-    public static void SliceTokens(Tensor x, int start, Tensor y)
+    public static void SliceTokens(Tensor x, int start, Tensor y, KernelChoice choice = KernelChoice.Auto)
     {
         if (x.Shape.Rank != 3 || y.Shape.Rank != 3 || y.Shape[0] != x.Shape[0] || y.Shape[2] != x.Shape[2])
             throw new ArgumentException($"slice tokens: x (B, N, C) and y (B, M, C) must agree on B and C, got x {x.Shape}, y {y.Shape}");
@@ -98,6 +100,7 @@ public static partial class Tokens
         if (start < 0 || start + m > n)
             throw new ArgumentException($"slice tokens: rows [{start}, {start + m}) outside x {x.Shape}");
         if (y.Length == 0) return;
+        if (choice.UseHost(x.Device)) { TokensHost.SliceTokens(x, start, y); return; }
         LaunchSliceV1(x.Device, (int)y.Length, x.View, y.View, n, m, start, x.Shape[2]);
     }
 
@@ -105,7 +108,7 @@ public static partial class Tokens
     /// map (B, C, Gh, Gw) = x[:, start : start+Gh·Gw, :] transposed — the patch tokens (start = Q + 1 + R) as the feature
     /// map of the upscale blocks, row-major (token start + gy·Gw + gx → pixel (gy, gx)).
     /// </summary>
-    public static void ToFeatureMap(Tensor x, int start, Tensor map)
+    public static void ToFeatureMap(Tensor x, int start, Tensor map, KernelChoice choice = KernelChoice.Auto)
     {
         if (x.Shape.Rank != 3 || map.Shape.Rank != 4 || map.Shape[0] != x.Shape[0] || map.Shape[1] != x.Shape[2])
             throw new ArgumentException($"to feature map: x (B, N, C) and map (B, C, Gh, Gw) must agree on B and C, got x {x.Shape}, map {map.Shape}");
@@ -113,6 +116,7 @@ public static partial class Tokens
         if (start < 0 || start + pixels > n)
             throw new ArgumentException($"to feature map: tokens [{start}, {start + pixels}) outside x {x.Shape}");
         if (map.Length == 0) return;
+        if (choice.UseHost(x.Device)) { TokensHost.ToFeatureMap(x, start, map); return; }
         LaunchToFeatureMapV1(x.Device, (int)map.Length, x.View, map.View, n, pixels, start, x.Shape[2]);
     }
 }

@@ -23,8 +23,8 @@
 //           4 loads and 6 broadcasts feed 24 FMAs, enough independent chains (24) to cover the 4-cycle FMA latency
 //           (the JIT keeps all of it in registers: checked with DOTNET_JitDisasm=Micro6x64, no stack traffic in the loop). AVX2: 6 × 16 in 12 ymm (of 16). No SIMD: a scalar loop of the same shape.
 //   epilogue each accumulator tile is written to a 1.5 KB stack buffer; on the last K block it is finished row by row
-//           in vectors: alpha, beta·C (C read only when beta ≠ 0), bias, then GELU (the erf polynomials of Activation.cs,
-//           vectorised, with an in-register exp) or residual + gamma ⊙ v. Ragged tiles use the same row routine with a scalar tail, so the
+//           in vectors: alpha, beta·C (C read only when beta ≠ 0), bias, then GELU (ActivationHost's lanes: the erf
+//           polynomials of Activation.cs with an in-register exp) or residual + gamma ⊙ v. Ragged tiles use the same row routine with a scalar tail, so the
 //           fused result never makes a second pass over C.
 // Workspace: the packed panels live in one pinned array per calling thread, grown on demand and reused: no allocation
 // per call once warm. Workers only read the packed panels and write disjoint C tiles, so there are no locks.
@@ -411,7 +411,7 @@ public static unsafe class GemmHost
                     var v = s * alpha;
                     if (beta != 0f) v += Vector512.Load(c + j) * beta;
                     if (bias != null) v += Vector512.Load(bias + col + j);
-                    if (gelu) v = GeluVector(v);
+                    if (gelu) v = ActivationHost.GeluOp.Apply<Simd512, Vector512<float>>(v);
                     else if (gamma != null) v = Vector512.Load(residual + j) + Vector512.Load(gamma + col + j) * v;
                     v.Store(c + j);
                 }
@@ -425,7 +425,7 @@ public static unsafe class GemmHost
                     var v = s * alpha;
                     if (beta != 0f) v += Vector256.Load(c + j) * beta;
                     if (bias != null) v += Vector256.Load(bias + col + j);
-                    if (gelu) v = GeluVector(v);
+                    if (gelu) v = ActivationHost.GeluOp.Apply<Simd256, Vector256<float>>(v);
                     else if (gamma != null) v = Vector256.Load(residual + j) + Vector256.Load(gamma + col + j) * v;
                     v.Store(c + j);
                 }
@@ -441,113 +441,5 @@ public static unsafe class GemmHost
                 c[j] = v;
             }
         }
-    }
-
-    // --- exact GELU in vectors: Activation.Erf's piecewise polynomials, lane by lane the same branches ---
-
-    private const float InvSqrt2 = 0.70710678118654752f;
-
-    /// <summary>0.5·x·(1 + erf(x/√2)) on 16 lanes; matches <see cref="Activation.GeluValue"/> to float rounding.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector512<float> GeluVector(Vector512<float> x) =>
-        Vector512.Create(0.5f) * x * (Vector512<float>.One + ErfVector(x * InvSqrt2));
-
-    /// <summary>0.5·x·(1 + erf(x/√2)) on 8 lanes.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector256<float> GeluVector(Vector256<float> x) =>
-        Vector256.Create(0.5f) * x * (Vector256<float>.One + ErfVector(x * InvSqrt2));
-
-    // e^q for the erf branch (q = Q(|x|) ∈ [−16, 0] where it is used; other lanes are selected away): Cody-Waite
-    // reduction q = n·ln2 + r, |r| ≤ ln2/2, then a degree-6 Taylor polynomial (relative error < 2e-7) and 2^n written
-    // into the exponent field. The BCL's Vector512.Exp widens to double and costs ~4× as much.
-    private const float Log2E = 1.44269504f, Ln2Hi = 0.693145752f, Ln2Lo = 1.42860677e-6f;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Exp(Vector512<float> q)
-    {
-        q = Vector512.Max(Vector512.Min(q, Vector512<float>.Zero), Vector512.Create(-87f));
-        var n = Vector512.Round(q * Log2E);
-        var r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Lo), Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Hi), q));
-        var p = Vector512.FusedMultiplyAdd(Vector512.Create(1f / 720), r, Vector512.Create(1f / 120));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1f / 24));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1f / 6));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(0.5f));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
-        return p * Vector512.ShiftLeft(Vector512.ConvertToInt32(n) + Vector512.Create(127), 23).AsSingle();
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Exp(Vector256<float> q)
-    {
-        q = Vector256.Max(Vector256.Min(q, Vector256<float>.Zero), Vector256.Create(-87f));
-        var n = Vector256.Round(q * Log2E);
-        var r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-Ln2Lo), Vector256.FusedMultiplyAdd(n, Vector256.Create(-Ln2Hi), q));
-        var p = Vector256.FusedMultiplyAdd(Vector256.Create(1f / 720), r, Vector256.Create(1f / 120));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1f / 24));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1f / 6));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(0.5f));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256<float>.One);
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256<float>.One);
-        return p * Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(127), 23).AsSingle();
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> ErfVector(Vector512<float> x)
-    {
-        var a = Vector512.Abs(x);
-        var q = Vector512.Create(-3.736386986e-07f);
-        q = Vector512.FusedMultiplyAdd(q, a, Vector512.Create(7.789734809e-06f));
-        q = Vector512.FusedMultiplyAdd(q, a, Vector512.Create(-7.044360245e-05f));
-        q = Vector512.FusedMultiplyAdd(q, a, Vector512.Create(3.435211838e-04f));
-        q = Vector512.FusedMultiplyAdd(q, a, Vector512.Create(-7.640205440e-04f));
-        q = Vector512.FusedMultiplyAdd(q, a, Vector512.Create(-1.552556991e-03f));
-        q = Vector512.FusedMultiplyAdd(q, a, Vector512.Create(2.126202174e-02f));
-        q = Vector512.FusedMultiplyAdd(q, a, Vector512.Create(-1.044910923e-01f));
-        q = Vector512.FusedMultiplyAdd(q, a, Vector512.Create(-6.357253790e-01f));
-        q = Vector512.FusedMultiplyAdd(q, a, Vector512.Create(-1.128652096e+00f));
-        q = Vector512.FusedMultiplyAdd(q, a, Vector512.Create(3.715492494e-05f));
-        var mid = Vector512<float>.One - Exp(q);
-        var s = x * x;
-        var p = Vector512.Create(-5.938382237e-04f);
-        p = Vector512.FusedMultiplyAdd(p, s, Vector512.Create(4.977799952e-03f));
-        p = Vector512.FusedMultiplyAdd(p, s, Vector512.Create(-2.675091848e-02f));
-        p = Vector512.FusedMultiplyAdd(p, s, Vector512.Create(1.128113419e-01f));
-        p = Vector512.FusedMultiplyAdd(p, s, Vector512.Create(-3.761237562e-01f));
-        p = Vector512.FusedMultiplyAdd(p, s, Vector512.Create(1.128379107e+00f));
-        var small = x * p;
-        // |x| ≥ 3.92: ±1; 0.9 ≤ |x| < 3.92: ±(1 − e^Q); otherwise (NaN included) x·P(x²), as the scalar branches.
-        var far = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(a, Vector512.Create(3.92f)), Vector512<float>.One, mid);
-        var signed = Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), far, -far);
-        return Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(a, Vector512.Create(0.9f)), signed, small);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> ErfVector(Vector256<float> x)
-    {
-        var a = Vector256.Abs(x);
-        var q = Vector256.Create(-3.736386986e-07f);
-        q = Vector256.FusedMultiplyAdd(q, a, Vector256.Create(7.789734809e-06f));
-        q = Vector256.FusedMultiplyAdd(q, a, Vector256.Create(-7.044360245e-05f));
-        q = Vector256.FusedMultiplyAdd(q, a, Vector256.Create(3.435211838e-04f));
-        q = Vector256.FusedMultiplyAdd(q, a, Vector256.Create(-7.640205440e-04f));
-        q = Vector256.FusedMultiplyAdd(q, a, Vector256.Create(-1.552556991e-03f));
-        q = Vector256.FusedMultiplyAdd(q, a, Vector256.Create(2.126202174e-02f));
-        q = Vector256.FusedMultiplyAdd(q, a, Vector256.Create(-1.044910923e-01f));
-        q = Vector256.FusedMultiplyAdd(q, a, Vector256.Create(-6.357253790e-01f));
-        q = Vector256.FusedMultiplyAdd(q, a, Vector256.Create(-1.128652096e+00f));
-        q = Vector256.FusedMultiplyAdd(q, a, Vector256.Create(3.715492494e-05f));
-        var mid = Vector256<float>.One - Exp(q);
-        var s = x * x;
-        var p = Vector256.Create(-5.938382237e-04f);
-        p = Vector256.FusedMultiplyAdd(p, s, Vector256.Create(4.977799952e-03f));
-        p = Vector256.FusedMultiplyAdd(p, s, Vector256.Create(-2.675091848e-02f));
-        p = Vector256.FusedMultiplyAdd(p, s, Vector256.Create(1.128113419e-01f));
-        p = Vector256.FusedMultiplyAdd(p, s, Vector256.Create(-3.761237562e-01f));
-        p = Vector256.FusedMultiplyAdd(p, s, Vector256.Create(1.128379107e+00f));
-        var small = x * p;
-        var far = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(a, Vector256.Create(3.92f)), Vector256<float>.One, mid);
-        var signed = Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), far, -far);
-        return Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(a, Vector256.Create(0.9f)), signed, small);
     }
 }

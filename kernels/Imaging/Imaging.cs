@@ -54,7 +54,7 @@ public static partial class Imaging
     /// y (3, R, W') = the normalised window of <paramref name="image"/> (H, W, 3) u8 starting at (top, left);
     /// R and W' come from y's shape.
     /// </summary>
-    public static void NormalizeRgb(Tensor image, int top, int left, Tensor y)
+    public static void NormalizeRgb(Tensor image, int top, int left, Tensor y, KernelChoice choice = KernelChoice.Auto)
     {
         if (image.DType != DType.UInt8 || image.Shape.Rank != 3 || image.Shape[2] != 3)
             throw new ArgumentException($"normalize rgb: image must be (H, W, 3) u8, got {image.Shape} {image.DType.Name()}");
@@ -63,6 +63,7 @@ public static partial class Imaging
         int rows = y.Shape[1], cols = y.Shape[2];
         if (top < 0 || left < 0 || top + rows > image.Shape[0] || left + cols > image.Shape[1])
             throw new ArgumentException($"normalize rgb: window {rows}x{cols} at ({top},{left}) outside image {image.Shape}");
+        if (choice.UseHost(y.Device)) { ImagingHost.NormalizeRgb(image, top, left, y); return; }
         LaunchNormalizeRgbV1(y.Device, new Index3D(cols, rows, 3), image.Cast<byte>(), y.View, image.Shape[1], top, left, rows, cols);
     }
 
@@ -70,7 +71,7 @@ public static partial class Imaging
     /// avg (K, h, w) = per-pixel mean of the window scores (n, K, S, S) placed at <paramref name="starts"/> (n, i32)
     /// along the height (<paramref name="alongHeight"/>) or the width; the other side must equal S.
     /// </summary>
-    public static void StitchWindows(Tensor scores, Tensor starts, bool alongHeight, Tensor avg)
+    public static void StitchWindows(Tensor scores, Tensor starts, bool alongHeight, Tensor avg, KernelChoice choice = KernelChoice.Auto)
     {
         if (scores.Shape.Rank != 4 || scores.Shape[2] != scores.Shape[3])
             throw new ArgumentException($"stitch windows: scores must be (n, K, S, S), got {scores.Shape}");
@@ -80,6 +81,7 @@ public static partial class Imaging
         if (avg.Shape.Rank != 3 || avg.Shape[0] != k || (alongHeight ? avg.Shape[2] : avg.Shape[1]) != s)
             throw new ArgumentException($"stitch windows: avg must be ({k}, h, w) with the short side {s}, got {avg.Shape}");
         int h = avg.Shape[1], w = avg.Shape[2];
+        if (choice.UseHost(avg.Device)) { ImagingHost.StitchWindows(scores, starts, alongHeight, avg); return; }
         LaunchStitchWindowsV1(avg.Device, new Index3D(w, h, k), scores.View, starts.Cast<int>(), avg.View, n, k, s, h, w, alongHeight ? 1 : 0);
     }
 }

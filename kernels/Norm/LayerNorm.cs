@@ -92,6 +92,7 @@ public static partial class LayerNorm
             throw new ArgumentException($"layer_norm: y has shape {y.Shape}, expected {x.Shape} (the shape of x)", nameof(y));
         if (cols == 0) return;
         int rows = (int)(x.Length / cols);
+        if (choice.UseHost(x.Device)) { LayerNormHost.Forward(x, gamma, beta, y, eps); return; }
         if (choice.UseTiled(x.Device)) LaunchForwardV2(x.Device, rows, x.View, gamma.View, beta.View, y.View, rows, cols, eps);
         else LaunchForwardV1(x.Device, rows, x.View, gamma.View, beta.View, y.View, cols, eps);
     }

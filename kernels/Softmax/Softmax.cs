@@ -90,6 +90,7 @@ public static partial class Softmax
         int cols = x.Shape[-1];
         if (cols == 0) return;
         int rows = (int)(x.Length / cols);
+        if (choice.UseHost(x.Device)) { SoftmaxHost.Rows(x, y); return; }
         if (choice.UseTiled(x.Device)) LaunchRowsV2(x.Device, rows, x.View, y.View, rows, cols);
         else LaunchRowsV1(x.Device, rows, x.View, y.View, cols);
     }

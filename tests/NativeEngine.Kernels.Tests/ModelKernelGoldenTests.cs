@@ -16,6 +16,9 @@ public class ModelKernelGoldenTests(DeviceFixture fx)
     private ComputeDevice Dev => fx.Device;
     private static readonly KernelChoice[] Both = [KernelChoice.Simple, KernelChoice.Tiled];
 
+    // The v1 kernels, plus the host versions where the device's tensors live in host memory (host backend, simulator).
+    private KernelChoice[] SimpleAndHost => Dev.HasHostMemory ? [KernelChoice.Simple, KernelChoice.Host] : [KernelChoice.Simple];
+
     [Fact]
     public void AttentionMatchesTorch()
     {
@@ -27,17 +30,29 @@ public class ModelKernelGoldenTests(DeviceFixture fx)
             using var allowed = p["masked"] == 0 ? null : LoadU8(f, name + ".allowed");
             if (p["masked"] == 2)
             {
-                // The EoMT-shaped case builds its mask from grid logits with QueryPatchMask first (exact).
+                // The EoMT-shaped case builds its mask from grid logits with QueryPatchMask first (exact), and the host
+                // attention reads the same mask straight from the grid logits.
                 using var grid = Load(f, name + ".grid_logits");
-                using var built = Tensor.Empty(Dev, new Shape(b, n, n), DType.UInt8);
-                Attention.QueryPatchMask(grid, p["first_patch"], built);
-                Assert.Equal(allowed!.ToHost<byte>(), built.ToHost<byte>());
+                foreach (var choice in SimpleAndHost)
+                {
+                    using var built = Tensor.Empty(Dev, new Shape(b, n, n), DType.UInt8);
+                    Attention.QueryPatchMask(grid, p["first_patch"], built, choice);
+                    Assert.Equal(allowed!.ToHost<byte>(), built.ToHost<byte>());
+                }
+                if (Dev.HasHostMemory)
+                {
+                    using var output = Tensor.Empty(Dev, new Shape(b, n, h * d));
+                    Attention.ForwardQueryPatchMasked(qkv, output, h, grid, p["first_patch"], KernelChoice.Host);
+                    Tolerance.AssertClose(f.ReadFloat32(name + ".out"), output.ToHostFloat(), 2e-6 * (n + d), 1e-5, $"attention {name} host from grid logits");
+                }
             }
             var expected = f.ReadFloat32(name + ".out");
             // v2 costs seconds per 256-thread group on the CPU simulator: against torch it runs on the D = 64, the
             // B = H = 2 and the EoMT-masked cases (the conformance table checks it on more shapes against the reference).
             bool tiledToo = d > Attention.TiledMaxHeadDim || d == 64 || (b == 2 && h == 2) || p["masked"] == 2;
-            foreach (var choice in tiledToo ? Both : [KernelChoice.Simple])
+            KernelChoice[] choices = tiledToo ? Both : [KernelChoice.Simple];
+            if (Dev.HasHostMemory) choices = [.. choices, KernelChoice.Host];
+            foreach (var choice in choices)
             {
                 using var output = Tensor.Empty(Dev, new Shape(b, n, h * d));
                 if (choice == KernelChoice.Tiled && d > Attention.TiledMaxHeadDim)
@@ -58,35 +73,37 @@ public class ModelKernelGoldenTests(DeviceFixture fx)
     {
         using var f = Open("embed");
         foreach (var (name, p) in Cases(f))
-        {
-            int b = p["b"], hh = p["h"], ww = p["w"], patch = p["patch"], c = p["c"], regs = p["regs"], q = p["queries"];
-            int g2 = hh / patch * (ww / patch), n = 1 + regs + g2;
-            using var pixels = Load(f, name + ".pixels");
-            using var cols = Tensor.Empty(Dev, new Shape(b, g2, 3 * patch * patch));
-            PatchEmbed.Im2Col(pixels, cols, patch);
-            Tolerance.AssertClose(f.ReadFloat32(name + ".cols"), cols.ToHostFloat(), 0, 0, $"im2col {name}");
+            foreach (var choice in SimpleAndHost)
+            {
+                int b = p["b"], hh = p["h"], ww = p["w"], patch = p["patch"], c = p["c"], regs = p["regs"], q = p["queries"];
+                int g2 = hh / patch * (ww / patch), n = 1 + regs + g2;
+                string at = $"{name} {choice}";
+                using var pixels = Load(f, name + ".pixels");
+                using var cols = Tensor.Empty(Dev, new Shape(b, g2, 3 * patch * patch));
+                PatchEmbed.Im2Col(pixels, cols, patch, choice);
+                Tolerance.AssertClose(f.ReadFloat32(name + ".cols"), cols.ToHostFloat(), 0, 0, $"im2col {at}");
 
-            using var patches = Load(f, name + ".patches");
-            using var pos = Load(f, name + ".pos");
-            using var cls = Load(f, name + ".cls");
-            using var reg = Load(f, name + ".reg");
-            using var tokens = Tensor.Empty(Dev, new Shape(b, n, c));
-            Tokens.Assemble(patches, pos, cls, reg, tokens);
-            Tolerance.AssertClose(f.ReadFloat32(name + ".tokens"), tokens.ToHostFloat(), 1e-6, 1e-5, $"tokens assemble {name}");
+                using var patches = Load(f, name + ".patches");
+                using var pos = Load(f, name + ".pos");
+                using var cls = Load(f, name + ".cls");
+                using var reg = Load(f, name + ".reg");
+                using var tokens = Tensor.Empty(Dev, new Shape(b, n, c));
+                Tokens.Assemble(patches, pos, cls, reg, tokens, choice);
+                Tolerance.AssertClose(f.ReadFloat32(name + ".tokens"), tokens.ToHostFloat(), 1e-6, 1e-5, $"tokens assemble {at}");
 
-            using var queries = Load(f, name + ".query");
-            using var withQ = Tensor.Empty(Dev, new Shape(b, q + n, c));
-            Tokens.InsertQueries(tokens, queries, withQ);
-            Tolerance.AssertClose(f.ReadFloat32(name + ".with_queries"), withQ.ToHostFloat(), 1e-6, 1e-5, $"insert queries {name}");
+                using var queries = Load(f, name + ".query");
+                using var withQ = Tensor.Empty(Dev, new Shape(b, q + n, c));
+                Tokens.InsertQueries(tokens, queries, withQ, choice);
+                Tolerance.AssertClose(f.ReadFloat32(name + ".with_queries"), withQ.ToHostFloat(), 1e-6, 1e-5, $"insert queries {at}");
 
-            using var qt = Tensor.Empty(Dev, new Shape(b, q, c));
-            Tokens.SliceTokens(withQ, 0, qt);
-            Tolerance.AssertClose(f.ReadFloat32(name + ".query_tokens"), qt.ToHostFloat(), 0, 0, $"slice query tokens {name}");
+                using var qt = Tensor.Empty(Dev, new Shape(b, q, c));
+                Tokens.SliceTokens(withQ, 0, qt, choice);
+                Tolerance.AssertClose(f.ReadFloat32(name + ".query_tokens"), qt.ToHostFloat(), 0, 0, $"slice query tokens {at}");
 
-            using var map = Tensor.Empty(Dev, new Shape(b, c, hh / patch, ww / patch));
-            Tokens.ToFeatureMap(withQ, q + 1 + regs, map);
-            Tolerance.AssertClose(f.ReadFloat32(name + ".feature_map"), map.ToHostFloat(), 1e-6, 1e-5, $"feature map {name}");
-        }
+                using var map = Tensor.Empty(Dev, new Shape(b, c, hh / patch, ww / patch));
+                Tokens.ToFeatureMap(withQ, q + 1 + regs, map, choice);
+                Tolerance.AssertClose(f.ReadFloat32(name + ".feature_map"), map.ToHostFloat(), 1e-6, 1e-5, $"feature map {at}");
+            }
     }
 
     [Fact]
@@ -120,10 +137,13 @@ public class ModelKernelGoldenTests(DeviceFixture fx)
             LayerNorm2d.Forward(z, gamma, beta, ln, 1e-6f);
             Tolerance.AssertClose(f.ReadFloat32(name + ".ln2d"), ln.ToHostFloat(), 2e-6 * Math.Sqrt(cout) + 1e-6, 1e-5, $"layernorm2d {name}");
 
-            using var res = Load(f, name + ".res");
             using var branch = Load(f, name + ".branch");
-            LayerScale.AddScaled(res, branch, gamma, res); // in place
-            Tolerance.AssertClose(f.ReadFloat32(name + ".layerscale"), res.ToHostFloat(), 1e-6, 1e-5, $"layer scale {name}");
+            foreach (var choice in SimpleAndHost)
+            {
+                using var res = Load(f, name + ".res");
+                LayerScale.AddScaled(res, branch, gamma, res, choice); // in place
+                Tolerance.AssertClose(f.ReadFloat32(name + ".layerscale"), res.ToHostFloat(), 1e-6, 1e-5, $"layer scale {name} {choice}");
+            }
         }
     }
 

@@ -17,8 +17,8 @@ public static class BenchWorkloads
     /// <summary>Every workload, by op.</summary>
     public static IReadOnlyList<BenchWorkload> All { get; } =
     [
-        Binary("add", Elementwise.Add, ElementwiseRef.Add),
-        Binary("mul", Elementwise.Mul, ElementwiseRef.Mul),
+        Binary("add", (a, b, y, choice) => Elementwise.Add(a, b, y, choice), ElementwiseRef.Add),
+        Binary("mul", (a, b, y, choice) => Elementwise.Mul(a, b, y, choice), ElementwiseRef.Mul),
         new("bias", "RxC", ["64x64"], ["4096x1024"], false, (d, s) =>
         {
             int r = s[0], c = s[1];
@@ -28,11 +28,22 @@ public static class BenchWorkloads
             var tb = Tensor.FromHost(d, new Shape(c), b);
             var ty = Tensor.Empty(d, new Shape(r, c));
             return new BenchCase($"[{r},{c}]", (double)r * c, 4.0 * (2.0 * r * c + c),
-                _ => Elementwise.Bias(tx, tb, ty),
+                choice => Elementwise.Bias(tx, tb, ty, choice),
                 () => BenchCase.Compare(ElementwiseRef.Bias(x, b), ty.ToHostFloat(), ElemAbs, ElemRel), tx, tb, ty);
         }),
-        Unary("gelu_erf", 20, Activation.GeluErf, ActivationRef.GeluErf),
-        Unary("sigmoid", 4, Activation.Sigmoid, ActivationRef.Sigmoid),
+        Unary("gelu_erf", 20, (x, y, choice) => Activation.GeluErf(x, y, choice), ActivationRef.GeluErf),
+        Unary("sigmoid", 4, (x, y, choice) => Activation.Sigmoid(x, y, choice), ActivationRef.Sigmoid),
+        // One layer of EoMT-B-640's float32 attention: N = 1705 tokens (1600 patches + CLS + 4 registers + 100 queries),
+        // 12 heads, D = 64 (and ViT-S: 1605 tokens, 6 heads); 4·N²·C FLOPs (QKᵀ and PV); read qkv, write the output.
+        new("attention", "BxNxH", ["1x64x2"], ["1x1705x12", "1x1605x6"], true, (d, s) =>
+        {
+            int b = s[0], n = s[1], h = s[2], c = h * 64;
+            var qkv = Inputs.Uniform(b * n * 3 * c, 1, -2, 2);
+            var tq = Tensor.FromHost(d, new Shape(b, n, 3 * c), qkv);
+            var to = Tensor.Empty(d, new Shape(b, n, c));
+            return new BenchCase($"B{b} N{n} H{h} D64", 4.0 * b * n * (double)n * c, 4.0 * b * n * 4 * c,
+                choice => Attention.Forward(tq, to, h, null, choice), () => CheckAttentionRows(qkv, to.ToHostFloat(), b, n, h, "f32"), tq, to);
+        }),
         // 5 FLOPs per element (max, subtract, exp, sum, scale), 8 bytes (read x, write y).
         new("softmax_rows", "RxC", ["64x100"], ["4096x4101", "16384x1024"], true, (d, s) =>
         {
@@ -139,12 +150,13 @@ public static class BenchWorkloads
         return (max, null);
     }
 
-    // 8 query rows of every head against a float64 softmax on the rounded q/k/v; P is rounded before P·V: atol 2u + 2e-6·(N + D).
+    // 8 query rows of every head against a float64 softmax on the (rounded) q/k/v; P is rounded before P·V on tensor cores:
+    // atol 2u + 2e-6·(N + D), u = 0 for float32 ("f32").
     private static (double MaxDiff, string? Error) CheckAttentionRows(float[] qkv, float[] output, int b, int n, int h, string precision)
     {
         const int dim = 64;
         int c = h * dim;
-        double atol = 2 * PrecisionRef.UnitRoundoff(precision) + 2e-6 * (n + dim), max = 0, scale = 1 / Math.Sqrt(dim);
+        double atol = (precision == "f32" ? 0 : 2 * PrecisionRef.UnitRoundoff(precision)) + 2e-6 * (n + dim), max = 0, scale = 1 / Math.Sqrt(dim);
         var p = new double[n];
         foreach (int i in Enumerable.Range(0, 8).Select(t => (int)((long)t * (b * n - 1) / 7)).Distinct())
             for (int head = 0; head < h; head++)
@@ -191,19 +203,19 @@ public static class BenchWorkloads
     public static BenchWorkload? For(string op) => All.FirstOrDefault(w => w.Op == op);
 
     // y = f(x) over N elements: 8 bytes per element; flopsPerElement is the napkin count of the math.
-    private static BenchWorkload Unary(string op, double flopsPerElement, Action<Tensor, Tensor> run, Func<float[], float[]> reference) =>
+    private static BenchWorkload Unary(string op, double flopsPerElement, Action<Tensor, Tensor, KernelChoice> run, Func<float[], float[]> reference) =>
         new(op, "N", ["4096"], ["16777216"], false, (d, s) =>
         {
             int n = s[0];
             var x = Inputs.Uniform(n, 1, -6, 6);
             var tx = Tensor.FromHost(d, new Shape(n), x);
             var ty = Tensor.Empty(d, new Shape(n));
-            return new BenchCase($"[{n}]", flopsPerElement * n, 8.0 * n, _ => run(tx, ty),
+            return new BenchCase($"[{n}]", flopsPerElement * n, 8.0 * n, choice => run(tx, ty, choice),
                 () => BenchCase.Compare(reference(x), ty.ToHostFloat(), ElemAbs, ElemRel), tx, ty);
         });
 
     // y = f(a, b) over N elements: 1 FLOP and 12 bytes per element.
-    private static BenchWorkload Binary(string op, Action<Tensor, Tensor, Tensor> run, Func<float[], float[], float[]> reference) =>
+    private static BenchWorkload Binary(string op, Action<Tensor, Tensor, Tensor, KernelChoice> run, Func<float[], float[], float[]> reference) =>
         new(op, "N", ["4096"], ["16777216"], false, (d, s) =>
         {
             int n = s[0];
@@ -212,7 +224,7 @@ public static class BenchWorkloads
             var ta = Tensor.FromHost(d, new Shape(n), a);
             var tb = Tensor.FromHost(d, new Shape(n), b);
             var ty = Tensor.Empty(d, new Shape(n));
-            return new BenchCase($"[{n}]", n, 12.0 * n, _ => run(ta, tb, ty),
+            return new BenchCase($"[{n}]", n, 12.0 * n, choice => run(ta, tb, ty, choice),
                 () => BenchCase.Compare(reference(a, b), ty.ToHostFloat(), ElemAbs, ElemRel), ta, tb, ty);
         });
 }

@@ -12,22 +12,29 @@ internal static class ElementwiseCases
     [ConformanceCases]
     private static IEnumerable<ConformanceCase> Cases()
     {
-        foreach (int n in new[] { 1, 31, 33, 1000 })
-        {
-            yield return new("add", "Elementwise.AddV1", $"[{n}]", Abs, Rel, Why, d => Binary(d, n, Elementwise.Add, ElementwiseRef.Add));
-            yield return new("mul", "Elementwise.MulV1", $"[{n}]", Abs, Rel, Why, d => Binary(d, n, Elementwise.Mul, ElementwiseRef.Mul));
-        }
-        foreach (var (r, c) in new[] { (1, 1), (3, 33), (17, 64) })
-            yield return new("bias", "Elementwise.BiasV1", $"[{r},{c}]", Abs, Rel, Why, d =>
+        // v1 on awkward sizes; the host version on the same plus a one-vector-and-tail 17 and a ViT-B activation at
+        // 640² (1705 × 768: many chunks over the cores, a ragged last one).
+        foreach (var (kernel, choice, lengths) in new[] { ("V1", KernelChoice.Simple, new[] { 1, 31, 33, 1000 }), ("Host", KernelChoice.Host, new[] { 1, 17, 31, 33, 1000, 1705 * 768 }) })
+            foreach (int n in lengths)
             {
-                var x = Inputs.Uniform(r * c, 1);
-                var b = Inputs.Uniform(c, 2);
-                using var tx = Tensor.FromHost(d, new Shape(r, c), x);
-                using var tb = Tensor.FromHost(d, new Shape(c), b);
-                using var ty = Tensor.Empty(d, new Shape(r, c));
-                Elementwise.Bias(tx, tb, ty);
-                return new(ElementwiseRef.Bias(x, b), ty.ToHostFloat());
-            });
+                yield return new("add", kernel == "Host" ? "ElementwiseHost.Add" : "Elementwise.AddV1", $"[{n}]", Abs, Rel, Why,
+                    d => HostDevice.Run(d, choice, hd => Binary(hd, n, (a, b, y) => Elementwise.Add(a, b, y, choice), ElementwiseRef.Add)));
+                yield return new("mul", kernel == "Host" ? "ElementwiseHost.Mul" : "Elementwise.MulV1", $"[{n}]", Abs, Rel, Why,
+                    d => HostDevice.Run(d, choice, hd => Binary(hd, n, (a, b, y) => Elementwise.Mul(a, b, y, choice), ElementwiseRef.Mul)));
+            }
+        foreach (var (kernel, choice, shapes) in new[] { ("Elementwise.BiasV1", KernelChoice.Simple, new[] { (1, 1), (3, 33), (17, 64) }),
+                     ("ElementwiseHost.Bias", KernelChoice.Host, new[] { (1, 1), (3, 33), (17, 64), (5, 17), (1705, 768) }) })
+            foreach (var (r, c) in shapes)
+                yield return new("bias", kernel, $"[{r},{c}]", Abs, Rel, Why, d => HostDevice.Run(d, choice, hd =>
+                {
+                    var x = Inputs.Uniform(r * c, 1);
+                    var b = Inputs.Uniform(c, 2);
+                    using var tx = Tensor.FromHost(hd, new Shape(r, c), x);
+                    using var tb = Tensor.FromHost(hd, new Shape(c), b);
+                    using var ty = Tensor.Empty(hd, new Shape(r, c));
+                    Elementwise.Bias(tx, tb, ty, choice);
+                    return new(ElementwiseRef.Bias(x, b), ty.ToHostFloat());
+                }));
     }
 
     private static CaseResult Binary(Runtime.ComputeDevice d, int n, Action<Tensor, Tensor, Tensor> op, Func<float[], float[], float[]> reference)

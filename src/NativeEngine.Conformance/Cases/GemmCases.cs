@@ -76,20 +76,12 @@ internal static class GemmCases
 
         // Linear (x (…, K) · Wᵀ) on both versions, with a 3-D x.
         foreach (var (kernel, choice) in new[] { ("Gemm.MatmulV1", KernelChoice.Simple), ("Gemm.MatmulV2", KernelChoice.Tiled), ("GemmHost.Matmul", KernelChoice.Host) })
-            yield return new("gemm", kernel, "linear x[2,5,24]·W[19,24]ᵀ+b", Atol(24), Rel, Why, d => OnHostIfNeeded(d, choice, h => Linear(h, choice)));
+            yield return new("gemm", kernel, "linear x[2,5,24]·W[19,24]ᵀ+b", Atol(24), Rel, Why, d => HostDevice.Run(d, choice, h => Linear(h, choice)));
     }
 
     private static ConformanceCase Row(string kernel, KernelChoice choice, Spec s) =>
         new("gemm", kernel, s.Label, Atol(s.K), Rel, s.Special ? "NaN/±inf propagate as in float64" : Why,
-            d => OnHostIfNeeded(d, choice, h => Run(h, s, choice)));
-
-    // A host version needs host-memory tensors: on CUDA its rows run on a private host-backend device.
-    private static CaseResult OnHostIfNeeded(ComputeDevice d, KernelChoice choice, Func<ComputeDevice, CaseResult> run)
-    {
-        if (choice != KernelChoice.Host || d.HasHostMemory) return run(d);
-        using var host = ComputeDevice.Create(DeviceKind.Cpu);
-        return run(host);
-    }
+            d => HostDevice.Run(d, choice, h => Run(h, s, choice)));
 
     private static CaseResult Run(ComputeDevice d, Spec s, KernelChoice choice)
     {

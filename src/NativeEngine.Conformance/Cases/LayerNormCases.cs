@@ -21,13 +21,18 @@ internal static class LayerNormCases
         foreach (var (r, c) in new[] { (1, 1), (3, 31), (5, 32), (2, 33), (6, 77) })
             yield return Row("LayerNorm.ForwardV2", KernelChoice.Tiled, r, c);
 
-        foreach (var (kernel, choice) in new[] { ("LayerNorm.ForwardV1", KernelChoice.Simple), ("LayerNorm.ForwardV2", KernelChoice.Tiled) })
+        foreach (var (kernel, choice) in new[] { ("LayerNorm.ForwardV1", KernelChoice.Simple), ("LayerNorm.ForwardV2", KernelChoice.Tiled), ("LayerNormHost.Forward", KernelChoice.Host) })
             yield return new("layer_norm", kernel, "[4,48] const/NaN/inf/offset 300", Abs, Rel, "special rows; offset row checks the shifted sum",
-                d => Run(d, SpecialRows(48), 4, 48, choice));
+                d => HostDevice.Run(d, choice, hd => Run(hd, SpecialRows(48), 4, 48, choice)));
+        // Host: awkward widths (below, at, above one vector; a tail), then ViT-S/B/L rows at 640² (N = 1705 tokens).
+        foreach (var (r, c) in new[] { (1, 1), (3, 31), (5, 32), (2, 33), (37, 100), (3, 1024), (1705, 384), (1705, 768), (64, 1024) })
+            yield return Row("LayerNormHost.Forward", KernelChoice.Host, r, c);
+        yield return new("layer_norm", "LayerNormHost.Forward", "[6,768] offset 300 + tail rows", Abs, Rel, "offset rows check the shifted one-pass statistics",
+            d => HostDevice.Run(d, hd => Run(hd, Inputs.Uniform(6 * 768, 5, -3, 3).Select((v, i) => i / 768 % 2 == 0 ? v + 300f : v).ToArray(), 6, 768, KernelChoice.Host)));
     }
 
     private static ConformanceCase Row(string kernel, KernelChoice choice, int r, int c) =>
-        new("layer_norm", kernel, $"[{r},{c}] U(-3,3)", Abs, Rel, Why, d => Run(d, Inputs.Uniform(r * c, r + c, -3, 3), r, c, choice));
+        new("layer_norm", kernel, $"[{r},{c}] U(-3,3)", Abs, Rel, Why, d => HostDevice.Run(d, choice, hd => Run(hd, Inputs.Uniform(r * c, r + c, -3, 3), r, c, choice)));
 
     private static float[] SpecialRows(int c)
     {

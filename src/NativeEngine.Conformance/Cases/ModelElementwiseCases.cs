@@ -10,18 +10,20 @@ internal static class ModelElementwiseCases
     [ConformanceCases]
     private static IEnumerable<ConformanceCase> Cases()
     {
-        foreach (var (r, c) in new[] { (1, 1), (3, 33), (17, 64) })
-            yield return new("layer_scale_add", "LayerScale.AddScaledV1", $"[{r},{c}]", 1e-6, 1e-5, "one FMA per element", dev =>
-            {
-                var x = Inputs.Uniform(r * c, 1);
-                var h = Inputs.Uniform(r * c, 2);
-                var g = Inputs.Uniform(c, 3);
-                using var tx = Tensor.FromHost(dev, new Shape(r, c), x);
-                using var th = Tensor.FromHost(dev, new Shape(r, c), h);
-                using var tg = Tensor.FromHost(dev, new Shape(c), g);
-                LayerScale.AddScaled(tx, th, tg, tx); // in place, as the model uses it
-                return new(LayerScaleRef.AddScaled(x, h, g), tx.ToHostFloat());
-            });
+        foreach (var (kernel, choice, shapes) in new[] { ("LayerScale.AddScaledV1", KernelChoice.Simple, new[] { (1, 1), (3, 33), (17, 64) }),
+                     ("LayerScaleHost.AddScaled", KernelChoice.Host, new[] { (1, 1), (3, 33), (17, 64), (5, 17), (1705, 768) }) })
+            foreach (var (r, c) in shapes)
+                yield return new("layer_scale_add", kernel, $"[{r},{c}]", 1e-6, 1e-5, "one FMA per element", dev => HostDevice.Run(dev, choice, hd =>
+                {
+                    var x = Inputs.Uniform(r * c, 1);
+                    var h = Inputs.Uniform(r * c, 2);
+                    var g = Inputs.Uniform(c, 3);
+                    using var tx = Tensor.FromHost(hd, new Shape(r, c), x);
+                    using var th = Tensor.FromHost(hd, new Shape(r, c), h);
+                    using var tg = Tensor.FromHost(hd, new Shape(c), g);
+                    LayerScale.AddScaled(tx, th, tg, tx, choice); // in place, as the model uses it
+                    return new(LayerScaleRef.AddScaled(x, h, g), tx.ToHostFloat());
+                }));
 
         foreach (var (b, c, h, w) in new[] { (1, 1, 2, 2), (2, 33, 3, 5), (1, 64, 4, 4) })
             yield return new("layernorm2d", "LayerNorm2d.ForwardV1", $"[{b},{c},{h},{w}]", 2e-6 * Math.Sqrt(c) + 1e-6, 1e-5,

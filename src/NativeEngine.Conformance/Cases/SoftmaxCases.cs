@@ -25,13 +25,16 @@ internal static class SoftmaxCases
         // Special rows, one per line: all −∞ (NaN, as torch), some −∞, a NaN, a +∞ (NaN), ±0, huge spread.
         // 40 columns so v2's lanes see −∞ before and after finite values.
         var special = SpecialRows(40);
-        foreach (var (kernel, choice) in new[] { ("Softmax.RowsV1", KernelChoice.Simple), ("Softmax.RowsV2", KernelChoice.Tiled) })
+        foreach (var (kernel, choice) in new[] { ("Softmax.RowsV1", KernelChoice.Simple), ("Softmax.RowsV2", KernelChoice.Tiled), ("SoftmaxHost.Rows", KernelChoice.Host) })
             yield return new("softmax_rows", kernel, "[6,40] -inf/NaN/+inf rows", Abs, Rel, "special values as torch.softmax",
-                d => Run(d, special, 6, 40, choice));
+                d => HostDevice.Run(d, choice, hd => Run(hd, special, 6, 40, choice)));
+        // 17 columns: one vector and a tail with AVX-512; 1705: EoMT-B's token count (100 query rows of one head).
+        foreach (var (r, c) in new[] { (1, 1), (3, 31), (5, 32), (2, 33), (4, 17), (37, 100), (4, 1000), (100, 1705) })
+            yield return Row("SoftmaxHost.Rows", KernelChoice.Host, r, c);
     }
 
     private static ConformanceCase Row(string kernel, KernelChoice choice, int r, int c) =>
-        new("softmax_rows", kernel, $"[{r},{c}] U(-8,8)", Abs, Rel, Why, d => Run(d, Inputs.Uniform(r * c, r + c, -8, 8), r, c, choice));
+        new("softmax_rows", kernel, $"[{r},{c}] U(-8,8)", Abs, Rel, Why, d => HostDevice.Run(d, choice, hd => Run(hd, Inputs.Uniform(r * c, r + c, -8, 8), r, c, choice)));
 
     private static float[] SpecialRows(int c)
     {

@@ -180,24 +180,34 @@ public sealed class EomtModel : IDisposable
         }
         var a = arena;
         Profiler?.Start();
-        PatchEmbed.Im2Col(pixelValues, a.Cols, c.PatchSize);
+        PatchEmbed.Im2Col(pixelValues, a.Cols, c.PatchSize, Choice);
         Gemm.Linear(a.Cols, patchW, patchB, a.Patches, choice: Choice);
-        Kernels.Tokens.Assemble(a.Patches, pos, cls, registers, a.Tokens);
+        Kernels.Tokens.Assemble(a.Patches, pos, cls, registers, a.Tokens, Choice);
         Mark("patch embed + tokens");
         probe?.Invoke("embeddings", a.Tokens);
         var x = a.Tokens;
         for (int i = 0; i < c.Layers; i++)
         {
-            Tensor? allowed = null;
+            Tensor? allowed = null, grid = null;
             if (i == FirstQueryBlock)
             {
-                Kernels.Tokens.InsertQueries(x, query, a.Hidden); // [Q | CLS | registers | patches]
+                Kernels.Tokens.InsertQueries(x, query, a.Hidden, Choice); // [Q | CLS | registers | patches]
                 x = a.Hidden;
                 Mark("patch embed + tokens");
             }
             if (i >= FirstQueryBlock && maskedBlock[i - FirstQueryBlock])
-                allowed = QueryMask(x, i - FirstQueryBlock, probe);
-            RunBlock(blocks[i], x, allowed);
+            {
+                // The host attention reads the mask from the grid logits; the GPU versions get it as N×N bytes.
+                grid = QueryGrid(x, i - FirstQueryBlock, probe);
+                if (!Choice.UseHost(device))
+                {
+                    a.Allowed ??= Tensor.Empty(device, new Shape(a.Batch, Tokens1, Tokens1), DType.UInt8);
+                    Attention.QueryPatchMask(grid, c.Queries + Prefix, a.Allowed, Choice);
+                    (allowed, grid) = (a.Allowed, null);
+                }
+                Mark("masked-attention mask");
+            }
+            RunBlock(blocks[i], x, allowed, grid);
             probe?.Invoke($"layers.{i}", x);
         }
         LayerNorm.Forward(x, normW, normB, a.Normed, c.LayerNormEps, choice: Choice);
@@ -224,7 +234,7 @@ public sealed class EomtModel : IDisposable
 
     // One pre-norm block: x += ls1 ⊙ Attn(LN1(x)); x += ls2 ⊙ MLP(LN2(x)). x is (B, N, C), updated in place by the
     // projections' LayerScale + residual epilogue; GELU is fc1's epilogue, so no activation makes a pass of its own.
-    private void RunBlock(Block w, Tensor x, Tensor? allowed)
+    private void RunBlock(Block w, Tensor x, Tensor? allowed, Tensor? grid)
     {
         var a = arena!;
         int b = x.Shape[0], n = x.Shape[1], hid = Config.MlpHidden;
@@ -236,7 +246,10 @@ public sealed class EomtModel : IDisposable
         Mark("layernorm");
         Gemm.Linear(h, w.QkvW, w.QkvB, qkv, choice: Choice);
         Mark("gemm");
-        Attention.Forward(qkv, att, Config.Heads, allowed, choice: Choice);
+        if (grid is not null)
+            Attention.ForwardQueryPatchMasked(qkv, att, Config.Heads, grid, Config.Queries + Prefix, Choice);
+        else
+            Attention.Forward(qkv, att, Config.Heads, allowed, choice: Choice);
         Mark("attention");
         Gemm.LinearLayerScale(att, w.OutW, w.OutB, w.Ls1, x, x, Choice); // x += ls1 ⊙ proj(att), fused
         Mark("gemm");
@@ -252,7 +265,7 @@ public sealed class EomtModel : IDisposable
             Gemm.Linear(h, w.Fc1W, w.Fc1B, mlp, choice: Choice);
             Gemm.Linear(h, w.GateW, w.GateB, View(a.Gate!, b, n, hid), choice: Choice);
             Mark("gemm");
-            Activation.SiLUMul(View(a.Gate!, b, n, hid), mlp, mlp); // silu(first half) · second half
+            Activation.SiLUMul(View(a.Gate!, b, n, hid), mlp, mlp, Choice); // silu(first half) · second half
             Mark("activation");
         }
         Gemm.LinearLayerScale(mlp, w.Fc2W, w.Fc2B, w.Ls2, x, x, Choice); // x += ls2 ⊙ fc2(mlp), fused
@@ -264,25 +277,23 @@ public sealed class EomtModel : IDisposable
     {
         var a = arena!;
         var c = Config;
-        Kernels.Tokens.SliceTokens(y, 0, a.Queries);
+        Kernels.Tokens.SliceTokens(y, 0, a.Queries, Choice);
         Gemm.Linear(a.Queries, classW, classB, a.Cls, choice: Choice);
-        Gemm.Linear(a.Queries, maskW[0], maskB[0], a.Embed1, choice: Choice);
-        Activation.GeluErf(a.Embed1, a.Embed1);
-        Gemm.Linear(a.Embed1, maskW[1], maskB[1], a.Embed2, choice: Choice);
-        Activation.GeluErf(a.Embed2, a.Embed2);
+        Gemm.Linear(a.Queries, maskW[0], maskB[0], a.Embed1, GemmEpilogue.Gelu, Choice);
+        Gemm.Linear(a.Embed1, maskW[1], maskB[1], a.Embed2, GemmEpilogue.Gelu, Choice);
         Gemm.Linear(a.Embed2, maskW[2], maskB[2], a.Embed1, choice: Choice);
         Mark("heads: class + mask MLP");
         probe?.Invoke("mask_embeddings", a.Embed1);
         int g = c.Grid, b = a.Batch;
         var feat = View(a.FeatA, b, C, g, g);
-        Kernels.Tokens.ToFeatureMap(y, c.Queries + Prefix, feat);
+        Kernels.Tokens.ToFeatureMap(y, c.Queries + Prefix, feat, Choice);
         for (int j = 0; j < upscale.Length; j++, g *= 2)
         {
             var u = upscale[j];
             var up = View(a.FeatB, b, C, 2 * g, 2 * g);
             var dw = View(a.FeatC, b, C, 2 * g, 2 * g);
             ConvTranspose2x2.Forward(feat, u.ConvW, u.ConvB, up, Choice);
-            Activation.GeluErf(up, up);
+            Activation.GeluErf(up, up, Choice);
             DepthwiseConv3x3.Forward(up, u.DepthW, dw);
             feat = View(a.FeatA, b, C, 2 * g, 2 * g);
             LayerNorm2d.Forward(dw, u.NormW, u.NormB, feat, 1e-6f);
@@ -294,8 +305,8 @@ public sealed class EomtModel : IDisposable
     }
 
     // eomt.md §2.2: intermediate predictions from the final norm of the block's input, mask logits bilinearly
-    // downsampled to the patch grid, queries may attend to a patch only where that logit is > 0.
-    private Tensor QueryMask(Tensor x, int j, Action<string, Tensor>? probe)
+    // downsampled to the patch grid (B, Q, G, G); queries may attend to a patch only where that logit is > 0.
+    private Tensor QueryGrid(Tensor x, int j, Action<string, Tensor>? probe)
     {
         var a = arena!;
         var c = Config;
@@ -304,11 +315,8 @@ public sealed class EomtModel : IDisposable
         probe?.Invoke($"intermediate.{j}.class_queries_logits", a.Cls);
         probe?.Invoke($"intermediate.{j}.masks_queries_logits", a.Masks);
         a.Grid ??= Tensor.Empty(device, new Shape(a.Batch, c.Queries, c.Grid, c.Grid));
-        a.Allowed ??= Tensor.Empty(device, new Shape(a.Batch, Tokens1, Tokens1), DType.UInt8);
         Bilinear.Resize(a.Masks, a.Grid);
-        Attention.QueryPatchMask(a.Grid, c.Queries + Prefix, a.Allowed);
-        Mark("masked-attention mask");
-        return a.Allowed;
+        return a.Grid;
     }
 
     private void Mark(string family) => Profiler?.Mark(family);

@@ -3,7 +3,7 @@ using NativeEngine.Tensors;
 
 namespace NativeEngine.Tests.Golden;
 
-/// <summary>LayerNorm v1 and v2 against F.layer_norm (eps 1e-6), with an offset-300 row, a constant row and a NaN row.</summary>
+/// <summary>LayerNorm v1, v2 and the host version against F.layer_norm (eps 1e-6), with an offset-300 row, a constant row and a NaN row.</summary>
 [Collection(DeviceCollection.Name)]
 public class LayerNormGoldenTests(DeviceFixture fx)
 {
@@ -17,8 +17,10 @@ public class LayerNormGoldenTests(DeviceFixture fx)
     [Theory]
     [InlineData(KernelChoice.Simple)]
     [InlineData(KernelChoice.Tiled)]
+    [InlineData(KernelChoice.Host)]
     public void MatchesTorch(KernelChoice choice)
     {
+        if (choice == KernelChoice.Host && !fx.Device.HasHostMemory) return; // host versions need host-memory tensors
         using var g = new Golden("layer_norm");
         using var x = g.Device(fx.Device, "x");
         using var gamma = g.Device(fx.Device, "gamma");

@@ -3,7 +3,7 @@ using NativeEngine.Tensors;
 
 namespace NativeEngine.Tests.Golden;
 
-/// <summary>Softmax v1 and v2 against torch.softmax(x, -1), including torch's NaN rows (all −∞, +∞, NaN).</summary>
+/// <summary>Softmax v1, v2 and the host version against torch.softmax(x, -1), including torch's NaN rows (all −∞, +∞, NaN).</summary>
 [Collection(DeviceCollection.Name)]
 public class SoftmaxGoldenTests(DeviceFixture fx)
 {
@@ -15,8 +15,11 @@ public class SoftmaxGoldenTests(DeviceFixture fx)
     [InlineData("special", KernelChoice.Tiled)]
     [InlineData("x", KernelChoice.Simple)]
     [InlineData("x", KernelChoice.Tiled)]
+    [InlineData("special", KernelChoice.Host)]
+    [InlineData("x", KernelChoice.Host)]
     public void MatchesTorch(string input, KernelChoice choice)
     {
+        if (choice == KernelChoice.Host && !fx.Device.HasHostMemory) return; // host versions need host-memory tensors
         using var g = new Golden("softmax");
         using var x = g.Device(fx.Device, input);
         using var y = Tensor.Empty(fx.Device, x.Shape);
