@@ -88,7 +88,7 @@ public static partial class AnomalyHeadKernels
         avg[i] = sum[i] / XMath.Max(count[i], 1f);
 
     /// <summary>logit (B,1,H,W) of the head on stats (B,4,H,W) and, for a hybrid head, extra features (B·H·W, Ce) pixel-major.</summary>
-    public static void Forward(PackedHead head, Tensor stats, Tensor? extra, Tensor logit)
+    public static void Forward(PackedHead head, Tensor stats, Tensor? extra, Tensor logit, KernelChoice choice = KernelChoice.Auto)
     {
         var (b, c, h, w) = UncertaintyStats.Dims4(stats, "stats");
         if (c != UncertaintyStats.Count) throw new ArgumentException($"stats: expected shape [{b},4,{h},{w}], got {stats.Shape}");
@@ -98,34 +98,38 @@ public static partial class AnomalyHeadKernels
         if (ce > 0 && (extra is null || extra.Length != (long)b * h * w * ce))
             throw new ArgumentException($"extra: expected shape [{b * h * w},{ce}], got {extra?.Shape.ToString() ?? "null"}");
         logit.Expect("logit", b, 1, h, w);
+        if (choice.UseHost(stats.Device)) { AnomalyHeadHost.Forward(head, stats, extra, logit); return; }
         LaunchHeadV1(stats.Device, b * h * w, stats.View, ce > 0 ? extra!.View : stats.View.SubView(0, 1), logit.View,
             head.Params.View, h * w, ce, head.Hidden1, head.Hidden2);
     }
 
     /// <summary>Adds one window's logit (h,w) into <paramref name="sum"/> (H,W) at (y0, x0) and counts it.</summary>
-    public static void AccumulateWindow(Tensor window, Tensor sum, Tensor count, int y0, int x0)
+    public static void AccumulateWindow(Tensor window, Tensor sum, Tensor count, int y0, int x0, KernelChoice choice = KernelChoice.Auto)
     {
         int wh = window.Shape[-2], ww = window.Shape[-1], h = sum.Shape[-2], w = sum.Shape[-1];
         if (window.Length != (long)wh * ww || sum.Length != (long)h * w || count.Length != sum.Length)
             throw new ArgumentException($"window accumulate: window {window.Shape}, sum {sum.Shape}, count {count.Shape} must be single planes of equal sum/count size");
         if (y0 < 0 || x0 < 0 || y0 + wh > h || x0 + ww > w)
             throw new ArgumentException($"window accumulate: window {window.Shape} at ({y0},{x0}) leaves the image [{h},{w}]");
+        if (choice.UseHost(window.Device)) { AnomalyHeadHost.AccumulateWindow(window, sum, count, y0, x0); return; }
         LaunchAccumulateV1(window.Device, new Index2D(ww, wh), window.View, sum.View, count.View, ww, y0, x0, w);
     }
 
     /// <summary>score = sigmoid(sum / count) elementwise: the seed's stitched 2-channel softmax, channel 1.</summary>
-    public static void Score(Tensor sum, Tensor count, Tensor score)
+    public static void Score(Tensor sum, Tensor count, Tensor score, KernelChoice choice = KernelChoice.Auto)
     {
         if (count.Length != sum.Length || score.Length != sum.Length)
             throw new ArgumentException($"window score: sum {sum.Shape}, count {count.Shape}, score {score.Shape} differ");
+        if (choice.UseHost(sum.Device)) { AnomalyHeadHost.Average(sum, count, score, sigmoid: true); return; }
         LaunchScoreV1(sum.Device, (int)sum.Length, sum.View, count.View, score.View);
     }
 
     /// <summary>avg = sum / count elementwise: the windows' mean logit, to be resized before the sigmoid.</summary>
-    public static void Average(Tensor sum, Tensor count, Tensor avg)
+    public static void Average(Tensor sum, Tensor count, Tensor avg, KernelChoice choice = KernelChoice.Auto)
     {
         if (count.Length != sum.Length || avg.Length != sum.Length)
             throw new ArgumentException($"window average: sum {sum.Shape}, count {count.Shape}, avg {avg.Shape} differ");
+        if (choice.UseHost(sum.Device)) { AnomalyHeadHost.Average(sum, count, avg, sigmoid: false); return; }
         LaunchAverageV1(sum.Device, (int)sum.Length, sum.View, count.View, avg.View);
     }
 }

@@ -134,10 +134,11 @@ public static partial class UncertaintyStats
     }
 
     /// <summary>stats (B,4,H,W) = [max_prob, entropy, energy, msp] of the semantic map <paramref name="s"/> (B,K,H,W).</summary>
-    public static void Compute(Tensor s, Tensor stats)
+    public static void Compute(Tensor s, Tensor stats, KernelChoice choice = KernelChoice.Auto)
     {
         var (b, k, h, w) = Dims4(s, "s");
         stats.Expect("stats", b, Count, h, w);
+        if (choice.UseHost(s.Device)) { UncertaintyStatsHost.Compute(s, stats); return; }
         LaunchStatsV1(s.Device, b * h * w, s.View, stats.View, k, h * w);
     }
 
@@ -151,7 +152,8 @@ public static partial class UncertaintyStats
     /// <param name="stats">(B,4,H,W) or null.</param>
     /// <param name="head">The packed stats-only head (see <see cref="AnomalyHeadKernels"/>) or null.</param>
     /// <param name="logit">(B,1,H,W) head logit; required when <paramref name="head"/> is given.</param>
-    public static void Fused(Tensor maskLogits, Tensor classProbs, Tensor? stats, PackedHead? head = null, Tensor? logit = null)
+    public static void Fused(Tensor maskLogits, Tensor classProbs, Tensor? stats, PackedHead? head = null, Tensor? logit = null,
+        KernelChoice choice = KernelChoice.Auto)
     {
         var (b, q, h, w) = Dims4(maskLogits, "maskLogits");
         if (classProbs.Shape.Rank != 3 || classProbs.Shape[0] != b || classProbs.Shape[1] != q || classProbs.Shape[2] < 2)
@@ -166,6 +168,7 @@ public static partial class UncertaintyStats
             logit.Expect("logit", b, 1, h, w);
         }
         if (stats is null && head is null) throw new ArgumentException("fused: neither stats nor a head logit asked for");
+        if (choice.UseHost(maskLogits.Device)) { UncertaintyStatsHost.Fused(maskLogits, classProbs, stats, head, logit); return; }
         var dummy = maskLogits.View.SubView(0, 1);
         LaunchFusedV1(maskLogits.Device, b * h * w, maskLogits.View, classProbs.View, stats?.View ?? dummy,
             logit?.View ?? dummy, head?.Params.View ?? dummy, q, k, h * w, stats is null ? 0 : 1,
@@ -184,12 +187,13 @@ public static partial class UncertaintyStats
 public static class AnomalyScores
 {
     /// <summary>score (B,H,W) or (B,1,H,W) = the baseline <paramref name="method"/> of <paramref name="s"/> (B,K,H,W) at temperature T.</summary>
-    public static void Baseline(Tensor s, Tensor score, BaselineMethod method, float temperature = 1f)
+    public static void Baseline(Tensor s, Tensor score, BaselineMethod method, float temperature = 1f, KernelChoice choice = KernelChoice.Auto)
     {
         var (b, k, h, w) = UncertaintyStats.Dims4(s, "s");
         if (score.Length != (long)b * h * w)
             throw new ArgumentException($"score: expected shape [{b},{h},{w}] or [{b},1,{h},{w}], got {score.Shape}");
         if (!(temperature > 0)) throw new ArgumentException($"temperature: must be > 0, got {temperature}");
+        if (choice.UseHost(s.Device)) { UncertaintyStatsHost.Baseline(s, score, method, temperature); return; }
         UncertaintyStats.LaunchBaselineV1(s.Device, b * h * w, s.View, score.View, k, h * w, (int)method, 1f / temperature);
     }
 }

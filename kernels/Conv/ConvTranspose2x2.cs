@@ -93,6 +93,7 @@ public static partial class ConvTranspose2x2
         y.Expect("conv transpose 2x2 y", b, cout, 2 * h, 2 * w);
         Int32Extent.Check(y, "conv transpose 2x2 y");
         if (y.Length == 0) return;
+        if (choice.UseHost(x.Device)) { ConvTranspose2x2Host.Forward(x, weight, bias, y); return; }
         if (choice.UseTiled(x.Device))
             LaunchForwardV2(x.Device, new Index3D(h * w, 4 * cout, b), x.View, weight.View, bias.View, y.View, cin, cout, h, w);
         else

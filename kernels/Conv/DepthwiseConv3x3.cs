@@ -35,7 +35,7 @@ public static partial class DepthwiseConv3x3
     }
 
     /// <summary>y (B, C, H, W) = depthwise 3×3 conv of x (B, C, H, W) with weight (C, 1, 3, 3), padding 1, no bias.</summary>
-    public static void Forward(Tensor x, Tensor weight, Tensor y)
+    public static void Forward(Tensor x, Tensor weight, Tensor y, KernelChoice choice = KernelChoice.Auto)
     {
         if (x.Shape.Rank != 4) throw new ArgumentException($"depthwise conv: x must be (B, C, H, W), got {x.Shape}");
         int c = x.Shape[1];
@@ -43,6 +43,7 @@ public static partial class DepthwiseConv3x3
         y.Expect("depthwise conv y", x.Shape.ToArray());
         Int32Extent.Check(x, "depthwise conv x");
         if (x.Length == 0) return;
+        if (choice.UseHost(x.Device)) { DepthwiseConv3x3Host.Forward(x, weight, y); return; }
         LaunchForwardV1(x.Device, (int)x.Length, x.View, weight.View, y.View, c, x.Shape[2], x.Shape[3]);
     }
 }

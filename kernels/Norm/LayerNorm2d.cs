@@ -41,7 +41,7 @@ public static partial class LayerNorm2d
     }
 
     /// <summary>y = LayerNorm over C at every pixel of x (B, C, H, W), affine gamma/beta (C); y may alias x.</summary>
-    public static void Forward(Tensor x, Tensor gamma, Tensor beta, Tensor y, float eps = DefaultEps)
+    public static void Forward(Tensor x, Tensor gamma, Tensor beta, Tensor y, float eps = DefaultEps, KernelChoice choice = KernelChoice.Auto)
     {
         if (x.Shape.Rank != 4) throw new ArgumentException($"layernorm2d: x must be (B, C, H, W), got {x.Shape}");
         int b = x.Shape[0], c = x.Shape[1], pixels = x.Shape[2] * x.Shape[3];
@@ -50,6 +50,7 @@ public static partial class LayerNorm2d
         y.Expect("layernorm2d y", x.Shape.ToArray());
         Int32Extent.Check(x, "layernorm2d x");
         if (b * pixels == 0 || c == 0) return;
+        if (choice.UseHost(x.Device)) { LayerNorm2dHost.Forward(x, gamma, beta, y, eps); return; }
         LaunchForwardV1(x.Device, b * pixels, x.View, gamma.View, beta.View, y.View, c, pixels, eps);
     }
 }

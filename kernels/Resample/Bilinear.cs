@@ -38,7 +38,7 @@ public static partial class Bilinear
     /// y (B, C, H2, W2) = bilinear resize of x (B, C, H, W), identical to F.interpolate(mode="bilinear",
     /// align_corners=False) with an explicit size (scale = in/out per axis).
     /// </summary>
-    public static void Resize(Tensor x, Tensor y)
+    public static void Resize(Tensor x, Tensor y, KernelChoice choice = KernelChoice.Auto)
     {
         if (x.Shape.Rank != 4 || y.Shape.Rank != 4 || x.Shape[0] != y.Shape[0] || x.Shape[1] != y.Shape[1])
             throw new ArgumentException($"bilinear resize: x (B, C, H, W) and y (B, C, H2, W2) must agree on B and C, got x {x.Shape}, y {y.Shape}");
@@ -47,6 +47,7 @@ public static partial class Bilinear
         Int32Extent.Check(y, "bilinear resize y");
         if (y.Length == 0) return;
         if (inH == 0 || inW == 0) throw new ArgumentException($"bilinear resize: empty input {x.Shape} for output {y.Shape}");
+        if (choice.UseHost(x.Device)) { BilinearHost.Resize(x, y); return; }
         LaunchResizeV1(x.Device, (int)y.Length, x.View, y.View, inH, inW, outH, outW, (float)inH / outH, (float)inW / outW);
     }
 }

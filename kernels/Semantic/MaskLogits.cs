@@ -64,6 +64,7 @@ public static partial class MaskLogits
         Int32Extent.Check(pixelFeatures, "mask logits pixelFeatures");
         Int32Extent.Check(logits, "mask logits");
         if (logits.Length == 0) return;
+        if (choice.UseHost(queryTokens.Device)) { MaskLogitsHost.Compute(queryTokens, pixelFeatures, logits); return; }
         if (choice.UseTiled(queryTokens.Device))
             LaunchComputeV2(queryTokens.Device, new Index3D(h * w, q, b), queryTokens.View, pixelFeatures.View, logits.View, q, c, h * w);
         else

@@ -89,6 +89,7 @@ public static partial class SemanticMap
         Int32Extent.Check(map, "semantic map");
         if (map.Length == 0) return;
         var device = maskLogits.Device;
+        if (choice.UseHost(device)) { SemanticMapHost.Forward(maskLogits, classLogits, map); return; }
         using var probs = Tensor.Empty(device, classLogits.Shape);
         if (q > 0) LaunchClassProbsV1(device, b * q, classLogits.View, probs.View, k + 1);
         if (choice.UseTiled(device))

@@ -79,24 +79,27 @@ public static partial class TrainLinear
     }
 
     /// <summary>y (N,O) = x (N,I)·Wᵀ + b; <paramref name="w"/> is (O,I) (a (O,I,1,1) conv weight is accepted), b (O) or null.</summary>
-    public static void Forward(Tensor x, Tensor w, Tensor? b, Tensor y)
+    public static void Forward(Tensor x, Tensor w, Tensor? b, Tensor y, KernelChoice choice = KernelChoice.Auto)
     {
         var (n, inDim, outDim) = Check(x, w, y, "linear");
         if (b is not null && b.Length != outDim) throw new ArgumentException($"linear: bias expected shape [{outDim}], got {b.Shape}");
+        if (choice.UseHost(x.Device)) { TrainLinearHost.Forward(x, w, b, y); return; }
         LaunchForwardV1(x.Device, new Index2D(outDim, n), x.View, w.View, b?.View ?? w.View, y.View, inDim, outDim, b is null ? 0 : 1);
     }
 
     /// <summary>dx (N,I) = dy (N,O)·W (O,I).</summary>
-    public static void GradInput(Tensor dy, Tensor w, Tensor dx)
+    public static void GradInput(Tensor dy, Tensor w, Tensor dx, KernelChoice choice = KernelChoice.Auto)
     {
         var (n, inDim, outDim) = Check(dx, w, dy, "linear grad input");
+        if (choice.UseHost(dy.Device)) { TrainLinearHost.GradInput(dy, w, dx); return; }
         LaunchGradInputV1(dy.Device, new Index2D(inDim, n), dy.View, w.View, dx.View, inDim, outDim);
     }
 
     /// <summary>dW (O,I) = dyᵀ·x (+= when <paramref name="accumulate"/>).</summary>
-    public static void GradWeight(Tensor dy, Tensor x, Tensor dw, bool accumulate = false)
+    public static void GradWeight(Tensor dy, Tensor x, Tensor dw, bool accumulate = false, KernelChoice choice = KernelChoice.Auto)
     {
         var (n, inDim, outDim) = Check(x, dw, dy, "linear grad weight");
+        if (choice.UseHost(dy.Device)) { TrainLinearHost.GradWeight(dy, x, dw, accumulate); return; }
         int rows = ChunkRows(n), chunks = Chunks(n);
         using var partial = Tensor.Empty(dy.Device, new Shape(chunks, outDim * inDim));
         LaunchGradWeightPartialV1(dy.Device, new Index2D(outDim * inDim, chunks), dy.View, x.View, partial.View, n, inDim, outDim, rows);
@@ -104,11 +107,12 @@ public static partial class TrainLinear
     }
 
     /// <summary>y (C) = scale·Σ_n x (N,C) (+= when <paramref name="accumulate"/>): bias gradients, loss sums, BN statistics.</summary>
-    public static void ColumnSums(Tensor x, Tensor y, float scale = 1f, bool accumulate = false)
+    public static void ColumnSums(Tensor x, Tensor y, float scale = 1f, bool accumulate = false, KernelChoice choice = KernelChoice.Auto)
     {
         int cols = y.Shape.Rank == 0 ? 1 : (int)y.Length;
         if (cols == 0 || x.Length % cols != 0)
             throw new ArgumentException($"column sums: x {x.Shape} is not a whole number of rows of {cols} (y {y.Shape})");
+        if (choice.UseHost(x.Device)) { TrainLinearHost.ColumnSums(x, y, scale, accumulate); return; }
         int n = (int)(x.Length / cols), rows = ChunkRows(n), chunks = Chunks(n);
         using var partial = Tensor.Empty(x.Device, new Shape(chunks, cols));
         LaunchColumnSumPartialV1(x.Device, new Index2D(cols, chunks), x.View, partial.View, n, cols, rows);

@@ -42,15 +42,17 @@ public static partial class TrainLoss
     /// Loss (one value, written to <paramref name="loss"/>[0]) and ∂loss/∂logits into <paramref name="grad"/> (same
     /// shape as logits). <paramref name="validCount"/> = number of labels ≠ 255 (0 gives loss 0 and zero gradient).
     /// </summary>
-    public static void BceWithLogits(Tensor logits, Tensor labels, float posWeight, long validCount, Tensor loss, Tensor grad)
+    public static void BceWithLogits(Tensor logits, Tensor labels, float posWeight, long validCount, Tensor loss, Tensor grad,
+        KernelChoice choice = KernelChoice.Auto)
     {
         if (labels.DType != DType.UInt8 || labels.Length != logits.Length)
             throw new ArgumentException($"bce: labels expected u8 with {logits.Length} elements (logits {logits.Shape}), got {labels.Shape} {labels.DType.Name()}");
         if (grad.Length != logits.Length) throw new ArgumentException($"bce: grad expected shape {logits.Shape}, got {grad.Shape}");
         if (loss.Length < 1) throw new ArgumentException($"bce: loss needs one element, got {loss.Shape}");
+        if (choice.UseHost(logits.Device)) { TrainLossHost.BceWithLogits(logits, labels, posWeight, validCount, loss, grad); return; }
         float inv = validCount > 0 ? 1f / validCount : 0f;
         using var per = Tensor.Empty(logits.Device, new Shape((int)logits.Length));
         LaunchBceV1(logits.Device, (int)logits.Length, logits.View, labels.Cast<byte>(), per.View, grad.View, posWeight, inv);
-        TrainLinear.ColumnSums(per.Reshape((int)logits.Length, 1), loss.Reshape(-1).Slice(0, 1), inv);
+        TrainLinear.ColumnSums(per.Reshape((int)logits.Length, 1), loss.Reshape(-1).Slice(0, 1), inv, choice: choice);
     }
 }

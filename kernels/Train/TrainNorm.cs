@@ -94,17 +94,18 @@ public static partial class TrainNorm
     /// <paramref name="mean"/> and <paramref name="rstd"/> (C) receive what the backward needs.
     /// </summary>
     public static void Forward(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, Tensor y,
-        Tensor mean, Tensor rstd, bool training, float eps = 1e-5f, float momentum = 0.1f)
+        Tensor mean, Tensor rstd, bool training, float eps = 1e-5f, float momentum = 0.1f, KernelChoice choice = KernelChoice.Auto)
     {
         int c = x.Shape[-1], n = (int)(x.Length / Math.Max(c, 1));
         foreach (var (t, name) in new[] { (gamma, "gamma"), (beta, "beta"), (runningMean, "running_mean"), (runningVar, "running_var"), (mean, "mean"), (rstd, "rstd") })
             if (t.Length != c) throw new ArgumentException($"batchnorm: {name} expected shape [{c}], got {t.Shape}");
         if (y.Length != x.Length) throw new ArgumentException($"batchnorm: y expected shape {x.Shape}, got {y.Shape}");
         if (training && n < 2) throw new ArgumentException($"batchnorm: training needs more than one row per channel, got x {x.Shape}");
+        if (choice.UseHost(x.Device)) { TrainNormHost.Forward(x, gamma, beta, runningMean, runningVar, y, mean, rstd, training, eps, momentum); return; }
         using var varSum = Tensor.Empty(x.Device, new Shape(c));
         if (training)
         {
-            TrainLinear.ColumnSums(x, mean, 1f / n);
+            TrainLinear.ColumnSums(x, mean, 1f / n, choice: choice);
             int rows = TrainLinear.ChunkRows(n), chunks = TrainLinear.Chunks(n);
             using var partial = Tensor.Empty(x.Device, new Shape(chunks, c));
             LaunchCenteredSquaresV1(x.Device, new Index2D(c, chunks), x.View, mean.View, partial.View, n, c, rows);
@@ -115,11 +116,13 @@ public static partial class TrainNorm
     }
 
     /// <summary>Training-mode backward: dx, and dγ, dβ (added to <paramref name="dgamma"/>, <paramref name="dbeta"/> when <paramref name="accumulate"/>).</summary>
-    public static void Backward(Tensor x, Tensor dy, Tensor mean, Tensor rstd, Tensor gamma, Tensor dx, Tensor dgamma, Tensor dbeta, bool accumulate = false)
+    public static void Backward(Tensor x, Tensor dy, Tensor mean, Tensor rstd, Tensor gamma, Tensor dx, Tensor dgamma, Tensor dbeta, bool accumulate = false,
+        KernelChoice choice = KernelChoice.Auto)
     {
         int c = x.Shape[-1], n = (int)(x.Length / Math.Max(c, 1));
         if (dy.Length != x.Length || dx.Length != x.Length || dgamma.Length != c || dbeta.Length != c)
             throw new ArgumentException($"batchnorm backward: x {x.Shape}, dy {dy.Shape}, dx {dx.Shape}, dgamma {dgamma.Shape}, dbeta {dbeta.Shape} do not match");
+        if (choice.UseHost(x.Device)) { TrainNormHost.Backward(x, dy, mean, rstd, gamma, dx, dgamma, dbeta, accumulate); return; }
         int rows = TrainLinear.ChunkRows(n), chunks = TrainLinear.Chunks(n);
         using var pd = Tensor.Empty(x.Device, new Shape(chunks, c));
         using var pdx = Tensor.Empty(x.Device, new Shape(chunks, c));

@@ -109,17 +109,19 @@ public static partial class TrainOps
     }
 
     /// <summary>y = max(x, 0); y may alias x.</summary>
-    public static void Relu(Tensor x, Tensor y)
+    public static void Relu(Tensor x, Tensor y, KernelChoice choice = KernelChoice.Auto)
     {
         Same(x, y, "relu");
+        if (choice.UseHost(x.Device)) { TrainOpsHost.Relu(x, y); return; }
         LaunchReluV1(x.Device, (int)x.Length, x.View, y.View);
     }
 
     /// <summary>dx = dy where the forward output y &gt; 0, else 0.</summary>
-    public static void ReluBackward(Tensor y, Tensor dy, Tensor dx)
+    public static void ReluBackward(Tensor y, Tensor dy, Tensor dx, KernelChoice choice = KernelChoice.Auto)
     {
         Same(y, dy, "relu backward");
         Same(y, dx, "relu backward");
+        if (choice.UseHost(y.Device)) { TrainOpsHost.ReluBackward(y, dy, dx); return; }
         LaunchReluBackwardV1(y.Device, (int)y.Length, y.View, dy.View, dx.View);
     }
 
@@ -127,53 +129,59 @@ public static partial class TrainOps
     /// y = x·mask/(1−p) with mask drawn from (seed, stream); the backward is the same call on dy with the same seed and
     /// stream. p = 0 copies.
     /// </summary>
-    public static void Dropout(Tensor x, Tensor y, float p, int seed, int stream)
+    public static void Dropout(Tensor x, Tensor y, float p, int seed, int stream, KernelChoice choice = KernelChoice.Auto)
     {
         Same(x, y, "dropout");
         if (!(p >= 0 && p < 1)) throw new ArgumentException($"dropout: p must be in [0, 1), got {p}");
+        if (choice.UseHost(x.Device)) { TrainOpsHost.Dropout(x, y, p, seed, stream); return; }
         LaunchDropoutV1(x.Device, (int)x.Length, x.View, y.View, p, 1f / (1f - p), seed, stream);
     }
 
     /// <summary>(B,C,H,W) → (B·H·W, C) pixel rows.</summary>
-    public static void ToPixels(Tensor x, Tensor y)
+    public static void ToPixels(Tensor x, Tensor y, KernelChoice choice = KernelChoice.Auto)
     {
         if (x.Shape.Rank != 4) throw new ArgumentException($"to_pixels: x expected shape [B,C,H,W], got {x.Shape}");
         int b = x.Shape[0], c = x.Shape[1], hw = x.Shape[2] * x.Shape[3];
         y.Expect("to_pixels y", b * hw, c);
+        if (choice.UseHost(x.Device)) { TrainOpsHost.ToPixels(x, y); return; }
         LaunchToPixelsV1(x.Device, new Index2D(c, b * hw), x.View, y.View, c, hw);
     }
 
     /// <summary>y (N, Ca+Cb) = [a (N,Ca) | b (N,Cb)].</summary>
-    public static void ConcatColumns(Tensor a, Tensor b, Tensor y)
+    public static void ConcatColumns(Tensor a, Tensor b, Tensor y, KernelChoice choice = KernelChoice.Auto)
     {
         int ca = a.Shape[-1], cb = b.Shape[-1];
         long n = a.Length / Math.Max(ca, 1);
         if (b.Length != n * cb) throw new ArgumentException($"concat: b expected shape [{n},{cb}], got {b.Shape}");
         y.Expect("concat y", (int)n, ca + cb);
+        if (choice.UseHost(a.Device)) { TrainOpsHost.ConcatColumns(a, b, y); return; }
         LaunchConcatColsV1(a.Device, new Index2D(ca + cb, (int)n), a.View, b.View, y.View, ca, cb);
     }
 
     /// <summary>o (N, width) = y[:, offset:offset+width] of y (N, total).</summary>
-    public static void SliceColumns(Tensor y, Tensor o, int offset)
+    public static void SliceColumns(Tensor y, Tensor o, int offset, KernelChoice choice = KernelChoice.Auto)
     {
         int total = y.Shape[-1], width = o.Shape[-1];
         long n = y.Length / Math.Max(total, 1);
         if (offset < 0 || offset + width > total || o.Length != n * width)
             throw new ArgumentException($"slice: o {o.Shape} at column {offset} does not fit y {y.Shape}");
+        if (choice.UseHost(y.Device)) { TrainOpsHost.SliceColumns(y, o, offset); return; }
         LaunchSliceColsV1(y.Device, new Index2D(width, (int)n), y.View, o.View, offset, total, width);
     }
 
     /// <summary>Bilinear (align_corners=False) resize of channels-last x (B,h,w,C) to y (B,H,W,C).</summary>
-    public static void Upsample(Tensor x, Tensor y)
+    public static void Upsample(Tensor x, Tensor y, KernelChoice choice = KernelChoice.Auto)
     {
         var (b, h, w, c, oh, ow) = UpsampleDims(x, y);
+        if (choice.UseHost(x.Device)) { TrainOpsHost.Upsample(x, y); return; }
         LaunchUpsampleV1(x.Device, new Index2D(c, b * oh * ow), x.View, y.View, c, h, w, oh, ow);
     }
 
     /// <summary>dx (B,h,w,C) = the adjoint of <see cref="Upsample"/> applied to dy (B,H,W,C); dx is overwritten.</summary>
-    public static void UpsampleBackward(Tensor dy, Tensor dx)
+    public static void UpsampleBackward(Tensor dy, Tensor dx, KernelChoice choice = KernelChoice.Auto)
     {
         var (b, h, w, c, oh, ow) = UpsampleDims(dx, dy);
+        if (choice.UseHost(dy.Device)) { TrainOpsHost.UpsampleBackward(dy, dx); return; }
         dx.View.MemSetToZero();
         LaunchUpsampleBackwardV1(dy.Device, new Index2D(c, b * oh * ow), dy.View, dx.View, c, h, w, oh, ow);
     }

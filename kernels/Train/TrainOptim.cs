@@ -44,19 +44,21 @@ public static partial class TrainOptim
     /// first) update of <paramref name="p"/> in place; <paramref name="step"/> is 1 for the first update.
     /// </summary>
     public static void Adam(Tensor p, Tensor grad, Tensor m, Tensor v, int step, double lr, double beta1, double beta2,
-        double eps, double weightDecay, bool decoupled, float gradScale = 1f)
+        double eps, double weightDecay, bool decoupled, float gradScale = 1f, KernelChoice choice = KernelChoice.Auto)
     {
         if (grad.Length != p.Length || m.Length != p.Length || v.Length != p.Length)
             throw new ArgumentException($"adam: p {p.Shape}, grad {grad.Shape}, m {m.Shape}, v {v.Shape} differ");
         if (step < 1) throw new ArgumentException($"adam: step counts from 1, got {step}");
         double bc1 = 1 - Math.Pow(beta1, step), bc2 = 1 - Math.Pow(beta2, step);
+        if (choice.UseHost(p.Device)) { TrainOptimHost.Adam(p, grad, m, v, gradScale, (float)beta1, (float)beta2, (float)eps, decoupled ? 0f : (float)weightDecay, decoupled ? (float)(1 - lr * weightDecay) : 1f, (float)(lr / bc1), (float)Math.Sqrt(bc2)); return; }
         LaunchAdamV1(p.Device, (int)p.Length, p.View, grad.View, m.View, v.View, gradScale, (float)beta1, (float)beta2, (float)eps,
             decoupled ? 0f : (float)weightDecay, decoupled ? (float)(1 - lr * weightDecay) : 1f, (float)(lr / bc1), (float)Math.Sqrt(bc2));
     }
 
     /// <summary>y[0] (+)= Σ x² (deterministic chunked sum).</summary>
-    public static void SumSquares(Tensor x, Tensor y, bool accumulate = false)
+    public static void SumSquares(Tensor x, Tensor y, bool accumulate = false, KernelChoice choice = KernelChoice.Auto)
     {
+        if (choice.UseHost(x.Device)) { TrainOptimHost.SumSquares(x, y, accumulate); return; }
         int n = (int)x.Length, rows = TrainLinear.ChunkRows(n), chunks = TrainLinear.Chunks(n);
         using var partial = Tensor.Empty(x.Device, new Shape(chunks));
         LaunchSumSquaresPartialV1(x.Device, chunks, x.View, partial.View, n, rows);

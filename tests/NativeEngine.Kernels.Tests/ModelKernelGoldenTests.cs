@@ -16,7 +16,10 @@ public class ModelKernelGoldenTests(DeviceFixture fx)
     private ComputeDevice Dev => fx.Device;
     private static readonly KernelChoice[] Both = [KernelChoice.Simple, KernelChoice.Tiled];
 
-    // The v1 kernels, plus the host versions where the device's tensors live in host memory (host backend, simulator).
+    // Ops with simulator and tiled kernels, plus their host version where the tensors live in host memory.
+    private KernelChoice[] AllVersions => Dev.HasHostMemory ? [.. Both, KernelChoice.Host] : Both;
+
+    // Ops with one simulator kernel, plus their host version where the tensors live in host memory.
     private KernelChoice[] SimpleAndHost => Dev.HasHostMemory ? [KernelChoice.Simple, KernelChoice.Host] : [KernelChoice.Simple];
 
     [Fact]
@@ -116,7 +119,7 @@ public class ModelKernelGoldenTests(DeviceFixture fx)
             using var x = Load(f, name + ".x");
             using var w = Load(f, name + ".weight");
             using var bias = Load(f, name + ".bias");
-            foreach (var choice in Both)
+            foreach (var choice in AllVersions)
             {
                 using var y = Tensor.Empty(Dev, new Shape(b, cout, 2 * hh, 2 * ww));
                 ConvTranspose2x2.Forward(x, w, bias, y, choice);
@@ -127,15 +130,21 @@ public class ModelKernelGoldenTests(DeviceFixture fx)
             using var gelu = Load(f, name + ".gelu");
             using var dww = Load(f, name + ".dw_weight");
             using var dw = Tensor.Empty(Dev, gelu.Shape);
-            DepthwiseConv3x3.Forward(gelu, dww, dw);
-            Tolerance.AssertClose(f.ReadFloat32(name + ".dw"), dw.ToHostFloat(), 1e-5, 1e-5, $"depthwise 3x3 {name}");
+            foreach (var choice in SimpleAndHost)
+            {
+                DepthwiseConv3x3.Forward(gelu, dww, dw, choice);
+                Tolerance.AssertClose(f.ReadFloat32(name + ".dw"), dw.ToHostFloat(), 1e-5, 1e-5, $"depthwise 3x3 {name} {choice}");
+            }
 
             using var z = Load(f, name + ".dw");
             using var gamma = Load(f, name + ".gamma");
             using var beta = Load(f, name + ".beta");
             using var ln = Tensor.Empty(Dev, z.Shape);
-            LayerNorm2d.Forward(z, gamma, beta, ln, 1e-6f);
-            Tolerance.AssertClose(f.ReadFloat32(name + ".ln2d"), ln.ToHostFloat(), 2e-6 * Math.Sqrt(cout) + 1e-6, 1e-5, $"layernorm2d {name}");
+            foreach (var choice in SimpleAndHost)
+            {
+                LayerNorm2d.Forward(z, gamma, beta, ln, 1e-6f, choice);
+                Tolerance.AssertClose(f.ReadFloat32(name + ".ln2d"), ln.ToHostFloat(), 2e-6 * Math.Sqrt(cout) + 1e-6, 1e-5, $"layernorm2d {name} {choice}");
+            }
 
             using var branch = Load(f, name + ".branch");
             foreach (var choice in SimpleAndHost)
@@ -155,8 +164,11 @@ public class ModelKernelGoldenTests(DeviceFixture fx)
         {
             using var x = Load(f, name + ".x");
             using var y = Tensor.Empty(Dev, new Shape(2, 3, p["oh"], p["ow"]));
-            Bilinear.Resize(x, y);
-            Tolerance.AssertClose(f.ReadFloat32(name + ".y"), y.ToHostFloat(), 2e-6, 1e-5, $"bilinear {p["h"]}x{p["w"]}->{p["oh"]}x{p["ow"]}");
+            foreach (var choice in SimpleAndHost)
+            {
+                Bilinear.Resize(x, y, choice);
+                Tolerance.AssertClose(f.ReadFloat32(name + ".y"), y.ToHostFloat(), 2e-6, 1e-5, $"bilinear {p["h"]}x{p["w"]}->{p["oh"]}x{p["ow"]} {choice}");
+            }
         }
     }
 
@@ -172,7 +184,7 @@ public class ModelKernelGoldenTests(DeviceFixture fx)
             using var logits = Tensor.Empty(Dev, new Shape(b, q, m, m));
             using var up = Tensor.Empty(Dev, new Shape(b, q, s, s));
             using var cls = Load(f, name + ".class_logits");
-            foreach (var choice in Both)
+            foreach (var choice in AllVersions)
             {
                 MaskLogits.Compute(queries, features, logits, choice);
                 Tolerance.AssertClose(f.ReadFloat32(name + ".mask_logits"), logits.ToHostFloat(), 2e-6 * c, 1e-5, $"mask logits {name} {choice}");
@@ -181,7 +193,7 @@ public class ModelKernelGoldenTests(DeviceFixture fx)
             Tolerance.AssertClose(f.ReadFloat32(name + ".upsampled"), up.ToHostFloat(), 2e-6 * c, 1e-5, $"upsampled logits {name}");
 
             using var upTorch = Load(f, name + ".upsampled");
-            foreach (var choice in Both)
+            foreach (var choice in AllVersions)
             {
                 using var map = Tensor.Empty(Dev, new Shape(b, k, s, s));
                 SemanticMap.Forward(upTorch, cls, map, choice);

@@ -95,6 +95,7 @@ public static class BenchWorkloads
             Variants = ["bf16", "fp16"],
             CreateVariant = AttentionTc,
         },
+        .. HeadBenchWorkloads.All, // the ops after the backbone and head training (HeadBenchWorkloads.cs)
     ];
 
     private static BenchCase GemmTc(ComputeDevice d, int[] s, string precision)

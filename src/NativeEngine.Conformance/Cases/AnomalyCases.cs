@@ -12,51 +12,75 @@ internal static class AnomalyCases
     // Head: two hidden layers of ≤ 64-term dot products in float32 against a double reference.
     private const double HeadAbs = 1e-5, HeadRel = 1e-4;
 
+    // Each op's rows run its simulator kernel (Simple) and its host version (Host, plus EoMT-sized shapes).
+    private static readonly KernelChoice[] Versions = [KernelChoice.Simple, KernelChoice.Host];
+
     [ConformanceCases]
     private static IEnumerable<ConformanceCase> Cases()
     {
-        foreach (var (b, k, h, w) in new[] { (1, 1, 1, 1), (1, 19, 5, 7), (2, 4, 3, 33) })
+        foreach (var choice in Versions)
         {
-            string label = $"[{b},{k},{h},{w}]";
-            yield return new("anomaly_stats", "UncertaintyStats.StatsV1", label, StatsAbs, StatsRel, "K-term float32 sums, ln", d =>
+            bool host = choice == KernelChoice.Host;
+            string stats = host ? "UncertaintyStatsHost.Stats" : "UncertaintyStats.StatsV1";
+            string baseline = host ? "UncertaintyStatsHost.Baseline" : "UncertaintyStats.BaselineV1";
+            // Host extras: a ragged pixel count (not a multiple of 16) and EoMT-B-640's K = 19 at a 160² crop.
+            var statShapes = new List<(int, int, int, int)> { (1, 1, 1, 1), (1, 19, 5, 7), (2, 4, 3, 33) };
+            if (host) statShapes.AddRange([(2, 19, 17, 23), (1, 19, 160, 160)]);
+            foreach (var (b, k, h, w) in statShapes)
             {
-                var s = SemanticMap(b, k, h * w, 5, 3);
-                using var ts = Tensor.FromHost(d, new Shape(b, k, h, w), s);
-                using var to = Tensor.Empty(d, new Shape(b, 4, h, w));
-                UncertaintyStats.Compute(ts, to);
-                return new(AnomalyRef.Stats(s, b, k, h * w), to.ToHostFloat());
-            });
-            foreach (var method in Enum.GetValues<BaselineMethod>())
-                foreach (float t in new[] { 1f, 8f })
-                    yield return new("anomaly_baseline", "UncertaintyStats.BaselineV1", $"{label} {method} T={t}", StatsAbs, StatsRel,
-                        "online softmax vs two-pass double: K-term sums", d =>
-                        {
-                            var s = SemanticMap(b, k, h * w, 5, 4);
-                            using var ts = Tensor.FromHost(d, new Shape(b, k, h, w), s);
-                            using var to = Tensor.Empty(d, new Shape(b, h, w));
-                            AnomalyScores.Baseline(ts, to, method, t);
-                            return new(AnomalyRef.Baseline(s, b, k, h * w, (int)method, t), to.ToHostFloat());
-                        });
+                string label = $"[{b},{k},{h},{w}]";
+                yield return new("anomaly_stats", stats, label, StatsAbs, StatsRel, "K-term float32 sums, ln", d => HostRows.On(d, choice, dev =>
+                {
+                    var s = SemanticMap(b, k, h * w, 5, 3);
+                    using var ts = Tensor.FromHost(dev, new Shape(b, k, h, w), s);
+                    using var to = Tensor.Empty(dev, new Shape(b, 4, h, w));
+                    UncertaintyStats.Compute(ts, to, choice);
+                    return new(AnomalyRef.Stats(s, b, k, h * w), to.ToHostFloat());
+                }));
+                if (h * w > 4096) continue; // the baselines' large shape adds nothing the stats row does not cover
+                foreach (var method in Enum.GetValues<BaselineMethod>())
+                    foreach (float t in new[] { 1f, 8f })
+                        yield return new("anomaly_baseline", baseline, $"{label} {method} T={t}", StatsAbs, StatsRel,
+                            "online softmax vs two-pass double: K-term sums", d => HostRows.On(d, choice, dev =>
+                            {
+                                var s = SemanticMap(b, k, h * w, 5, 4);
+                                using var ts = Tensor.FromHost(dev, new Shape(b, k, h, w), s);
+                                using var to = Tensor.Empty(dev, new Shape(b, h, w));
+                                AnomalyScores.Baseline(ts, to, method, t, choice);
+                                return new(AnomalyRef.Baseline(s, b, k, h * w, (int)method, t), to.ToHostFloat());
+                            }));
+            }
+            var fusedShapes = new List<(int, int, int, int, int, bool)> { (1, 1, 1, 1, 1, false), (2, 5, 4, 3, 7, true), (1, 7, 19, 4, 4, true) };
+            if (host) fusedShapes.AddRange([(1, 100, 19, 9, 33, false), (1, 100, 19, 40, 40, true)]); // EoMT's Q = 100, K = 19
+            foreach (var (b, q, k, h, w, withHead) in fusedShapes)
+                yield return new("anomaly_stats_fused", host ? "UncertaintyStatsHost.Fused" : "UncertaintyStats.FusedV1",
+                    $"Q={q} [{b},{k},{h},{w}]{(withHead ? " +head" : "")}", HeadAbs, HeadRel, "Q·K sigmoid-MACs, then the head's dot products",
+                    d => HostRows.On(d, choice, dev => Fused(dev, b, q, k, h, w, withHead, choice)));
+            var headShapes = new List<(int, int, int, int, int, int)> { (1, 1, 1, 0, 1, 1), (2, 3, 5, 0, 64, 32), (1, 2, 3, 32, 64, 32), (1, 4, 4, 3, 7, 5) };
+            if (host) headShapes.AddRange([(1, 64, 64, 0, 64, 32), (1, 33, 35, 32, 64, 32)]); // the seed's stats and hybrid heads
+            foreach (var (b, h, w, ce, h1, h2) in headShapes)
+                yield return new("anomaly_head", host ? "AnomalyHeadHost.Forward" : "AnomalyHeadKernels.HeadV1", $"[{b},{4 + ce},{h},{w}] H={h1},{h2}",
+                    HeadAbs, HeadRel, "64-term float32 dot products vs double", d => HostRows.On(d, choice, dev => Head(dev, b, h, w, ce, h1, h2, choice)));
+            var windowShapes = new List<(int, int)> { (4, 4) };
+            if (host) windowShapes.Add((37, 45)); // ragged rows, overlapping windows
+            foreach (var (wh, ww) in windowShapes)
+            {
+                string shape = $"2 windows {wh}x{ww} in [{wh},{ww + 2}]";
+                yield return new("window_accumulate", host ? "AnomalyHeadHost.AccumulateWindow" : "AnomalyHeadKernels.AccumulateV1", shape, 1e-6, 1e-5,
+                    "one add per window, one sigmoid", d => HostRows.On(d, choice, dev => Windows(dev, wh, ww, choice)));
+                yield return new("window_score", host ? "AnomalyHeadHost.Score" : "AnomalyHeadKernels.ScoreV1", shape, 1e-6, 1e-5,
+                    "one add per window, one sigmoid", d => HostRows.On(d, choice, dev => Windows(dev, wh, ww, choice)));
+            }
+            yield return new("window_average", host ? "AnomalyHeadHost.Average" : "AnomalyHeadKernels.AverageV1", "2 windows 4x4 in [4,6]", 1e-6, 1e-5,
+                "one division (count 0 reads as 1)", d => HostRows.On(d, choice, dev =>
+                {
+                    using var sum = Tensor.FromHost(dev, new Shape(2, 2), [1f, -2f, 3f, 0.5f]);
+                    using var count = Tensor.FromHost(dev, new Shape(2, 2), [1f, 2f, 0f, 4f]);
+                    using var avg = Tensor.Empty(dev, new Shape(2, 2));
+                    AnomalyHeadKernels.Average(sum, count, avg, choice);
+                    return new([1f, -1f, 3f, 0.125f], avg.ToHostFloat());
+                }));
         }
-        foreach (var (b, q, k, h, w, withHead) in new[] { (1, 1, 1, 1, 1, false), (2, 5, 4, 3, 7, true), (1, 7, 19, 4, 4, true) })
-            yield return new("anomaly_stats_fused", "UncertaintyStats.FusedV1", $"Q={q} [{b},{k},{h},{w}]{(withHead ? " +head" : "")}",
-                HeadAbs, HeadRel, "Q·K sigmoid-MACs, then the head's dot products", d => Fused(d, b, q, k, h, w, withHead));
-        foreach (var (b, h, w, ce, h1, h2) in new[] { (1, 1, 1, 0, 1, 1), (2, 3, 5, 0, 64, 32), (1, 2, 3, 32, 64, 32), (1, 4, 4, 3, 7, 5) })
-            yield return new("anomaly_head", "AnomalyHeadKernels.HeadV1", $"[{b},{4 + ce},{h},{w}] H={h1},{h2}", HeadAbs, HeadRel,
-                "64-term float32 dot products vs double", d => Head(d, b, h, w, ce, h1, h2));
-        yield return new("window_accumulate", "AnomalyHeadKernels.AccumulateV1", "2 windows 4x4 in [4,6]", 1e-6, 1e-5,
-            "one add per window, one sigmoid", Windows);
-        yield return new("window_score", "AnomalyHeadKernels.ScoreV1", "2 windows 4x4 in [4,6]", 1e-6, 1e-5,
-            "one add per window, one sigmoid", Windows);
-        yield return new("window_average", "AnomalyHeadKernels.AverageV1", "2 windows 4x4 in [4,6]", 1e-6, 1e-5,
-            "one division (count 0 reads as 1)", d =>
-            {
-                using var sum = Tensor.FromHost(d, new Shape(2, 2), [1f, -2f, 3f, 0.5f]);
-                using var count = Tensor.FromHost(d, new Shape(2, 2), [1f, 2f, 0f, 4f]);
-                using var avg = Tensor.Empty(d, new Shape(2, 2));
-                AnomalyHeadKernels.Average(sum, count, avg);
-                return new([1f, -1f, 3f, 0.125f], avg.ToHostFloat());
-            });
     }
 
     /// <summary>A realistic semantic map: Σ_q sigmoid(m)·softmax(c)[:K] from random logits.</summary>
@@ -93,7 +117,7 @@ internal static class AnomalyCases
         return (w1, b1, w2, b2, w3, b3, [.. w1, .. b1, .. w2, .. b2, .. w3, b3]);
     }
 
-    private static CaseResult Fused(ComputeDevice d, int b, int q, int k, int h, int w, bool withHead)
+    private static CaseResult Fused(ComputeDevice d, int b, int q, int k, int h, int w, bool withHead, KernelChoice choice)
     {
         int hw = h * w;
         var m = Inputs.Uniform(b * q * hw, 11, -6, 6);
@@ -104,18 +128,18 @@ internal static class AnomalyCases
         using var ts = Tensor.Empty(d, new Shape(b, 4, h, w));
         if (!withHead)
         {
-            UncertaintyStats.Fused(tm, tp, ts);
+            UncertaintyStats.Fused(tm, tp, ts, choice: choice);
             return new(stats, ts.ToHostFloat());
         }
         var hd = RandomHead(4, 9, 6, 13);
         using var tw = Tensor.FromHost(d, new Shape(hd.Packed.Length), hd.Packed);
         using var tl = Tensor.Empty(d, new Shape(b, 1, h, w));
-        UncertaintyStats.Fused(tm, tp, ts, new PackedHead(tw, 4, 9, 6), tl);
+        UncertaintyStats.Fused(tm, tp, ts, new PackedHead(tw, 4, 9, 6), tl, choice);
         var logit = AnomalyRef.Head(AnomalyRef.ToPixelMajor(stats, b, 4, hw), b * hw, 4, hd.W1, hd.B1, hd.W2, hd.B2, hd.W3, hd.B3);
         return new([.. stats, .. logit], [.. ts.ToHostFloat(), .. tl.ToHostFloat()]);
     }
 
-    private static CaseResult Head(ComputeDevice d, int b, int h, int w, int ce, int h1, int h2)
+    private static CaseResult Head(ComputeDevice d, int b, int h, int w, int ce, int h1, int h2, KernelChoice choice)
     {
         int hw = h * w, cin = 4 + ce;
         var stats = AnomalyRef.Stats(SemanticMap(b, 6, hw, 4, 21), b, 6, hw);
@@ -132,22 +156,22 @@ internal static class AnomalyCases
         using var te = ce > 0 ? Tensor.FromHost(d, new Shape(b * hw, ce), extra) : null;
         using var tw = Tensor.FromHost(d, new Shape(hd.Packed.Length), hd.Packed);
         using var tl = Tensor.Empty(d, new Shape(b, 1, h, w));
-        AnomalyHeadKernels.Forward(new PackedHead(tw, cin, h1, h2), ts, te, tl);
+        AnomalyHeadKernels.Forward(new PackedHead(tw, cin, h1, h2), ts, te, tl, choice);
         return new(AnomalyRef.Head(x, b * hw, cin, hd.W1, hd.B1, hd.W2, hd.B2, hd.W3, hd.B3), tl.ToHostFloat());
     }
 
-    private static CaseResult Windows(ComputeDevice d)
+    private static CaseResult Windows(ComputeDevice d, int wh, int ww, KernelChoice choice)
     {
-        var w1 = Inputs.Uniform(16, 31, -3, 3);
-        var w2 = Inputs.Uniform(16, 32, -3, 3);
-        using var t1 = Tensor.FromHost(d, new Shape(4, 4), w1);
-        using var t2 = Tensor.FromHost(d, new Shape(4, 4), w2);
-        using var sum = Tensor.Zeros(d, new Shape(4, 6));
-        using var count = Tensor.Zeros(d, new Shape(4, 6));
-        using var score = Tensor.Empty(d, new Shape(4, 6));
-        AnomalyHeadKernels.AccumulateWindow(t1, sum, count, 0, 0);
-        AnomalyHeadKernels.AccumulateWindow(t2, sum, count, 0, 2);
-        AnomalyHeadKernels.Score(sum, count, score);
-        return new(AnomalyRef.StitchedScore([(w1, 4, 4, 0, 0), (w2, 4, 4, 0, 2)], 4, 6), score.ToHostFloat());
+        var w1 = Inputs.Uniform(wh * ww, 31, -3, 3);
+        var w2 = Inputs.Uniform(wh * ww, 32, -3, 3);
+        using var t1 = Tensor.FromHost(d, new Shape(wh, ww), w1);
+        using var t2 = Tensor.FromHost(d, new Shape(wh, ww), w2);
+        using var sum = Tensor.Zeros(d, new Shape(wh, ww + 2));
+        using var count = Tensor.Zeros(d, new Shape(wh, ww + 2));
+        using var score = Tensor.Empty(d, new Shape(wh, ww + 2));
+        AnomalyHeadKernels.AccumulateWindow(t1, sum, count, 0, 0, choice);
+        AnomalyHeadKernels.AccumulateWindow(t2, sum, count, 0, 2, choice);
+        AnomalyHeadKernels.Score(sum, count, score, choice);
+        return new(AnomalyRef.StitchedScore([(w1, wh, ww, 0, 0), (w2, wh, ww, 0, 2)], wh, ww + 2), score.ToHostFloat());
     }
 }

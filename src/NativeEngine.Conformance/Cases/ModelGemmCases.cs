@@ -11,9 +11,12 @@ internal static class ModelGemmCases
     private static IEnumerable<ConformanceCase> Cases()
     {
         // Tiles are 64 × 64 × 16: shapes below, across and not multiples of every tile edge.
-        foreach (var (b, cin, cout, h, w) in new[] { (1, 1, 1, 1, 1), (1, 17, 5, 3, 5), (2, 33, 17, 9, 9) })
-            foreach (var (kernel, choice) in new[] { ("ConvTranspose2x2.ForwardV1", KernelChoice.Simple), ("ConvTranspose2x2.ForwardV2", KernelChoice.Tiled) })
-                yield return new("conv_transpose2x2", kernel, $"B{b} Cin{cin} Cout{cout} {h}x{w}", 1e-6 * cin + 1e-6, 1e-5, "reduction over Cin", dev =>
+        // Host rows add EoMT-B's 768 channels (small planes while the host GEMM may still be the simulator's) and a
+        // plane width ≥ 16 with a ragged tail for the vectorised pixel shuffle.
+        var convShapes = new[] { (1, 1, 1, 1, 1), (1, 17, 5, 3, 5), (2, 33, 17, 9, 9) };
+        foreach (var (b, cin, cout, h, w) in convShapes.Concat([(1, 768, 768, 4, 4), (2, 9, 7, 5, 37)]))
+            foreach (var (kernel, choice) in Versions("ConvTranspose2x2.ForwardV1", "ConvTranspose2x2.ForwardV2", "ConvTranspose2x2Host.Forward", convShapes.Contains((b, cin, cout, h, w))))
+                yield return new("conv_transpose2x2", kernel, $"B{b} Cin{cin} Cout{cout} {h}x{w}", 1e-6 * cin + 1e-6, 1e-5, "reduction over Cin", d => HostRows.On(d, choice, dev =>
                 {
                     var x = Inputs.Uniform(b * cin * h * w, 1);
                     var wt = Inputs.Uniform(cin * cout * 4, 2);
@@ -24,11 +27,12 @@ internal static class ModelGemmCases
                     using var ty = Tensor.Empty(dev, new Shape(b, cout, 2 * h, 2 * w));
                     ConvTranspose2x2.Forward(tx, tw, tb, ty, choice);
                     return new(ConvRef.ConvTranspose2x2(x, wt, bias, b, cin, cout, h, w), ty.ToHostFloat());
-                });
+                }));
 
-        foreach (var (b, q, c, h, w) in new[] { (1, 1, 1, 1, 1), (1, 5, 17, 3, 7), (2, 70, 33, 9, 8) })
-            foreach (var (kernel, choice) in new[] { ("MaskLogits.ComputeV1", KernelChoice.Simple), ("MaskLogits.ComputeV2", KernelChoice.Tiled) })
-                yield return new("mask_logits", kernel, $"B{b} Q{q} C{c} {h}x{w}", 1e-6 * c + 1e-6, 1e-5, "reduction over C", dev =>
+        var maskShapes = new[] { (1, 1, 1, 1, 1), (1, 5, 17, 3, 7), (2, 70, 33, 9, 8) };
+        foreach (var (b, q, c, h, w) in maskShapes.Concat([(1, 100, 768, 16, 16)]))
+            foreach (var (kernel, choice) in Versions("MaskLogits.ComputeV1", "MaskLogits.ComputeV2", "MaskLogitsHost.Compute", maskShapes.Contains((b, q, c, h, w))))
+                yield return new("mask_logits", kernel, $"B{b} Q{q} C{c} {h}x{w}", 1e-6 * c + 1e-6, 1e-5, "reduction over C", d => HostRows.On(d, choice, dev =>
                 {
                     var qs = Inputs.Uniform(b * q * c, 1);
                     var f = Inputs.Uniform(b * c * h * w, 2);
@@ -37,13 +41,19 @@ internal static class ModelGemmCases
                     using var tl = Tensor.Empty(dev, new Shape(b, q, h, w));
                     MaskLogits.Compute(tq, tf, tl, choice);
                     return new(SemanticRef.MaskLogits(qs, f, b, q, c, h * w), tl.ToHostFloat());
-                });
+                }));
 
         // The class softmax runs inside both versions, so the SemanticMap rows cover ClassProbsV1 too.
-        foreach (var (b, q, k, h, w) in new[] { (1, 1, 1, 1, 1), (1, 7, 3, 5, 6), (2, 20, 19, 9, 8), (1, 3, 70, 2, 33) })
-            foreach (var (kernel, choice) in new[] { ("SemanticMap.MapV1", KernelChoice.Simple), ("SemanticMap.MapV2", KernelChoice.Tiled), ("SemanticMap.ClassProbsV1", KernelChoice.Simple) })
-                yield return new(kernel.EndsWith("ClassProbsV1") ? "class_probs" : "semantic_map", kernel, $"B{b} Q{q} K{k} {h}x{w}",
-                    1e-6 * q + 1e-6, 1e-5, "softmax over K+1, sum over Q of values ≤ 1", dev =>
+        var mapShapes = new[] { (1, 1, 1, 1, 1), (1, 7, 3, 5, 6), (2, 20, 19, 9, 8), (1, 3, 70, 2, 33) };
+        foreach (var (b, q, k, h, w) in mapShapes.Concat([(1, 100, 19, 40, 40), (2, 100, 19, 7, 9)])) // EoMT's Q = 100, K = 19
+        {
+            bool small = mapShapes.Contains((b, q, k, h, w));
+            var versions = small
+                ? new[] { ("SemanticMap.MapV1", KernelChoice.Simple), ("SemanticMap.MapV2", KernelChoice.Tiled), ("SemanticMap.ClassProbsV1", KernelChoice.Simple) }
+                : [];
+            foreach (var (kernel, choice) in versions.Concat([("SemanticMapHost.Map", KernelChoice.Host), ("SemanticMapHost.ClassProbs", KernelChoice.Host)]))
+                yield return new(kernel.Contains("ClassProbs") ? "class_probs" : "semantic_map", kernel, $"B{b} Q{q} K{k} {h}x{w}",
+                    1e-6 * q + 1e-6, 1e-5, "softmax over K+1, sum over Q of values ≤ 1", d => HostRows.On(d, choice, dev =>
                     {
                         var m = Inputs.Uniform(b * q * h * w, 1, -8, 8);
                         var cl = Inputs.Uniform(b * q * (k + 1), 2, -4, 4);
@@ -52,6 +62,18 @@ internal static class ModelGemmCases
                         using var ts = Tensor.Empty(dev, new Shape(b, k, h, w));
                         SemanticMap.Forward(tm, tc, ts, choice);
                         return new(SemanticRef.Map(m, cl, b, q, k, h * w), ts.ToHostFloat());
-                    });
+                    }));
+        }
+    }
+
+    // v1 and v2 on the small shapes, the host version on every shape.
+    private static IEnumerable<(string Kernel, KernelChoice Choice)> Versions(string v1, string v2, string host, bool small)
+    {
+        if (small)
+        {
+            yield return (v1, KernelChoice.Simple);
+            yield return (v2, KernelChoice.Tiled);
+        }
+        yield return (host, KernelChoice.Host);
     }
 }

@@ -14,121 +14,164 @@ internal static class TrainCases
 
     private static readonly (int N, int I, int O)[] LinearShapes = [(1, 1, 1), (33, 4, 64), (300, 64, 32), (17, 32, 1)];
 
+    // Host rows add head-training shapes: tens of thousands of pixel rows through the seed's 4→64→32→1 layers.
+    private static readonly (int N, int I, int O)[] HostLinearShapes = [(40000, 4, 64), (40000, 64, 32), (40001, 32, 1), (999, 36, 64)];
+
+    // N-row float32 chunked sums: the error grows with the row count (≤ N·u·E|term| worst case); 1e-7·N on top of SumAbs.
+    private static double SumAbsFor(long n) => SumAbs + 1e-7 * n;
+
+    private static readonly KernelChoice[] Versions = [KernelChoice.Simple, KernelChoice.Host];
+
+    // The kernel label of a version: the simulator kernel for Simple, the host method for Host.
+    private static string K(KernelChoice choice, string v1, string host) => choice == KernelChoice.Host ? host : v1;
+
     [ConformanceCases]
     private static IEnumerable<ConformanceCase> Cases()
     {
-        foreach (var (n, i, o) in LinearShapes)
+        foreach (var choice in Versions)
         {
-            string s = $"N={n} {i}->{o}";
-            yield return new("linear_forward", "TrainLinear.ForwardV1", s, SumAbs, SumRel, Sum, d => LinearCase(d, n, i, o, 0));
-            yield return new("linear_grad_input", "TrainLinear.GradInputV1", s, SumAbs, SumRel, Sum, d => LinearCase(d, n, i, o, 1));
-            yield return new("linear_grad_weight", "TrainLinear.GradWeightPartialV1", s, SumAbs, SumRel, Sum, d => LinearCase(d, n, i, o, 2));
+            bool host = choice == KernelChoice.Host;
+            foreach (var (n, i, o) in host ? LinearShapes.Concat(HostLinearShapes) : LinearShapes)
+            {
+                string s = $"N={n} {i}->{o}";
+                double atol = SumAbsFor(Math.Max(n, Math.Max(i, o)));
+                yield return new("linear_forward", K(choice, "TrainLinear.ForwardV1", "TrainLinearHost.Forward"), s, atol, SumRel, Sum,
+                    d => HostRows.On(d, choice, dev => LinearCase(dev, n, i, o, 0, choice)));
+                yield return new("linear_grad_input", K(choice, "TrainLinear.GradInputV1", "TrainLinearHost.GradInput"), s, atol, SumRel, Sum,
+                    d => HostRows.On(d, choice, dev => LinearCase(dev, n, i, o, 1, choice)));
+                yield return new("linear_grad_weight", K(choice, "TrainLinear.GradWeightPartialV1", "TrainLinearHost.GradWeight"), s, atol, SumRel, Sum,
+                    d => HostRows.On(d, choice, dev => LinearCase(dev, n, i, o, 2, choice)));
+            }
+            foreach (var (n, c) in host ? [(1, 1), (257, 3), (1000, 33), (100000, 1), (40000, 64)] : new[] { (1, 1), (257, 3), (1000, 33) })
+            {
+                double atol = SumAbsFor(n);
+                yield return new("column_sum", K(choice, "TrainLinear.ColumnSumPartialV1", "TrainLinearHost.ColumnSums"), $"[{n},{c}]", atol, SumRel, Sum,
+                    d => HostRows.On(d, choice, dev => ColumnSums(dev, n, c, choice)));
+                yield return new("sum_chunks", K(choice, "TrainLinear.SumChunksV1", "TrainLinearHost.ChunkedSums"), $"[{n},{c}]", atol, SumRel, Sum,
+                    d => HostRows.On(d, choice, dev => ColumnSums(dev, n, c, choice)));
+                yield return new("sum_squares", K(choice, "TrainOptim.SumSquaresPartialV1", "TrainOptimHost.SumSquares"), $"[{n * c}]", SumAbsFor((long)n * c), SumRel, Sum,
+                    d => HostRows.On(d, choice, dev =>
+                    {
+                        var x = Inputs.Uniform(n * c, 3);
+                        using var tx = Tensor.FromHost(dev, new Shape(n * c), x);
+                        using var ty = Tensor.Empty(dev, new Shape(1));
+                        TrainOptim.SumSquares(tx, ty, choice: choice);
+                        return new([(float)x.Sum(v => (double)v * v)], ty.ToHostFloat());
+                    }));
+            }
+            foreach (int n in host ? [1, 33, 1000, 1 << 20] : new[] { 1, 33, 1000 })
+            {
+                yield return new("relu_forward", K(choice, "TrainOps.ReluV1", "TrainOpsHost.Relu"), $"[{n}]", Abs, Rel, Elem,
+                    d => HostRows.On(d, choice, dev => Unary(dev, n, (x, y) => TrainOps.Relu(x, y, choice), TrainRef.Relu)));
+                yield return new("relu_backward", K(choice, "TrainOps.ReluBackwardV1", "TrainOpsHost.ReluBackward"), $"[{n}]", Abs, Rel, Elem,
+                    d => HostRows.On(d, choice, dev =>
+                    {
+                        var y = TrainRef.Relu(Inputs.Uniform(n, 4));
+                        var dy = Inputs.Uniform(n, 5);
+                        using var ty = Tensor.FromHost(dev, new Shape(n), y);
+                        using var tdy = Tensor.FromHost(dev, new Shape(n), dy);
+                        using var tdx = Tensor.Empty(dev, new Shape(n));
+                        TrainOps.ReluBackward(ty, tdy, tdx, choice);
+                        return new(TrainRef.ReluBackward(y, dy), tdx.ToHostFloat());
+                    }));
+                foreach (float p in new[] { 0f, 0.1f, 0.5f })
+                    yield return new("dropout", K(choice, "TrainOps.DropoutV1", "TrainOpsHost.Dropout"), $"[{n}] p={p}", Abs, Rel, "same counter-based mask, one multiply",
+                        d => HostRows.On(d, choice, dev => Unary(dev, n, (x, y) => TrainOps.Dropout(x, y, p, 7, 3, choice), x => TrainRef.Dropout(x, p, 7, 3))));
+            }
+            foreach (var (b, c, h, w) in host ? [(1, 1, 1, 1), (2, 4, 3, 5), (2, 4, 160, 161), (1, 36, 33, 65)] : new[] { (1, 1, 1, 1), (2, 4, 3, 5) })
+                yield return new("to_pixels", K(choice, "TrainOps.ToPixelsV1", "TrainOpsHost.ToPixels"), $"[{b},{c},{h},{w}]", 0, 0, "a copy",
+                    d => HostRows.On(d, choice, dev =>
+                    {
+                        var x = Inputs.Uniform(b * c * h * w, 6);
+                        using var tx = Tensor.FromHost(dev, new Shape(b, c, h, w), x);
+                        using var ty = Tensor.Empty(dev, new Shape(b * h * w, c));
+                        TrainOps.ToPixels(tx, ty, choice);
+                        return new(AnomalyRef.ToPixelMajor(x, b, c, h * w), ty.ToHostFloat());
+                    }));
+            foreach (var (n, ca, cb) in host ? [(1, 1, 1), (37, 4, 32), (40000, 4, 32)] : new[] { (1, 1, 1), (37, 4, 32) })
+            {
+                yield return new("concat_cols", K(choice, "TrainOps.ConcatColsV1", "TrainOpsHost.ConcatColumns"), $"N={n} {ca}+{cb}", 0, 0, "a copy",
+                    d => HostRows.On(d, choice, dev =>
+                    {
+                        var a = Inputs.Uniform(n * ca, 8);
+                        var bb = Inputs.Uniform(n * cb, 9);
+                        using var ta = Tensor.FromHost(dev, new Shape(n, ca), a);
+                        using var tb = Tensor.FromHost(dev, new Shape(n, cb), bb);
+                        using var ty = Tensor.Empty(dev, new Shape(n, ca + cb));
+                        TrainOps.ConcatColumns(ta, tb, ty, choice);
+                        return new(TrainRef.Concat(a, bb, n, ca, cb), ty.ToHostFloat());
+                    }));
+                yield return new("slice_cols", K(choice, "TrainOps.SliceColsV1", "TrainOpsHost.SliceColumns"), $"N={n} {ca}+{cb}", 0, 0, "a copy",
+                    d => HostRows.On(d, choice, dev =>
+                    {
+                        var y = Inputs.Uniform(n * (ca + cb), 10);
+                        using var ty = Tensor.FromHost(dev, new Shape(n, ca + cb), y);
+                        using var to = Tensor.Empty(dev, new Shape(n, cb));
+                        TrainOps.SliceColumns(ty, to, ca, choice);
+                        return new(TrainRef.Slice(y, n, ca + cb, ca, cb), to.ToHostFloat());
+                    }));
+            }
+            var upShapes = new[] { (1, 1, 1, 1, 3, 2), (2, 3, 3, 5, 6, 7), (1, 4, 5, 2, 4, 5), (1, 5, 4, 3, 3, 2) };
+            foreach (var (b, h, w, c, oh, ow) in host ? upShapes.Concat([(2, 10, 10, 32, 40, 40), (1, 13, 7, 17, 50, 29)]) : upShapes)
+            {
+                string s = $"[{b},{h},{w},{c}]->[{oh},{ow}]";
+                // float32 source coordinates (dst + 0.5)·in/out carry |src|·2⁻²⁴ error, times |Δx| ≤ 2 between taps.
+                double coord = 2.4e-7 * Math.Max(h, w);
+                yield return new("upsample_bilinear_cl", K(choice, "TrainOps.UpsampleV1", "TrainOpsHost.Upsample"), s, Abs + coord, Rel, "4 taps; float32 source coordinates",
+                    d => HostRows.On(d, choice, dev => UpsampleCase(dev, b, h, w, c, oh, ow, false, choice)));
+                yield return new("upsample_bilinear_cl_backward", K(choice, "TrainOps.UpsampleBackwardV1", "TrainOpsHost.UpsampleBackward"), s, Abs * 10, Rel,
+                    "≤ (H/h)(W/w)·4 atomic adds", d => HostRows.On(d, choice, dev => UpsampleCase(dev, b, h, w, c, oh, ow, true, choice)));
+            }
+            foreach (var (n, c) in host ? [(2, 1), (37, 5), (700, 64), (40000, 64), (1001, 32)] : new[] { (2, 1), (37, 5), (700, 64) })
+            {
+                // The host version computes all of a pass in one entry point: its rows name the op they check.
+                string s = $"[{n},{c}]";
+                string part(string op) => host ? $"{s} {op}" : s;
+                double atol = SumAbsFor(n);
+                yield return new("batchnorm_centered_squares", K(choice, "TrainNorm.CenteredSquaresV1", "TrainNormHost.Forward"), part("centered_squares"), atol, SumRel, Sum,
+                    d => HostRows.On(d, choice, dev => BatchNorm(dev, n, c, 0, choice)));
+                yield return new("batchnorm_finalize", K(choice, "TrainNorm.FinalizeV1", "TrainNormHost.Forward"), part("finalize"), atol, SumRel, Sum,
+                    d => HostRows.On(d, choice, dev => BatchNorm(dev, n, c, 0, choice)));
+                yield return new("batchnorm_normalize", K(choice, "TrainNorm.NormalizeV1", "TrainNormHost.Forward"), part("normalize"), atol, SumRel, Sum,
+                    d => HostRows.On(d, choice, dev => BatchNorm(dev, n, c, 0, choice)));
+                yield return new("batchnorm_backward_sums", K(choice, "TrainNorm.BackwardSumsV1", "TrainNormHost.Backward"), part("backward_sums"), atol, SumRel, Sum,
+                    d => HostRows.On(d, choice, dev => BatchNorm(dev, n, c, 1, choice)));
+                yield return new("batchnorm_backward", K(choice, "TrainNorm.BackwardV1", "TrainNormHost.Backward"), part("backward"), atol, SumRel, Sum,
+                    d => HostRows.On(d, choice, dev => BatchNorm(dev, n, c, 1, choice)));
+            }
+            foreach (int n in host ? [1, 40, 1000, 100003] : new[] { 1, 40, 1000 })
+                yield return new("bce_with_logits", K(choice, "TrainLoss.BceV1", "TrainLossHost.BceWithLogits"), $"[{n}] pw=10", SumAbs, SumRel,
+                    "stable softplus vs log σ in double; a sum for the loss", d => HostRows.On(d, choice, dev =>
+                    {
+                        var x = Inputs.Uniform(n, 11, -8, 8);
+                        var rng = new Random(12);
+                        var labels = Enumerable.Range(0, n).Select(i => (byte)(i == 0 ? 1 : rng.Next(3) switch { 0 => 0, 1 => 1, _ => 255 })).ToArray();
+                        using var tx = Tensor.FromHost(dev, new Shape(n), x);
+                        using var tl = Tensor.FromSpan<byte>(dev, new Shape(n), labels);
+                        using var loss = Tensor.Empty(dev, new Shape(1));
+                        using var g = Tensor.Empty(dev, new Shape(n));
+                        TrainLoss.BceWithLogits(tx, tl, 10f, labels.Count(l => l != 255), loss, g, choice);
+                        var (rl, rg) = TrainRef.Bce(x, labels, 10);
+                        return new([(float)rl, .. rg], [.. loss.ToHostFloat(), .. g.ToHostFloat()]);
+                    }));
+            foreach (var (n, decoupled, step) in host ? [(1, false, 1), (100, false, 3), (100, true, 1), (257, true, 5), (200003, true, 2)]
+                         : new[] { (1, false, 1), (100, false, 3), (100, true, 1), (257, true, 5) })
+                yield return new("adam_step", K(choice, "TrainOptim.AdamV1", "TrainOptimHost.Adam"), $"[{n}] {(decoupled ? "AdamW" : "Adam")} t={step}", Abs, Rel, Elem,
+                    d => HostRows.On(d, choice, dev =>
+                    {
+                        var p = Inputs.Uniform(n, 13);
+                        var g = Inputs.Uniform(n, 14);
+                        var m = Inputs.Uniform(n, 15, -0.1f, 0.1f);
+                        var v = Inputs.Uniform(n, 16, 0, 0.01f);
+                        using var tp = Tensor.FromHost(dev, new Shape(n), p);
+                        using var tg = Tensor.FromHost(dev, new Shape(n), g);
+                        using var tm = Tensor.FromHost(dev, new Shape(n), m);
+                        using var tv = Tensor.FromHost(dev, new Shape(n), v);
+                        TrainOptim.Adam(tp, tg, tm, tv, step, 1e-3, 0.9, 0.999, 1e-8, 0.05, decoupled, 0.7f, choice);
+                        var r = TrainRef.Adam(p, g, m, v, step, 1e-3, 0.9, 0.999, 1e-8, 0.05, decoupled, 0.7f);
+                        return new([.. r.P, .. r.M, .. r.V], [.. tp.ToHostFloat(), .. tm.ToHostFloat(), .. tv.ToHostFloat()]);
+                    }));
         }
-        foreach (var (n, c) in new[] { (1, 1), (257, 3), (1000, 33) })
-        {
-            yield return new("column_sum", "TrainLinear.ColumnSumPartialV1", $"[{n},{c}]", SumAbs, SumRel, Sum, d => ColumnSums(d, n, c));
-            yield return new("sum_chunks", "TrainLinear.SumChunksV1", $"[{n},{c}]", SumAbs, SumRel, Sum, d => ColumnSums(d, n, c));
-            yield return new("sum_squares", "TrainOptim.SumSquaresPartialV1", $"[{n * c}]", SumAbs, SumRel, Sum, d =>
-            {
-                var x = Inputs.Uniform(n * c, 3);
-                using var tx = Tensor.FromHost(d, new Shape(n * c), x);
-                using var ty = Tensor.Empty(d, new Shape(1));
-                TrainOptim.SumSquares(tx, ty);
-                return new([(float)x.Sum(v => (double)v * v)], ty.ToHostFloat());
-            });
-        }
-        foreach (int n in new[] { 1, 33, 1000 })
-        {
-            yield return new("relu_forward", "TrainOps.ReluV1", $"[{n}]", Abs, Rel, Elem, d => Unary(d, n, TrainOps.Relu, TrainRef.Relu));
-            yield return new("relu_backward", "TrainOps.ReluBackwardV1", $"[{n}]", Abs, Rel, Elem, d =>
-            {
-                var y = TrainRef.Relu(Inputs.Uniform(n, 4));
-                var dy = Inputs.Uniform(n, 5);
-                using var ty = Tensor.FromHost(d, new Shape(n), y);
-                using var tdy = Tensor.FromHost(d, new Shape(n), dy);
-                using var tdx = Tensor.Empty(d, new Shape(n));
-                TrainOps.ReluBackward(ty, tdy, tdx);
-                return new(TrainRef.ReluBackward(y, dy), tdx.ToHostFloat());
-            });
-            foreach (float p in new[] { 0f, 0.1f, 0.5f })
-                yield return new("dropout", "TrainOps.DropoutV1", $"[{n}] p={p}", Abs, Rel, "same counter-based mask, one multiply",
-                    d => Unary(d, n, (x, y) => TrainOps.Dropout(x, y, p, 7, 3), x => TrainRef.Dropout(x, p, 7, 3)));
-        }
-        foreach (var (b, c, h, w) in new[] { (1, 1, 1, 1), (2, 4, 3, 5) })
-            yield return new("to_pixels", "TrainOps.ToPixelsV1", $"[{b},{c},{h},{w}]", 0, 0, "a copy", d =>
-            {
-                var x = Inputs.Uniform(b * c * h * w, 6);
-                using var tx = Tensor.FromHost(d, new Shape(b, c, h, w), x);
-                using var ty = Tensor.Empty(d, new Shape(b * h * w, c));
-                TrainOps.ToPixels(tx, ty);
-                return new(AnomalyRef.ToPixelMajor(x, b, c, h * w), ty.ToHostFloat());
-            });
-        foreach (var (n, ca, cb) in new[] { (1, 1, 1), (37, 4, 32) })
-        {
-            yield return new("concat_cols", "TrainOps.ConcatColsV1", $"N={n} {ca}+{cb}", 0, 0, "a copy", d =>
-            {
-                var a = Inputs.Uniform(n * ca, 8);
-                var bb = Inputs.Uniform(n * cb, 9);
-                using var ta = Tensor.FromHost(d, new Shape(n, ca), a);
-                using var tb = Tensor.FromHost(d, new Shape(n, cb), bb);
-                using var ty = Tensor.Empty(d, new Shape(n, ca + cb));
-                TrainOps.ConcatColumns(ta, tb, ty);
-                return new(TrainRef.Concat(a, bb, n, ca, cb), ty.ToHostFloat());
-            });
-            yield return new("slice_cols", "TrainOps.SliceColsV1", $"N={n} {ca}+{cb}", 0, 0, "a copy", d =>
-            {
-                var y = Inputs.Uniform(n * (ca + cb), 10);
-                using var ty = Tensor.FromHost(d, new Shape(n, ca + cb), y);
-                using var to = Tensor.Empty(d, new Shape(n, cb));
-                TrainOps.SliceColumns(ty, to, ca);
-                return new(TrainRef.Slice(y, n, ca + cb, ca, cb), to.ToHostFloat());
-            });
-        }
-        foreach (var (b, h, w, c, oh, ow) in new[] { (1, 1, 1, 1, 3, 2), (2, 3, 3, 5, 6, 7), (1, 4, 5, 2, 4, 5), (1, 5, 4, 3, 3, 2) })
-        {
-            string s = $"[{b},{h},{w},{c}]->[{oh},{ow}]";
-            yield return new("upsample_bilinear_cl", "TrainOps.UpsampleV1", s, Abs, Rel, "4 taps", d => UpsampleCase(d, b, h, w, c, oh, ow, false));
-            yield return new("upsample_bilinear_cl_backward", "TrainOps.UpsampleBackwardV1", s, Abs * 10, Rel, "≤ (H/h)(W/w)·4 atomic adds",
-                d => UpsampleCase(d, b, h, w, c, oh, ow, true));
-        }
-        foreach (var (n, c) in new[] { (2, 1), (37, 5), (700, 64) })
-        {
-            string s = $"[{n},{c}]";
-            yield return new("batchnorm_centered_squares", "TrainNorm.CenteredSquaresV1", s, SumAbs, SumRel, Sum, d => BatchNorm(d, n, c, 0));
-            yield return new("batchnorm_finalize", "TrainNorm.FinalizeV1", s, SumAbs, SumRel, Sum, d => BatchNorm(d, n, c, 0));
-            yield return new("batchnorm_normalize", "TrainNorm.NormalizeV1", s, SumAbs, SumRel, Sum, d => BatchNorm(d, n, c, 0));
-            yield return new("batchnorm_backward_sums", "TrainNorm.BackwardSumsV1", s, SumAbs, SumRel, Sum, d => BatchNorm(d, n, c, 1));
-            yield return new("batchnorm_backward", "TrainNorm.BackwardV1", s, SumAbs, SumRel, Sum, d => BatchNorm(d, n, c, 1));
-        }
-        foreach (int n in new[] { 1, 40, 1000 })
-            yield return new("bce_with_logits", "TrainLoss.BceV1", $"[{n}] pw=10", SumAbs, SumRel, "stable softplus vs log σ in double; a sum for the loss", d =>
-            {
-                var x = Inputs.Uniform(n, 11, -8, 8);
-                var rng = new Random(12);
-                var labels = Enumerable.Range(0, n).Select(i => (byte)(i == 0 ? 1 : rng.Next(3) switch { 0 => 0, 1 => 1, _ => 255 })).ToArray();
-                using var tx = Tensor.FromHost(d, new Shape(n), x);
-                using var tl = Tensor.FromSpan<byte>(d, new Shape(n), labels);
-                using var loss = Tensor.Empty(d, new Shape(1));
-                using var g = Tensor.Empty(d, new Shape(n));
-                TrainLoss.BceWithLogits(tx, tl, 10f, labels.Count(l => l != 255), loss, g);
-                var (rl, rg) = TrainRef.Bce(x, labels, 10);
-                return new([(float)rl, .. rg], [.. loss.ToHostFloat(), .. g.ToHostFloat()]);
-            });
-        foreach (var (n, decoupled, step) in new[] { (1, false, 1), (100, false, 3), (100, true, 1), (257, true, 5) })
-            yield return new("adam_step", "TrainOptim.AdamV1", $"[{n}] {(decoupled ? "AdamW" : "Adam")} t={step}", Abs, Rel, Elem, d =>
-            {
-                var p = Inputs.Uniform(n, 13);
-                var g = Inputs.Uniform(n, 14);
-                var m = Inputs.Uniform(n, 15, -0.1f, 0.1f);
-                var v = Inputs.Uniform(n, 16, 0, 0.01f);
-                using var tp = Tensor.FromHost(d, new Shape(n), p);
-                using var tg = Tensor.FromHost(d, new Shape(n), g);
-                using var tm = Tensor.FromHost(d, new Shape(n), m);
-                using var tv = Tensor.FromHost(d, new Shape(n), v);
-                TrainOptim.Adam(tp, tg, tm, tv, step, 1e-3, 0.9, 0.999, 1e-8, 0.05, decoupled, 0.7f);
-                var r = TrainRef.Adam(p, g, m, v, step, 1e-3, 0.9, 0.999, 1e-8, 0.05, decoupled, 0.7f);
-                return new([.. r.P, .. r.M, .. r.V], [.. tp.ToHostFloat(), .. tm.ToHostFloat(), .. tv.ToHostFloat()]);
-            });
     }
 
     private static CaseResult Unary(ComputeDevice d, int n, Action<Tensor, Tensor> op, Func<float[], float[]> reference)
@@ -140,7 +183,7 @@ internal static class TrainCases
         return new(reference(x), ty.ToHostFloat());
     }
 
-    private static CaseResult LinearCase(ComputeDevice d, int n, int i, int o, int which)
+    private static CaseResult LinearCase(ComputeDevice d, int n, int i, int o, int which, KernelChoice choice)
     {
         var x = Inputs.Uniform(n * i, 1);
         var w = Inputs.Uniform(o * i, 2);
@@ -155,52 +198,52 @@ internal static class TrainCases
             case 0:
                 using (var ty = Tensor.Empty(d, new Shape(n, o)))
                 {
-                    TrainLinear.Forward(tx, tw, tb, ty);
+                    TrainLinear.Forward(tx, tw, tb, ty, choice);
                     return new(TrainRef.Linear(x, w, b, n, i, o), ty.ToHostFloat());
                 }
             case 1:
                 using (var tdx = Tensor.Empty(d, new Shape(n, i)))
                 {
-                    TrainLinear.GradInput(tdy, tw, tdx);
+                    TrainLinear.GradInput(tdy, tw, tdx, choice);
                     return new(TrainRef.LinearGradInput(dy, w, n, i, o), tdx.ToHostFloat());
                 }
             default:
                 using (var tdw = Tensor.Empty(d, new Shape(o, i)))
                 {
-                    TrainLinear.GradWeight(tdy, tx, tdw);
+                    TrainLinear.GradWeight(tdy, tx, tdw, choice: choice);
                     return new(TrainRef.LinearGradWeight(dy, x, n, i, o), tdw.ToHostFloat());
                 }
         }
     }
 
-    private static CaseResult ColumnSums(ComputeDevice d, int n, int c)
+    private static CaseResult ColumnSums(ComputeDevice d, int n, int c, KernelChoice choice)
     {
         var x = Inputs.Uniform(n * c, 2);
         using var tx = Tensor.FromHost(d, new Shape(n, c), x);
         using var ty = Tensor.Empty(d, new Shape(c));
-        TrainLinear.ColumnSums(tx, ty, 0.5f);
+        TrainLinear.ColumnSums(tx, ty, 0.5f, choice: choice);
         return new(TrainRef.ColumnSums(x, c, 0.5), ty.ToHostFloat());
     }
 
-    private static CaseResult UpsampleCase(ComputeDevice d, int b, int h, int w, int c, int oh, int ow, bool backward)
+    private static CaseResult UpsampleCase(ComputeDevice d, int b, int h, int w, int c, int oh, int ow, bool backward, KernelChoice choice)
     {
         if (!backward)
         {
             var x = Inputs.Uniform(b * h * w * c, 1);
             using var tx = Tensor.FromHost(d, new Shape(b, h, w, c), x);
             using var ty = Tensor.Empty(d, new Shape(b, oh, ow, c));
-            TrainOps.Upsample(tx, ty);
+            TrainOps.Upsample(tx, ty, choice);
             return new(TrainRef.Upsample(x, b, h, w, c, oh, ow), ty.ToHostFloat());
         }
         var dy = Inputs.Uniform(b * oh * ow * c, 2);
         using var tdy = Tensor.FromHost(d, new Shape(b, oh, ow, c), dy);
         using var tdx = Tensor.Empty(d, new Shape(b, h, w, c));
-        TrainOps.UpsampleBackward(tdy, tdx);
+        TrainOps.UpsampleBackward(tdy, tdx, choice);
         return new(TrainRef.UpsampleBackward(dy, b, h, w, c, oh, ow), tdx.ToHostFloat());
     }
 
     // which 0: forward (y, running mean, running var); 1: backward (dx, dγ, dβ).
-    private static CaseResult BatchNorm(ComputeDevice d, int n, int c, int which)
+    private static CaseResult BatchNorm(ComputeDevice d, int n, int c, int which, KernelChoice choice)
     {
         var x = Inputs.Uniform(n * c, 1, -1, 3);
         var gamma = Inputs.Uniform(c, 2, 0.5f, 1.5f);
@@ -215,7 +258,7 @@ internal static class TrainCases
         using var ty = Tensor.Empty(d, new Shape(n, c));
         using var mean = Tensor.Empty(d, new Shape(c));
         using var rstd = Tensor.Empty(d, new Shape(c));
-        TrainNorm.Forward(tx, tg, tb, trm, trv, ty, mean, rstd, training: true);
+        TrainNorm.Forward(tx, tg, tb, trm, trv, ty, mean, rstd, training: true, choice: choice);
         if (which == 0)
         {
             var r = TrainRef.BatchNormTrain(x, n, c, gamma, beta, rm, rv);
@@ -226,7 +269,7 @@ internal static class TrainCases
         using var tdx = Tensor.Empty(d, new Shape(n, c));
         using var dg = Tensor.Empty(d, new Shape(c));
         using var db = Tensor.Empty(d, new Shape(c));
-        TrainNorm.Backward(tx, tdy, mean, rstd, tg, tdx, dg, db);
+        TrainNorm.Backward(tx, tdy, mean, rstd, tg, tdx, dg, db, choice: choice);
         var rb = TrainRef.BatchNormBackward(x, dy, n, c, gamma);
         return new([.. rb.Dx, .. rb.DGamma, .. rb.DBeta], [.. tdx.ToHostFloat(), .. dg.ToHostFloat(), .. db.ToHostFloat()]);
     }
