@@ -31,14 +31,6 @@ internal static unsafe class HostVector
         return Vector512.Load(t);
     }
 
-    /// <summary>Loads <paramref name="n"/> floats at stride <paramref name="stride"/> (a column of a row-major block).</summary>
-    public static Vector512<float> LoadStrided(float* p, long stride, int n)
-    {
-        float* t = stackalloc float[Lanes];
-        for (int i = 0; i < Lanes; i++) t[i] = i < n ? p[i * stride] : 0f;
-        return Vector512.Load(t);
-    }
-
     /// <summary>Stores the first <paramref name="n"/> (1…16) lanes of <paramref name="v"/> to <paramref name="p"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(Vector512<float> v, float* p, int n)

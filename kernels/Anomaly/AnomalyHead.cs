@@ -1,5 +1,6 @@
 // The EoMT-EXT pixel-wise anomaly head in eval mode, one thread per pixel (seed.md §1.3–§1.6):
 //   logit = w3·relu(W2·relu(W1·x + b1) + b2) + b3,  x = [4 stats | Ce extra features] (Ce = 0 stats-only, 32 hybrid)
+//   stats (B,4,H,W) and extra (B,Ce,H,W) are both channel planes, so neighbouring threads read neighbouring pixels.
 //   score = sigmoid(mean over windows of logit)  (the seed's 2-channel softmax of [0, L], channel 1).
 // Dropout is the identity in eval mode and an eval-mode BatchNorm1d after the first ReLU is folded into W2, b2 by
 // the model (NativeEngine.Models.Anomaly), so one kernel serves every layout.
@@ -31,9 +32,9 @@ public readonly record struct PackedHead(Tensor Params, int InputDim, int Hidden
 /// <summary>Per-pixel head inference, logit → score, and window averaging.</summary>
 public static partial class AnomalyHeadKernels
 {
-    // The MLP for one pixel: x0..x3 are the statistics, extra[extraBase .. extraBase+ce) the extra features.
+    // The MLP for one pixel: x0..x3 are the statistics, extra[extraBase + e·extraStride] (e < ce) the extra features.
     internal static float Mlp(ArrayView<float> w, int cin, int h1, int h2, float x0, float x1, float x2, float x3,
-        ArrayView<float> extra, long extraBase, int ce)
+        ArrayView<float> extra, long extraBase, long extraStride, int ce)
     {
         int b1 = h1 * cin, w2 = b1 + h1, b2 = w2 + h2 * h1, w3 = b2 + h2, b3 = w3 + h2;
         float y = w[b3];
@@ -44,7 +45,7 @@ public static partial class AnomalyHeadKernels
             {
                 int row = i * cin;
                 float pre = w[b1 + i] + w[row] * x0 + w[row + 1] * x1 + w[row + 2] * x2 + w[row + 3] * x3;
-                for (int e = 0; e < ce; e++) pre += w[row + 4 + e] * extra[extraBase + e];
+                for (int e = 0; e < ce; e++) pre += w[row + 4 + e] * extra[extraBase + e * extraStride];
                 a += w[w2 + j * h1 + i] * XMath.Max(pre, 0f);
             }
             y += w[w3 + j] * XMath.Max(a, 0f);
@@ -52,7 +53,7 @@ public static partial class AnomalyHeadKernels
         return y;
     }
 
-    // stats (B, 4, HW), extra (B·HW, Ce) pixel-major, logit (B·HW).
+    // stats (B, 4, HW), extra (B, Ce, HW), logit (B·HW).
     [Kernel("anomaly_head")]
     internal static void HeadV1(Index1D p, ArrayView<float> stats, ArrayView<float> extra, ArrayView<float> logit,
         ArrayView<float> w, int hw, int ce, int h1, int h2)
@@ -60,7 +61,7 @@ public static partial class AnomalyHeadKernels
         int b = p / hw, r = p - b * hw;
         long o = (long)b * UncertaintyStats.Count * hw + r;
         logit[p] = Mlp(w, UncertaintyStats.Count + ce, h1, h2, stats[o], stats[o + hw], stats[o + 2 * hw], stats[o + 3 * hw],
-            extra, (long)p.X * ce, ce);
+            extra, (long)b * ce * hw + r, hw, ce);
     }
 
     // sum[y0+i, x0+j] += window[i, j]; count[...] += 1. Windows of one image are accumulated one launch after another,
@@ -87,7 +88,7 @@ public static partial class AnomalyHeadKernels
     internal static void AverageV1(Index1D i, ArrayView<float> sum, ArrayView<float> count, ArrayView<float> avg) =>
         avg[i] = sum[i] / XMath.Max(count[i], 1f);
 
-    /// <summary>logit (B,1,H,W) of the head on stats (B,4,H,W) and, for a hybrid head, extra features (B·H·W, Ce) pixel-major.</summary>
+    /// <summary>logit (B,1,H,W) of the head on stats (B,4,H,W) and, for a hybrid head, extra features (B,Ce,H,W).</summary>
     public static void Forward(PackedHead head, Tensor stats, Tensor? extra, Tensor logit, KernelChoice choice = KernelChoice.Auto)
     {
         var (b, c, h, w) = UncertaintyStats.Dims4(stats, "stats");
@@ -96,7 +97,7 @@ public static partial class AnomalyHeadKernels
         if (head.Params.Length != PackedHead.Length(head.InputDim, head.Hidden1, head.Hidden2))
             throw new ArgumentException($"head: packed length {head.Params.Length} does not match Cin {head.InputDim}, H1 {head.Hidden1}, H2 {head.Hidden2}");
         if (ce > 0 && (extra is null || extra.Length != (long)b * h * w * ce))
-            throw new ArgumentException($"extra: expected shape [{b * h * w},{ce}], got {extra?.Shape.ToString() ?? "null"}");
+            throw new ArgumentException($"extra: expected shape [{b},{ce},{h},{w}], got {extra?.Shape.ToString() ?? "null"}");
         logit.Expect("logit", b, 1, h, w);
         if (choice.UseHost(stats.Device)) { AnomalyHeadHost.Forward(head, stats, extra, logit); return; }
         LaunchHeadV1(stats.Device, b * h * w, stats.View, ce > 0 ? extra!.View : stats.View.SubView(0, 1), logit.View,

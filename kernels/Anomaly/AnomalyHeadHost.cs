@@ -7,7 +7,7 @@
 // layer 2 walks them once per 4 output units (4 accumulators; per hidden unit 1 load + 4 broadcast-FMAs, the weights
 // ~10 KB stay in L1). The window ops are one vector pass over each row.
 // Optimisations: vectorised across pixels (not across the tiny hidden dims) so every lane does useful work at any H;
-// weights broadcast from memory (embedded broadcasts on AVX-512); the fused statistics path reuses Mlp.
+// weights broadcast from memory (embedded broadcasts on AVX-512).
 using System.Buffers;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using System.Runtime.CompilerServices;
@@ -39,8 +39,8 @@ public static unsafe class AnomalyHeadHost
                     {
                         int lanes = Math.Min(HostVector.Lanes, end - r);
                         for (int c = 0; c < UncertaintyStats.Count; c++) x[c] = HostVector.Load(sn + (long)c * hw + r, lanes);
-                        float* e = (float*)ep + ((long)n * hw + r) * ce;
-                        for (int c = 0; c < ce; c++) x[UncertaintyStats.Count + c] = HostVector.LoadStrided(e + c, ce, lanes);
+                        float* e = (float*)ep + (long)n * ce * hw + r; // extra features are channel planes (B,Ce,H,W)
+                        for (int c = 0; c < ce; c++) x[UncertaintyStats.Count + c] = HostVector.Load(e + (long)c * hw, lanes);
                         HostVector.Store(Mlp((float*)wp, head.InputDim, h1, h2, x, hidden), (float*)lp + (long)n * hw + r, lanes);
                     }
                 }

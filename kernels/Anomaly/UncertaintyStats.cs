@@ -8,9 +8,6 @@
 //    the same channel plane, so every load is coalesced; at 1024² × K = 19 that is 80 MB read once, ~30 µs on an H100).
 // v1 baseline: one thread per pixel, one online-softmax pass (running max m, Σe^(z−m), Σe^(z−m)(z−m)) so MSP and
 //    Entropy need no second read of the K planes.
-// v1 fused: straight from the upsampled mask logits (B, Q, H, W) and class probabilities (B, Q, K+1) to the stats
-//    and the head logit, never writing S: for each class c the thread re-reads its Q mask logits (L1/L2 hits after
-//    the first class; Q·K sigmoid-MACs per pixel) instead of holding K accumulators in a local array that would spill.
 using ILGPU;
 using ILGPU.Algorithms;
 using ILGPU.Runtime;
@@ -32,7 +29,7 @@ public enum BaselineMethod
     RbA = 3,
 }
 
-/// <summary>Uncertainty statistics (max_prob, entropy, energy, msp), baselines and the fused mask-logits path.</summary>
+/// <summary>Uncertainty statistics (max_prob, entropy, energy, msp) and the baselines.</summary>
 public static partial class UncertaintyStats
 {
     /// <summary>Clamp applied before the entropy's logarithm (seed: semantic_map.clamp(min=1e-7)).</summary>
@@ -98,41 +95,6 @@ public static partial class UncertaintyStats
         score[p] = result;
     }
 
-    // maskLogits (B, Q, HW) upsampled, classProbs (B, Q, K+1) softmaxed; the last class (no-object) is dropped.
-    // Writes stats (B, 4, HW) when writeStats != 0 and the head logit (B, HW) when head.Length > 1 (see AnomalyHeadKernels).
-    [Kernel("anomaly_stats_fused")]
-    internal static void FusedV1(Index1D p, ArrayView<float> maskLogits, ArrayView<float> classProbs, ArrayView<float> stats,
-        ArrayView<float> logit, ArrayView<float> head, int q, int k, int hw, int writeStats, int h1, int h2)
-    {
-        int b = p / hw, r = p - b * hw;
-        long mBase = (long)b * q * hw + r;
-        long cBase = (long)b * q * (k + 1);
-        float max = float.NegativeInfinity, ent = 0f, sum = 0f;
-        for (int c = 0; c < k; c++)
-        {
-            float v = 0f;
-            for (int j = 0; j < q; j++)
-            {
-                float ml = maskLogits[mBase + (long)j * hw];
-                v += classProbs[cBase + (long)j * (k + 1) + c] / (1f + XMath.Exp(-ml));
-            }
-            max = XMath.Max(max, v);
-            sum += v;
-            float cl = XMath.Max(v, EntropyClamp);
-            ent -= cl * XMath.Log(cl);
-        }
-        if (writeStats != 0)
-        {
-            long o = (long)b * Count * hw + r;
-            stats[o] = max;
-            stats[o + hw] = ent;
-            stats[o + 2 * hw] = sum;
-            stats[o + 3 * hw] = 1f - max;
-        }
-        if (h1 > 0)
-            logit[p] = AnomalyHeadKernels.Mlp(head, Count, h1, h2, max, ent, sum, 1f - max, head, 0, 0);
-    }
-
     /// <summary>stats (B,4,H,W) = [max_prob, entropy, energy, msp] of the semantic map <paramref name="s"/> (B,K,H,W).</summary>
     public static void Compute(Tensor s, Tensor stats, KernelChoice choice = KernelChoice.Auto)
     {
@@ -140,39 +102,6 @@ public static partial class UncertaintyStats
         stats.Expect("stats", b, Count, h, w);
         if (choice.UseHost(s.Device)) { UncertaintyStatsHost.Compute(s, stats); return; }
         LaunchStatsV1(s.Device, b * h * w, s.View, stats.View, k, h * w);
-    }
-
-    /// <summary>
-    /// The fused path: from the upsampled mask logits (B,Q,H,W) and the class probabilities (B,Q,K+1) (softmax over
-    /// K+1, the last being no-object) straight to the statistics (B,4,H,W) (null: not written) and, when a head is
-    /// given, its logit (B,1,H,W), without materialising the semantic map.
-    /// </summary>
-    /// <param name="maskLogits">(B,Q,H,W) mask logits already resized to the output size (before the sigmoid).</param>
-    /// <param name="classProbs">(B,Q,K+1) softmax of the class logits.</param>
-    /// <param name="stats">(B,4,H,W) or null.</param>
-    /// <param name="head">The packed stats-only head (see <see cref="AnomalyHeadKernels"/>) or null.</param>
-    /// <param name="logit">(B,1,H,W) head logit; required when <paramref name="head"/> is given.</param>
-    public static void Fused(Tensor maskLogits, Tensor classProbs, Tensor? stats, PackedHead? head = null, Tensor? logit = null,
-        KernelChoice choice = KernelChoice.Auto)
-    {
-        var (b, q, h, w) = Dims4(maskLogits, "maskLogits");
-        if (classProbs.Shape.Rank != 3 || classProbs.Shape[0] != b || classProbs.Shape[1] != q || classProbs.Shape[2] < 2)
-            throw new ArgumentException($"classProbs: expected shape [{b},{q},K+1], got {classProbs.Shape}");
-        int k = classProbs.Shape[2] - 1;
-        stats?.Expect("stats", b, Count, h, w);
-        if (head is not null)
-        {
-            if (head.Value.InputDim != Count)
-                throw new ArgumentException($"head: the fused path takes a stats-only head (4 inputs), got {head.Value.InputDim}");
-            if (logit is null) throw new ArgumentException("logit: required when a head is given");
-            logit.Expect("logit", b, 1, h, w);
-        }
-        if (stats is null && head is null) throw new ArgumentException("fused: neither stats nor a head logit asked for");
-        if (choice.UseHost(maskLogits.Device)) { UncertaintyStatsHost.Fused(maskLogits, classProbs, stats, head, logit); return; }
-        var dummy = maskLogits.View.SubView(0, 1);
-        LaunchFusedV1(maskLogits.Device, b * h * w, maskLogits.View, classProbs.View, stats?.View ?? dummy,
-            logit?.View ?? dummy, head?.Params.View ?? dummy, q, k, h * w, stats is null ? 0 : 1,
-            head?.Hidden1 ?? 0, head?.Hidden2 ?? 0);
     }
 
     internal static (int B, int C, int H, int W) Dims4(Tensor t, string what)

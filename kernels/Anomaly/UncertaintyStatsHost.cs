@@ -1,11 +1,9 @@
-// Host versions of the uncertainty statistics, the baselines and the fused path (math in UncertaintyStats.cs):
+// Host versions of the uncertainty statistics and the baselines (math in UncertaintyStats.cs):
 //   stats = [max_c s, −Σ_c ŝ ln ŝ (ŝ = max(s, 1e-7)), Σ_c s, 1 − max_c s] per pixel of s (B, K, H, W)
 //   baselines on z = s/T: MSP 1 − 1/Σe^(z−m), MaxLogit −m, Entropy ln Σe^(z−m) − Σe^(z−m)(z−m)/Σe^(z−m), RbA −Σ tanh(relu z)
-//   fused: s never written: s_c = Σ_q prob[q, c]·σ(mask[q]) (SemanticMapHost.MixSigmoids), then the stats and the head.
 // What bounds it: stats and baselines read K floats and write ≤ 4 per pixel with K logs or exps: EoMT-B-640 output
 // (K = 19, 640² px) is 31 MB in, 6.6 MB out → ~2 ms at ~20 GB/s; 7.8 M logs at ~1 ns per 16 lanes per core are
-// 0.25 ms: bandwidth-bound, so each pixel's K values are read exactly once. The fused path is the semantic map's
-// Q·K FMAs + Q exps per pixel (compute-bound, see SemanticMapHost) minus the 31 MB map round trip.
+// 0.25 ms: bandwidth-bound, so each pixel's K values are read exactly once.
 // Loops: work item = a pixel block of one batch item; per 16 pixels (one zmm per statistic) the K channel planes are
 // walked with max, sum and entropy in 3 registers — every quantity of a pixel in one pass, one load per value.
 // The baselines re-read the pixel's K values from L1 for the exp pass (max first, so no online rescaling is needed).
@@ -88,50 +86,6 @@ public static unsafe class UncertaintyStatsHost
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Tanh(Vector512<float> x) =>
         Vector512<float>.One - Vector512.Create(2f) / (Vector512.Exp(x + x) + Vector512<float>.One);
-
-    /// <summary>Same contract as <see cref="UncertaintyStats.Fused"/>, on host memory.</summary>
-    public static void Fused(Tensor maskLogits, Tensor classProbs, Tensor? stats, PackedHead? head, Tensor? logit)
-    {
-        int b = maskLogits.Shape[0], q = maskLogits.Shape[1], hw = maskLogits.Shape[2] * maskLogits.Shape[3];
-        int k = classProbs.Shape[2] - 1;
-        using var pt = SemanticMapHost.Transposed(classProbs.HostPointer<float>(), b, q, k);
-        nint mp = (nint)maskLogits.HostPointer<float>(), ptp = (nint)pt.Pointer;
-        nint sp = stats is null ? 0 : (nint)stats.HostPointer<float>();
-        nint lp = logit is null || head is null ? 0 : (nint)logit.HostPointer<float>();
-        nint wp = head is null ? 0 : (nint)head.Value.Params.HostPointer<float>();
-        int h1 = head?.Hidden1 ?? 0, h2 = head?.Hidden2 ?? 0;
-        HostVector.ForBlocks(b, hw, HostVector.BlockFor((long)b * hw, 512), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (n, start, end) =>
-        {
-            var buf = ArrayPool<Vector512<float>>.Shared.Rent(q + k + h1 + UncertaintyStats.Count);
-            try
-            {
-                fixed (Vector512<float>* sig = buf)
-                {
-                    Vector512<float>* s = sig + q, hidden = s + k, x = hidden + h1;
-                    float* ptn = (float*)ptp + (long)n * k * q, mn = (float*)mp + (long)n * q * hw;
-                    for (int r = start; r < end; r += HostVector.Lanes)
-                    {
-                        int lanes = Math.Min(HostVector.Lanes, end - r);
-                        SemanticMapHost.MixSigmoids(ptn, k, q, mn + r, hw, lanes, sig, s);
-                        var acc = StatsAccumulator.Start;
-                        for (int c = 0; c < k; c++) acc.Add(s[c]);
-                        if (sp != 0) acc.Store((float*)sp + (long)n * UncertaintyStats.Count * hw + r, hw, lanes);
-                        if (lp == 0) continue;
-                        x[0] = acc.Max;
-                        x[1] = acc.Entropy;
-                        x[2] = acc.Sum;
-                        x[3] = Vector512<float>.One - acc.Max;
-                        HostVector.Store(AnomalyHeadHost.Mlp((float*)wp, UncertaintyStats.Count, h1, h2, x, hidden),
-                            (float*)lp + (long)n * hw + r, lanes);
-                    }
-                }
-            }
-            finally
-            {
-                ArrayPool<Vector512<float>>.Shared.Return(buf);
-            }
-        });
-    }
 
     /// <summary>Running max, entropy and sum of 16 pixels over the classes.</summary>
     private struct StatsAccumulator

@@ -11,7 +11,7 @@
 //   are accumulated 4 at a time: per query one sigmoid load and 4 broadcast-FMAs (5 loads : 4 FMAs, registers:
 //   4 accumulators + 1 operand), the probabilities read k-major from a transposed (K, Q) copy made once per call.
 // Optimisations: σ computed once per (q, pixel), never written to memory; the softmax'd probabilities transposed so
-// the class loop reads them contiguously; the same MixSigmoids core feeds the fused statistics (UncertaintyStatsHost).
+// the class loop reads them contiguously.
 using System.Buffers;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using System.Runtime.CompilerServices;

@@ -60,7 +60,9 @@ public class DoneWhenTests(DeviceFixture fx, ITestOutputHelper log)
         using var st = Tensor.FromHost(fx.Device, new Shape(1, 4, S, S), planes);
         using var tokens = Tensor.FromHost(fx.Device, new Shape(1, Tiny.Grid * Tiny.Grid, Tiny.HiddenSize), f.Tokens);
         using var logit = Tensor.Empty(fx.Device, new Shape(1, 1, S, S));
-        runner.Logit(st, logit, tokens, Tiny.Grid, Tiny.Grid);
+        using var features = Tensor.Empty(fx.Device, new Shape(1, Tiny.HiddenSize, Tiny.Grid, Tiny.Grid));
+        Tokens.ToFeatureMap(tokens, 0, features);
+        runner.Logit(st, logit, features);
         return logit.ToHostFloat().Select(l => 1f / (1f + MathF.Exp(-l))).ToArray();
     }
 

@@ -52,4 +52,50 @@ public sealed class ForwardAnomalyTests : IDisposable
         Assert.Equal([1, 1, map[2], map[3]], f.Get("anomaly_score").Shape);
         Assert.All(f.ReadFloat32("anomaly_score"), s => Assert.InRange(s, 0f, 1f));
     }
+
+    [Fact]
+    public void ForwardAndEvalGiveTheSameHybridAnomalyMap()
+    {
+        // One image as a dataset (images/ + labels_masks/), scored by `forward --head` and by `eval`: one code path,
+        // so the maps are bit-identical.
+        var head = AnomalyHead.Create(new AnomalyHeadOptions(AnomalyHeadLayout.Hybrid, 16, 8, FeatureDim: 32), 6);
+        string headPath = Path.Combine(dir, "hybrid.safetensors"), output = Path.Combine(dir, "forward.safetensors");
+        head.Save(headPath);
+        string data = Path.Combine(dir, "data", "Tiny"), image = Fixtures.Path("eomt/tiny_image_wide.png");
+        Directory.CreateDirectory(Path.Combine(data, "images"));
+        Directory.CreateDirectory(Path.Combine(data, "labels_masks"));
+        File.Copy(image, Path.Combine(data, "images", "0.png"));
+        var (w, h) = NativeEngine.Evaluation.Datasets.ImageFiles.Identify(image);
+        using (var mask = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.L8>(w, h))
+        {
+            mask[w / 2, h / 2] = new SixLabors.ImageSharp.PixelFormats.L8(1);
+            SixLabors.ImageSharp.ImageExtensions.SaveAsPng(mask, Path.Combine(data, "labels_masks", "0.png"));
+        }
+        Assert.Equal(0, Run("--image", image, "--protocol", "native", "--head", headPath, "--output", output));
+        string evalOut = Path.Combine(dir, "eval");
+        var root = new RootCommand("test") { EvalCommand.Create() };
+        Assert.Equal(0, NativeEngine.Cli.Cli.Run(root, ["eval", "--weights", Fixtures.Path("eomt/tiny"), "--head", headPath, "--data", Path.Combine(dir, "data"),
+            "--protocol", "native", "--methods", "head", "--heatmaps", "0", "--no-curves", "--out", evalOut, "--device", "cpu"]));
+        using var f = SafeTensorsFile.Open(output);
+        var cached = Directory.EnumerateFiles(Path.Combine(evalOut, "cache"), "*.safetensors", SearchOption.AllDirectories).Single();
+        using var e = SafeTensorsFile.Open(cached);
+        Assert.Equal([1, 1, h, w], f.Get("anomaly_score").Shape.Select(d => (int)d));
+        Assert.Equal([h, w], e.Get("head").Shape.Select(d => (int)d));
+        Assert.Equal(f.ReadFloat32("anomaly_score"), e.ReadFloat32("head"));
+    }
+
+    [Fact]
+    public void AHybridHeadForAnotherWidthNamesTheFileAndBothWidths()
+    {
+        var head = AnomalyHead.Create(new AnomalyHeadOptions(AnomalyHeadLayout.Hybrid, 16, 8, FeatureDim: 8), 7);
+        string headPath = Path.Combine(dir, "narrow-hybrid.safetensors");
+        head.Save(headPath);
+        using var device = NativeEngine.Runtime.ComputeDevice.Create(NativeEngine.Runtime.DeviceKind.Cpu);
+        var e = Assert.Throws<ArgumentException>(() => NativeEngine.Evaluation.Pipeline.EomtScorer.Load(device, Fixtures.Path("eomt/tiny"), headPath));
+        Assert.Contains(headPath, e.Message);
+        Assert.Contains("8-channel", e.Message);
+        Assert.Contains("C = 32", e.Message);
+        Assert.Equal(1, Run("--image", Fixtures.Path("eomt/tiny_image_wide.png"), "--head", headPath, "--output", Path.Combine(dir, "x.safetensors")));
+        Assert.False(File.Exists(Path.Combine(dir, "x.safetensors")));
+    }
 }

@@ -27,7 +27,9 @@ public class HeadFixtureTests(DeviceFixture fx)
         if (layout == AnomalyHeadLayout.Hybrid)
         {
             using var tokens = Tensor.FromHost(fx.Device, new Shape(2, 9, 8), f.ReadFloat32("input.tokens"));
-            runner.Logit(stats, logit, tokens, 3, 3);
+            using var features = Tensor.Empty(fx.Device, new Shape(2, 8, 3, 3));
+            NativeEngine.Kernels.Tokens.ToFeatureMap(tokens, 0, features); // (B, N, C) tokens → (B, C, g, g)
+            runner.Logit(stats, logit, features);
         }
         else runner.Logit(stats, logit);
         Tolerance.AssertClose(f.ReadFloat32("output.logit"), logit.ToHostFloat(), Abs, Rel, $"{name} logit");

@@ -155,4 +155,116 @@ public sealed class TrainHeadTests(DeviceFixture fx) : IDisposable
         Assert.Equal(stamp, File.GetLastWriteTimeUtc(cache));
         Assert.Equal(AnomalyHeadLayout.Plain, AnomalyHead.Load(output).Layout);
     }
+
+    // A generator-built split in the seed's layout (train/images, train/gt_pixel) at the tiny EoMT's 40×40; returns
+    // (images, masks, anomalous image count).
+    private (string Images, string Masks, int Anomalous) SyntheticSplit(int count = 4)
+    {
+        var pool = Enumerable.Range(0, 3).Select(i => NativeEngine.Training.Synthetic.ProceduralScenes.Object(40 + i, 10)).ToArray();
+        var scenes = Enumerable.Range(0, count).Select(i => NativeEngine.Training.Synthetic.ProceduralScenes.Scene(i, 40, 40));
+        var (_, anomalous) = NativeEngine.Training.Synthetic.SyntheticFolders.Build(scenes, pool, dir, "train",
+            new NativeEngine.Training.Synthetic.PasteOptions(FeatherKernel: 3));
+        return (Path.Combine(dir, "train", "images"), Path.Combine(dir, "train", "gt_pixel"), anomalous);
+    }
+
+    [Fact]
+    public void HybridDatasetModeTrainsFeatureProjAndTheMlpFromImagesAndMasks()
+    {
+        var (images, masks, anomalous) = SyntheticSplit();
+        Assert.True(anomalous >= 2, $"{anomalous} scenes got an object");
+        string output = Path.Combine(dir, "hybrid.safetensors"), cache = Path.Combine(dir, "hybrid-cache.safetensors");
+        Assert.True(0 == RunCli("--weights", Fixtures.Path("eomt/tiny"), "--images", images, "--masks", masks, "--layout", "hybrid", "--hidden", "16,8",
+            "--cache", cache, "--out", output, "--steps", "2", "--batch", "1600", "--lr", "1e-2", "--checkpoint-every", "0", "--seed", "3"), LastError);
+        var data = FeatureDataset.Load(cache, cache);
+        Assert.NotNull(data.Patches);
+        Assert.Equal((anomalous, 32, 5, 40), (data.Patches!.Images, data.Patches.Channels, data.Patches.Grid, data.Patches.ImageSize));
+        var trained = AnomalyHead.Load(output);
+        Assert.Equal(AnomalyHeadLayout.Hybrid, trained.Layout);
+        Assert.Equal(32, trained.Options.FeatureDim);
+        // The seed's names, and both parts moved away from the fresh init of the same seed.
+        var fresh = AnomalyHead.Create(new AnomalyHeadOptions(AnomalyHeadLayout.Hybrid, 16, 8, FeatureDim: 32), 3);
+        foreach (var name in new[] { "feature_proj.0.weight", "feature_proj.0.bias", "mlp.0.weight", "mlp.6.weight" })
+            Assert.False(fresh[name].Data.SequenceEqual(trained[name].Data), $"{name} was not trained");
+        Assert.Contains($"{anomalous} batches of 1600 pixels", LastError);   // one whole 40×40 image per step
+    }
+
+    [Fact]
+    public void DatasetCacheIsRebuiltWhenAMaskOrTheWeightsChange()
+    {
+        var (images, masks, _) = SyntheticSplit();
+        string weights = Path.Combine(dir, "weights");
+        Directory.CreateDirectory(weights);
+        foreach (var f in Directory.EnumerateFiles(Fixtures.Path("eomt/tiny"))) File.Copy(f, Path.Combine(weights, Path.GetFileName(f)));
+        string output = Path.Combine(dir, "head.safetensors"), cache = Path.Combine(dir, "stats.safetensors");
+        string[] args = ["--weights", weights, "--images", images, "--masks", masks, "--cache", cache, "--out", output, "--steps", "1", "--batch", "800", "--checkpoint-every", "0"];
+        Assert.True(0 == RunCli(args), LastError);
+        var first = FeatureDataset.Load(cache, cache);
+        Assert.True(0 == RunCli(args), LastError);
+        Assert.Contains("using the statistics cache", LastError);
+
+        // A fixed mask: every pixel of the first anomalous image becomes an anomaly; same size, same file name.
+        string mask = Directory.EnumerateFiles(masks).Order(StringComparer.Ordinal).First(m => NativeEngine.Evaluation.Datasets.ImageFiles.ReadMask(m).Values.Contains((byte)1));
+        var m0 = NativeEngine.Evaluation.Datasets.ImageFiles.ReadMask(mask);
+        using (var img = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.L8>(m0.Width, m0.Height, new SixLabors.ImageSharp.PixelFormats.L8(1)))
+            SixLabors.ImageSharp.ImageExtensions.SaveAsPng(img, mask);
+        Assert.True(0 == RunCli(args), LastError);
+        Assert.Contains("computed from other inputs", LastError);
+        var second = FeatureDataset.Load(cache, cache);
+        Assert.True(second.Labels.Count(l => l == 1) > first.Labels.Count(l => l == 1), "the fixed mask's labels were not used");
+
+        // Other weights (one value changed in the same files): the statistics are recomputed.
+        string model = Path.Combine(weights, "model.safetensors");
+        var bytes = File.ReadAllBytes(model);
+        bytes[^2] ^= 0x40;
+        File.WriteAllBytes(model, bytes);
+        Assert.True(0 == RunCli(args), LastError);
+        Assert.Contains("computed from other inputs", LastError);
+        var third = FeatureDataset.Load(cache, cache);
+        Assert.False(second.Features.SequenceEqual(third.Features), "statistics from the old weights were reused");
+    }
+
+    [Fact]
+    public void DatasetModeRefusesAMaskOfAnotherSizeAsEvalDoes()
+    {
+        var (images, masks, _) = SyntheticSplit();
+        string mask = Directory.EnumerateFiles(masks).Order(StringComparer.Ordinal).First();
+        using (var img = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.L8>(20, 40))
+            SixLabors.ImageSharp.ImageExtensions.SaveAsPng(img, mask);
+        string image = Directory.EnumerateFiles(images).First(i => Path.GetFileNameWithoutExtension(i) == Path.GetFileNameWithoutExtension(mask));
+        var evalError = Assert.Throws<NativeEngine.Evaluation.Datasets.ImageFileException>(() => new NativeEngine.Evaluation.Datasets.DatasetSample("x", image, mask).Load());
+        Assert.Equal(1, RunCli("--weights", Fixtures.Path("eomt/tiny"), "--images", images, "--masks", masks, "--cache", Path.Combine(dir, "c.safetensors"),
+            "--out", Path.Combine(dir, "h.safetensors"), "--steps", "1"));
+        Assert.Contains(evalError.Message, LastError);
+        Assert.Contains("20×40", LastError);
+        Assert.False(File.Exists(Path.Combine(dir, "h.safetensors")));
+    }
+
+    [Fact]
+    public void VoidAsNormalIsTheSeedsLossWithVoidRelabelledNormal()
+    {
+        var (f, l) = WriteData();
+        var data = FeatureDataset.Load(f, l);
+        Assert.Contains((byte)255, data.Labels);
+        var relabelled = new FeatureDataset(data.Features, data.Dim, data.Labels.Select(v => v == 255 ? (byte)0 : v).ToArray());
+        var init = AnomalyHead.Create(new AnomalyHeadOptions(Hidden1: 8, Hidden2: 4, Dropout: 0f), 1);
+        float[] Train(FeatureDataset d, bool voidAsNormal, out List<StepReport> reports)
+        {
+            using var t = new HeadTrainer(fx.Device, init, d, new HeadTrainingOptions(5, 128, 2, Lr: 1e-2, VoidAsNormal: voidAsNormal));
+            var r = new List<StepReport>();
+            t.Run(r.Add);
+            reports = r;
+            return t.Current()["mlp.0.weight"].Data;
+        }
+        var seed = Train(data, voidAsNormal: true, out var seedSteps);
+        var explicitNormal = Train(relabelled, voidAsNormal: false, out _);
+        var ignored = Train(data, voidAsNormal: false, out var ignoredSteps);
+        Assert.Equal(explicitNormal, seed);                                    // 255 counts as 0 …
+        Assert.All(seedSteps, r => Assert.Equal(128, r.ValidPixels));          // … and the mean runs over every pixel
+        Assert.Contains(ignoredSteps, r => r.ValidPixels < 128);
+        Assert.NotEqual(ignored, seed);
+        string output = Path.Combine(dir, "void.safetensors");
+        Assert.True(0 == RunCli("--features", f, "--labels", l, "--out", output, "--steps", "2", "--batch", "128", "--void-as-normal", "--checkpoint-every", "0"), LastError);
+        Assert.Contains("void counted as normal", LastError);
+        Assert.Contains("valid 128", LastError);
+    }
 }

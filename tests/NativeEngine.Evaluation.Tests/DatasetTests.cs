@@ -1,6 +1,7 @@
 using NativeEngine.Evaluation.Datasets;
 using NativeEngine.Models.Imaging;
 using NativeEngine.Evaluation.Metrics;
+using NativeEngine.Evaluation.Pipeline;
 using NativeEngine.Tests;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
@@ -101,6 +102,38 @@ public class DatasetTests(ITestOutputHelper output)
         Assert.Equal(DatasetLayout.EpflRoadAnomaly, ds.Layout);
         var mask = ds.Samples[0].Load().Mask;
         Assert.Equal(16, mask.Values.Count(v => ds.Rule[v] == PixelClass.Anomaly));
+    }
+
+    [Fact]
+    public void TrainingAndEvaluationSeeTheSameLabelsForAPalettePngThatNeedsResizing()
+    {
+        // Index 0 is purple, 1 white, 2 red, 255 grey: read by luminance, 0 would be an anomaly and 1 void.
+        const int w = 13, h = 9, size = 8;
+        var indices = new byte[w * h];
+        for (int i = 0; i < indices.Length; i++) indices[i] = (byte)(((i * 7 + i / w) % 5) switch { 0 => 1, 1 => 2, 2 => 255, _ => 0 });
+        var palette = Enumerable.Range(0, 256).Select(i => i switch { 0 => ((byte)128, (byte)64, (byte)128), 1 => ((byte)255, (byte)255, (byte)255),
+            2 => ((byte)255, (byte)0, (byte)0), _ => ((byte)i, (byte)(i / 2), (byte)3) }).ToArray();
+        using var d = new SyntheticData();
+        var dir = d.Dir("Pal");
+        string image = Path.Combine(dir, "0.png"), maskPath = Path.Combine(dir, "0_mask.png");
+        using (var img = SyntheticData.Scene(w, h, 2, 2, 4)) SyntheticData.Save(img, image, "png");
+        File.WriteAllBytes(maskPath, SyntheticData.PalettePng(w, h, indices, palette));
+
+        // Evaluation: the sample's mask, squashed with PIL NEAREST to the map size, classes by the seed's rule.
+        var (_, mask) = new DatasetSample("0", image, maskPath).Load();
+        var evalLabels = MaskResize.Nearest(mask.Values, mask.Width, mask.Height, size, size).Select(v => (byte)LabelRule.Default[v]).ToArray();
+        // Training: train-head's dataset mode.
+        var trainLabels = NativeEngine.Training.Head.DatasetFeatures.Labels(mask, size);
+        Assert.Equal(evalLabels, trainLabels);
+        // And both are the palette indices at floor((x + 0.5)·in/out), not the luminance.
+        for (int y = 0; y < size; y++)
+            for (int x = 0; x < size; x++)
+            {
+                byte raw = indices[(int)((y + 0.5) * h / size) * w + (int)((x + 0.5) * w / size)];
+                Assert.Equal(raw == 0 ? 0 : raw == 255 ? 255 : 1, trainLabels[y * size + x]);
+            }
+        Assert.Contains((byte)0, trainLabels);
+        Assert.Contains((byte)1, trainLabels);
     }
 
     [Fact]

@@ -1,5 +1,8 @@
 using System.CommandLine;
+using NativeEngine.Kernels;
+using NativeEngine.Models.Anomaly;
 using NativeEngine.Models.Eomt;
+using NativeEngine.Models.Pipeline;
 using NativeEngine.Models.Imaging;
 using NativeEngine.Tensors;
 using NativeEngine.Weights.SafeTensors;
@@ -10,8 +13,9 @@ namespace NativeEngine.Cli.Commands;
 /// `forward --weights &lt;file|dir&gt; [--config config.json] (--input x.safetensors | --image file --protocol native|seed) --output out.safetensors`:
 /// the EoMT forward for checking and research. Tensor mode reads pixel_values (B, 3, S, S) float32 and writes
 /// class_queries_logits, masks_queries_logits, last_hidden_state and semantic_map (B, K, S, S); image mode runs the
-/// whole image path and writes semantic_map (1, K, H, W) (native) or (1, K, S, S) (seed). Extra outputs come from
-/// <see cref="ForwardExtras"/>.
+/// whole image path and writes semantic_map (1, K, H, W) (native) or (1, K, S, S) (seed). Both also write
+/// anomaly_stats (·, 4, ·, ·) of the semantic map and, with `--head`, anomaly_score (·, 1, ·, ·) from the one
+/// <see cref="ScoringPipeline"/> that `eval` and `infer` run too.
 /// </summary>
 public static class ForwardCommand
 {
@@ -36,14 +40,18 @@ public static class ForwardCommand
             var outPath = r.GetValue(output)!;
             OutputPaths.RequireWritableFile("--output", outPath);
             OutputPaths.RequireExtension("--output", outPath, ".safetensors", "forward writes several named tensors, which only a safetensors file holds");
-            AnomalyForwardExtra.HeadPath = r.GetValue(head);
+            string? headPath = r.GetValue(head);
             using var d = Cli.OpenDevice(r.GetValue(device)!);
-            using var model = EomtModel.Load(d, r.GetValue(weights)!, r.GetValue(config));
+            var headFile = headPath is null ? null : AnomalyHead.Load(headPath);
+            using var pipeline = new ScoringPipeline(EomtModel.Load(d, r.GetValue(weights)!, r.GetValue(config)), headFile, ownsModel: true)
+            {
+                MaxBatch = Math.Max(1, r.GetValue(batch)),
+            };
             var items = new Dictionary<string, (float[] Data, int[] Shape)>();
             if (inPath is not null)
-                RunTensor(model, inPath, items);
+                RunTensor(pipeline, inPath, items);
             else
-                RunImage(model, imgPath!, ParseProtocol(r.GetValue(protocol)!), Math.Max(1, r.GetValue(batch)), items);
+                RunImage(pipeline, imgPath!, ParseProtocol(r.GetValue(protocol)!), items);
             SafeTensorsWriter.Write(outPath, items.Select(kv => SafeTensorsWriter.F32(kv.Key, kv.Value.Data, kv.Value.Shape.Select(v => (long)v).ToArray())),
                 new Dictionary<string, string> { ["producer"] = "nativeengine forward", ["device"] = d.Description });
             foreach (var kv in items.OrderBy(kv => kv.Key)) Console.WriteLine($"{kv.Key} [{string.Join(",", kv.Value.Shape)}]");
@@ -60,63 +68,39 @@ public static class ForwardCommand
         _ => throw new ArgumentException($"unknown --protocol '{p}': use native or seed"),
     };
 
-    private static void RunTensor(EomtModel model, string path, Dictionary<string, (float[], int[])> items)
+    private static void RunTensor(ScoringPipeline pipeline, string path, Dictionary<string, (float[], int[])> items)
     {
+        var model = pipeline.Model;
         using var file = SafeTensorsFile.Open(path);
         if (!file.Tensors.TryGetValue("pixel_values", out var entry))
             throw new ArgumentException($"{path}: no tensor named pixel_values (expected (B,3,S,S) float32)");
         var shape = entry.Shape.Select(v => (int)v).ToArray();
         using var pixels = Tensor.FromHost(model.Device, new Shape(shape), file.ReadFloat32("pixel_values"));
-        var output = model.Forward(pixels);
-        int b = shape[0], k = model.Config.Classes, s = model.Config.ImageSize;
-        using var map = Tensor.Empty(model.Device, new Shape(b, k, s, s));
-        model.SemanticMap(output, map);
-        Put(items, "class_queries_logits", output.ClassQueriesLogits);
-        Put(items, "masks_queries_logits", output.MasksQueriesLogits);
-        Put(items, "last_hidden_state", output.LastHiddenState);
-        Put(items, "semantic_map", map);
-        var context = new ForwardContext(model, pixels, output, map, null);
-        foreach (var extra in ForwardExtras.All) extra.Contribute(context, items);
+        var (output, map, stats, score) = pipeline.ScoreWindows(pixels);
+        using (map)
+        using (stats)
+        using (score)
+        {
+            Put(items, "class_queries_logits", output.ClassQueriesLogits);
+            Put(items, "masks_queries_logits", output.MasksQueriesLogits);
+            Put(items, "last_hidden_state", output.LastHiddenState);
+            Put(items, "semantic_map", map);
+            Put(items, "anomaly_stats", stats);
+            if (score is not null) Put(items, "anomaly_score", score);
+        }
     }
 
-    private static void RunImage(EomtModel model, string path, WindowProtocol protocol, int batch, Dictionary<string, (float[], int[])> items)
+    private static void RunImage(ScoringPipeline pipeline, string path, WindowProtocol protocol, Dictionary<string, (float[], int[])> items)
     {
         var img = ImageLoader.Load(path);
-        var observers = ForwardExtras.All.Select(e => e.ObserveWindows(model, img, protocol)).OfType<SemanticInference.WindowObserver>().ToList();
-        using var map = SemanticInference.Run(model, img, protocol, batch,
-            observers.Count == 0 ? null : (o, p, s, f) => observers.ForEach(ob => ob(o, p, s, f)));
+        using var result = pipeline.Score(img, protocol, withHead: pipeline.Head is not null);
+        var map = result.SemanticMap;
         Put(items, "semantic_map", map);
-        var context = new ForwardContext(model, null, null, map, img);
-        foreach (var extra in ForwardExtras.All) extra.Contribute(context, items);
+        using var stats = Tensor.Empty(map.Device, new Shape(map.Shape[0], UncertaintyStats.Count, map.Shape[2], map.Shape[3]));
+        UncertaintyStats.Compute(map, stats);
+        Put(items, "anomaly_stats", stats);
+        if (result.Score is { } score) Put(items, "anomaly_score", score);
     }
 
     private static void Put(Dictionary<string, (float[], int[])> items, string name, Tensor t) => items[name] = (t.ToHostFloat(), t.Shape.ToArray());
-}
-
-/// <summary>What an <see cref="IForwardExtra"/> sees once the main outputs exist.</summary>
-/// <param name="Model">The model (its outputs stay valid until the next forward).</param>
-/// <param name="Pixels">Tensor mode: pixel_values (B, 3, S, S); image mode: null.</param>
-/// <param name="Output">Tensor mode: the model outputs; image mode: null (use the window observer).</param>
-/// <param name="SemanticMap">semantic_map: (B, K, S, S), or (1, K, H, W) / (1, K, S, S) in image mode.</param>
-/// <param name="Image">Image mode: the decoded image.</param>
-public sealed record ForwardContext(EomtModel Model, Tensor? Pixels, EomtOutput? Output, Tensor SemanticMap, RgbImage? Image);
-
-/// <summary>
-/// THE HOOK for more outputs of `forward` (the anomaly helper adds anomaly_stats / anomaly_score here): implement this
-/// and add an instance to <see cref="ForwardExtras.All"/>.
-/// </summary>
-public interface IForwardExtra
-{
-    /// <summary>Image mode: an observer called after each batched window forward (null when not needed).</summary>
-    SemanticInference.WindowObserver? ObserveWindows(EomtModel model, RgbImage image, WindowProtocol protocol) => null;
-
-    /// <summary>Adds named float32 tensors (data, shape) to the output file.</summary>
-    void Contribute(ForwardContext context, IDictionary<string, (float[] Data, int[] Shape)> outputs);
-}
-
-/// <summary>The registered <see cref="IForwardExtra"/>s, run in order.</summary>
-public static class ForwardExtras
-{
-    /// <summary>Every extra; append yours (one line).</summary>
-    public static List<IForwardExtra> All { get; } = [new AnomalyForwardExtra()];
 }

@@ -132,31 +132,7 @@ internal static class HeadBenchWorkloads
                 choice => AnomalyScores.Baseline(ts, to, BaselineMethod.Entropy, 1f, choice),
                 () => BenchCase.Compare(AnomalyRef.Baseline(sm, 1, k, hw, 2, 1), to.ToHostFloat(), 1e-5, 1e-5), ts, to);
         }),
-        // The semantic map's Q·K MACs + the head's per pixel, without writing the map. Leading pixels checked.
-        new("anomaly_stats_fused", "QxKxHxW", ["7x3x5x6"], ["100x19x640x640"], true, (d, s) =>
-        {
-            int q = s[0], k = s[1], hw = s[2] * s[3], p = Math.Min(hw, CheckPixels);
-            var m = Inputs.Uniform(q * hw, 1, -8, 8);
-            var probs = Softmax(Inputs.Uniform(q * (k + 1), 2, -4, 4), k + 1);
-            var head = Head(4, 64, 32, 3);
-            var tm = Tensor.FromHost(d, new Shape(1, q, s[2], s[3]), m);
-            var tp = Tensor.FromHost(d, new Shape(1, q, k + 1), probs);
-            var tw = Tensor.FromHost(d, new Shape(head.Length), head);
-            var ts = Tensor.Empty(d, new Shape(1, 4, s[2], s[3]));
-            var tl = Tensor.Empty(d, new Shape(1, 1, s[2], s[3]));
-            var packed = new PackedHead(tw, 4, 64, 32);
-            return new BenchCase($"Q{q} K{k} {s[2]}x{s[3]} +head", (2.0 * k * q + 4 * q + HeadFlops(4, 64, 32)) * hw, 4.0 * (q + 5.0) * hw,
-                choice => UncertaintyStats.Fused(tm, tp, ts, packed, tl, choice), () =>
-                {
-                    var stats = AnomalyRef.Stats(AnomalyRef.SemanticMap(Leading(m, q, hw, p), probs, 1, q, k, p), 1, k, p);
-                    var (diff, error) = BenchCase.Compare(stats, Leading(ts.ToHostFloat(), 4, hw, p), 1e-5, 1e-4);
-                    if (error is not null) return (diff, error);
-                    var (w1, b1, w2, b2, w3, b3) = Unpack(head, 4, 64, 32);
-                    var logit = AnomalyRef.Head(AnomalyRef.ToPixelMajor(stats, 1, 4, p), p, 4, w1, b1, w2, b2, w3, b3);
-                    return BenchCase.Compare(logit, tl.ToHostFloat().AsSpan(0, p), 1e-4, 1e-4);
-                }, tm, tp, tw, ts, tl);
-        }),
-        // The head alone on stats planes (+ Cin − 4 pixel-major extra features for the hybrid head: Cin = 36).
+        // The head alone on stats planes (+ Cin − 4 extra feature planes for the hybrid head: Cin = 36).
         new("anomaly_head", "HxWxCin", ["5x7x4"], ["640x640x4", "640x640x36"], true, (d, s) =>
         {
             int hw = s[0] * s[1], cin = Math.Max(4, s[2]), ce = cin - 4, p = Math.Min(hw, CheckPixels);
@@ -164,18 +140,18 @@ internal static class HeadBenchWorkloads
             var extra = Inputs.Uniform(Math.Max(1, hw * ce), 2);
             var head = Head(cin, 64, 32, 3);
             var ts = Tensor.FromHost(d, new Shape(1, 4, s[0], s[1]), stats);
-            var te = Tensor.FromHost(d, new Shape(Math.Max(1, hw * ce)), extra);
+            var te = Tensor.FromHost(d, new Shape(Math.Max(1, hw * ce)), extra); // (Ce, H, W) planes
             var tw = Tensor.FromHost(d, new Shape(head.Length), head);
             var tl = Tensor.Empty(d, new Shape(1, 1, s[0], s[1]));
             var packed = new PackedHead(tw, cin, 64, 32);
             return new BenchCase($"[1,{cin},{s[0]},{s[1]}] H=64,32", HeadFlops(cin, 64, 32) * hw, 4.0 * (cin + 1.0) * hw,
-                choice => AnomalyHeadKernels.Forward(packed, ts, ce > 0 ? te.Reshape(hw, ce) : null, tl, choice), () =>
+                choice => AnomalyHeadKernels.Forward(packed, ts, ce > 0 ? te.Reshape(1, ce, s[0], s[1]) : null, tl, choice), () =>
                 {
                     var x = new float[p * cin];
                     for (int i = 0; i < p; i++)
                     {
                         for (int c = 0; c < 4; c++) x[i * cin + c] = stats[c * hw + i];
-                        for (int e = 0; e < ce; e++) x[i * cin + 4 + e] = extra[i * ce + e];
+                        for (int e = 0; e < ce; e++) x[i * cin + 4 + e] = extra[e * hw + i];
                     }
                     var (w1, b1, w2, b2, w3, b3) = Unpack(head, cin, 64, 32);
                     return BenchCase.Compare(AnomalyRef.Head(x, p, cin, w1, b1, w2, b2, w3, b3), tl.ToHostFloat().AsSpan(0, p), 1e-4, 1e-4);
@@ -421,20 +397,6 @@ internal static class HeadBenchWorkloads
         var o = new float[planes * p];
         for (int i = 0; i < planes; i++) Array.Copy(x, (long)i * hw, o, (long)i * p, p);
         return o;
-    }
-
-    private static float[] Softmax(float[] logits, int width)
-    {
-        var p = new float[logits.Length];
-        for (int r = 0; r < logits.Length / width; r++)
-        {
-            var row = logits.AsSpan(r * width, width);
-            double max = double.NegativeInfinity, sum = 0;
-            foreach (float v in row) max = Math.Max(max, v);
-            foreach (float v in row) sum += Math.Exp(v - max);
-            for (int c = 0; c < width; c++) p[r * width + c] = (float)(Math.Exp(row[c] - max) / sum);
-        }
-        return p;
     }
 
     private static double HeadFlops(int cin, int h1, int h2) => 2.0 * (h1 * cin + h2 * h1 + h2);

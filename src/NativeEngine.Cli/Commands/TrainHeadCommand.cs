@@ -8,8 +8,10 @@ namespace NativeEngine.Cli.Commands;
 
 /// <summary>
 /// `train-head`: trains the EoMT-EXT anomaly head. Features mode: pixel rows [N,4] (or [N,36] for the hybrid) and
-/// labels [N] u8 in {0,1,255}; checkpoints (head + optimiser state + step) are written atomically and `--resume`
-/// continues from the last one with exactly the weights an uninterrupted run would reach.
+/// labels [N] u8 in {0,1,255}. Dataset mode: images and masks through the frozen EoMT (the scoring pipeline; masks read
+/// as `eval` reads them); `--layout hybrid` then trains feature_proj and the MLP together on whole images. Checkpoints
+/// (head + optimiser state + step) are written atomically and `--resume` continues from the last one with exactly the
+/// weights an uninterrupted run would reach.
 /// </summary>
 public static class TrainHeadCommand
 {
@@ -44,25 +46,30 @@ public static class TrainHeadCommand
         var resume = new Option<bool>("--resume") { Description = "continue from the checkpoint when it exists" };
         var stopAfter = new Option<int?>("--stop-after") { Description = "stop after M steps of this invocation (leaves a checkpoint; for testing interruption)" };
         var logEvery = new Option<int>("--log-every") { Description = "progress line every K steps (0 = about 20 lines)", DefaultValueFactory = _ => 0 };
+        var voidAsNormal = new Option<bool>("--void-as-normal") { Description = "the seed's stats-only loss: void (255) pixels count as normal and the mean runs over every pixel (default: void ignored)" };
 
         var cmd = new Command("train-head", "train the EoMT-EXT anomaly head (only the head gets gradients) from a features file, or from images + masks through the frozen EoMT");
         foreach (var o in new Option[] { device, features, labels, weights, images, masks, cache, pixels, init, output, steps, lr, optimizer, wd, dropout, batch, seed, clip, schedule,
-                     warmup, layout, hidden, posWeight, checkpoint, every, resume, stopAfter, logEvery })
+                     warmup, layout, hidden, posWeight, checkpoint, every, resume, stopAfter, logEvery, voidAsNormal })
             cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
             string outPath = r.GetValue(output)!;
             string ckpt = r.GetValue(checkpoint) ?? outPath + ".ckpt";
             var options = new HeadTrainingOptions(r.GetValue(steps), r.GetValue(batch), r.GetValue(seed), r.GetValue(optimizer)!, r.GetValue(lr),
-                r.GetValue(wd), r.GetValue(clip), r.GetValue(schedule)!, r.GetValue(warmup), r.GetValue(posWeight), r.GetValue(every), ckpt);
+                r.GetValue(wd), r.GetValue(clip), r.GetValue(schedule)!, r.GetValue(warmup), r.GetValue(posWeight), r.GetValue(every), ckpt,
+                r.GetValue(voidAsNormal));
             TrainHeadChecks.BeforeWork(options, outPath, ckpt, r.GetValue(dropout), r.GetValue(pixels), r.GetValue(logEvery), r.GetValue(stopAfter), r.GetValue(hidden)!);
             using var d = Cli.OpenDevice(r.GetValue(device)!);
+            bool hybrid = IsHybrid(r.GetValue(layout), r.GetValue(init));
             var data = LoadData(d, r.GetValue(features), r.GetValue(labels), r.GetValue(weights), r.GetValue(images), r.GetValue(masks),
-                r.GetValue(cache) ?? outPath + ".features.safetensors", r.GetValue(pixels), r.GetValue(seed));
-            var head = InitialHead(r.GetValue(init), r.GetValue(layout), r.GetValue(hidden)!, r.GetValue(dropout), r.GetValue(seed), data.Dim);
+                r.GetValue(cache) ?? outPath + ".features.safetensors", new DatasetOptions(r.GetValue(pixels), r.GetValue(seed), PatchFeatures: hybrid));
+            var head = InitialHead(r.GetValue(init), r.GetValue(layout), r.GetValue(hidden)!, r.GetValue(dropout), r.GetValue(seed), data.Dim, data.Patches?.Channels);
             using var trainer = new HeadTrainer(d, head, data, options);
             Console.Error.WriteLine($"train-head: {head.Layout} head ({head.Tensors.Where(t => t.Trainable).Sum(t => t.Data.Length)} parameters), " +
-                $"{data.Count} pixels x {data.Dim}, {trainer.BatchesPerEpoch} batches of {Math.Min(options.Batch, data.Count)} per epoch, {options.Optimizer} lr {options.Lr:G3}");
+                $"{data.Count} pixels x {data.Dim}{(data.Patches is { } pf ? $" + patch features {pf.Channels}x{pf.Grid}x{pf.Grid} of {pf.Images} images" : "")}, " +
+                $"{trainer.BatchesPerEpoch} batches of {trainer.PixelsPerStep} pixels per epoch, {options.Optimizer} lr {options.Lr:G3}" +
+                (options.VoidAsNormal ? ", void counted as normal" : ""));
             if (r.GetValue(resume) && File.Exists(ckpt))
                 Console.Error.WriteLine($"resumed from {ckpt} at step {trainer.Resume(ckpt)}");
             int log = r.GetValue(logEvery) is > 0 and var k ? k : Math.Max(1, options.Steps / 20);
@@ -88,9 +95,10 @@ public static class TrainHeadCommand
         return cmd;
     }
 
-    // Features mode (--features/--labels) or dataset mode (--weights/--images/--masks → statistics cached once).
+    // Features mode (--features/--labels) or dataset mode (--weights/--images/--masks → statistics, and for the hybrid
+    // patch features, from the scoring pipeline; cached and reused only while every input is unchanged).
     private static FeatureDataset LoadData(Runtime.ComputeDevice d, string? features, string? labels, string? weights, string? images,
-        string? masks, string cache, int pixelsPerImage, int seed)
+        string? masks, string cache, DatasetOptions options)
     {
         if (features is not null || labels is not null)
         {
@@ -99,20 +107,17 @@ public static class TrainHeadCommand
         }
         if (images is null || masks is null)
             throw new ArgumentException("give --features and --labels, or --images and --masks (with --weights) for the dataset mode");
-        if (File.Exists(cache))
-        {
-            Console.Error.WriteLine($"using the statistics cache {cache}");
-            return FeatureDataset.Load(cache, cache);
-        }
-        if (weights is null) throw new ArgumentException("dataset mode needs --weights (the frozen EoMT) to compute the statistics");
-        using var model = Models.Eomt.EomtModel.Load(d, weights);
-        var data = DatasetFeatures.Extract(model, images, masks, pixelsPerImage, seed, progress: m => Console.Error.WriteLine($"statistics: {m}"));
-        DatasetFeatures.Save(data, cache, new Dictionary<string, string> { ["images"] = images, ["masks"] = masks, ["weights"] = weights });
-        Console.Error.WriteLine($"wrote the statistics cache {cache} ({data.Count} pixels)");
-        return data;
+        if (weights is null) throw new ArgumentException("dataset mode needs --weights (the frozen EoMT): it computes the statistics and keys their cache");
+        return DatasetFeatures.LoadOrExtract(cache, images, masks, weights, options,
+            () => new Models.Pipeline.ScoringPipeline(Models.Eomt.EomtModel.Load(d, weights), null, ownsModel: true), m => Console.Error.WriteLine(m));
     }
 
-    private static AnomalyHead InitialHead(string? init, string? layoutName, string hidden, float? dropout, int seed, int featureDim)
+    // The layout asked for (--layout, else the --init file's) is hybrid: the dataset mode then keeps patch features.
+    private static bool IsHybrid(string? layoutName, string? init) =>
+        layoutName is not null ? layoutName.Equals("hybrid", StringComparison.OrdinalIgnoreCase)
+        : init is not null && File.Exists(init) && AnomalyHead.Load(init).Layout == AnomalyHeadLayout.Hybrid;
+
+    private static AnomalyHead InitialHead(string? init, string? layoutName, string hidden, float? dropout, int seed, int featureDim, int? patchChannels)
     {
         AnomalyHeadLayout? layout = layoutName?.ToLowerInvariant() switch
         {
@@ -130,7 +135,8 @@ public static class TrainHeadCommand
         }
         var sizes = TrainHeadChecks.HiddenSizes(hidden);
         var lay = layout ?? (featureDim == 4 ? AnomalyHeadLayout.Plain : AnomalyHeadLayout.Hybrid);
+        // Hybrid from images: feature_proj reads the model's C channels into 32; from [N,36] rows the 32 are given.
         return AnomalyHead.Create(new AnomalyHeadOptions(lay, sizes[0], sizes[1], dropout ?? 0.1f,
-            ProjDim: lay == AnomalyHeadLayout.Hybrid ? featureDim - 4 : 32), seed);
+            FeatureDim: patchChannels ?? 768, ProjDim: lay == AnomalyHeadLayout.Hybrid && patchChannels is null ? featureDim - 4 : 32), seed);
     }
 }

@@ -50,12 +50,6 @@ internal static class AnomalyCases
                                 return new(AnomalyRef.Baseline(s, b, k, h * w, (int)method, t), to.ToHostFloat());
                             }));
             }
-            var fusedShapes = new List<(int, int, int, int, int, bool)> { (1, 1, 1, 1, 1, false), (2, 5, 4, 3, 7, true), (1, 7, 19, 4, 4, true) };
-            if (host) fusedShapes.AddRange([(1, 100, 19, 9, 33, false), (1, 100, 19, 40, 40, true)]); // EoMT's Q = 100, K = 19
-            foreach (var (b, q, k, h, w, withHead) in fusedShapes)
-                yield return new("anomaly_stats_fused", host ? "UncertaintyStatsHost.Fused" : "UncertaintyStats.FusedV1",
-                    $"Q={q} [{b},{k},{h},{w}]{(withHead ? " +head" : "")}", HeadAbs, HeadRel, "Q·K sigmoid-MACs, then the head's dot products",
-                    d => HostRows.On(d, choice, dev => Fused(dev, b, q, k, h, w, withHead, choice)));
             var headShapes = new List<(int, int, int, int, int, int)> { (1, 1, 1, 0, 1, 1), (2, 3, 5, 0, 64, 32), (1, 2, 3, 32, 64, 32), (1, 4, 4, 3, 7, 5) };
             if (host) headShapes.AddRange([(1, 64, 64, 0, 64, 32), (1, 33, 35, 32, 64, 32)]); // the seed's stats and hybrid heads
             foreach (var (b, h, w, ce, h1, h2) in headShapes)
@@ -117,43 +111,21 @@ internal static class AnomalyCases
         return (w1, b1, w2, b2, w3, b3, [.. w1, .. b1, .. w2, .. b2, .. w3, b3]);
     }
 
-    private static CaseResult Fused(ComputeDevice d, int b, int q, int k, int h, int w, bool withHead, KernelChoice choice)
-    {
-        int hw = h * w;
-        var m = Inputs.Uniform(b * q * hw, 11, -6, 6);
-        var p = ClassProbs(b, q, k, 12);
-        var stats = AnomalyRef.Stats(AnomalyRef.SemanticMap(m, p, b, q, k, hw), b, k, hw);
-        using var tm = Tensor.FromHost(d, new Shape(b, q, h, w), m);
-        using var tp = Tensor.FromHost(d, new Shape(b, q, k + 1), p);
-        using var ts = Tensor.Empty(d, new Shape(b, 4, h, w));
-        if (!withHead)
-        {
-            UncertaintyStats.Fused(tm, tp, ts, choice: choice);
-            return new(stats, ts.ToHostFloat());
-        }
-        var hd = RandomHead(4, 9, 6, 13);
-        using var tw = Tensor.FromHost(d, new Shape(hd.Packed.Length), hd.Packed);
-        using var tl = Tensor.Empty(d, new Shape(b, 1, h, w));
-        UncertaintyStats.Fused(tm, tp, ts, new PackedHead(tw, 4, 9, 6), tl, choice);
-        var logit = AnomalyRef.Head(AnomalyRef.ToPixelMajor(stats, b, 4, hw), b * hw, 4, hd.W1, hd.B1, hd.W2, hd.B2, hd.W3, hd.B3);
-        return new([.. stats, .. logit], [.. ts.ToHostFloat(), .. tl.ToHostFloat()]);
-    }
-
     private static CaseResult Head(ComputeDevice d, int b, int h, int w, int ce, int h1, int h2, KernelChoice choice)
     {
         int hw = h * w, cin = 4 + ce;
         var stats = AnomalyRef.Stats(SemanticMap(b, 6, hw, 4, 21), b, 6, hw);
-        var extra = Inputs.Uniform(b * hw * ce, 22, 0, 2);
+        var extra = Inputs.Uniform(b * ce * hw, 22, 0, 2); // (B, Ce, H, W) channel planes
         var hd = RandomHead(cin, h1, h2, 23);
         var sp = AnomalyRef.ToPixelMajor(stats, b, 4, hw);
         var x = new float[b * hw * cin];
         for (int p = 0; p < b * hw; p++)
         {
             for (int c = 0; c < 4; c++) x[p * cin + c] = sp[p * 4 + c];
-            for (int e = 0; e < ce; e++) x[p * cin + 4 + e] = extra[p * ce + e];
+            for (int e = 0; e < ce; e++) x[p * cin + 4 + e] = extra[((p / hw) * ce + e) * hw + p % hw];
         }
         using var ts = Tensor.FromHost(d, new Shape(b, 4, h, w), stats);
-        using var te = ce > 0 ? Tensor.FromHost(d, new Shape(b * hw, ce), extra) : null;
+        using var te = ce > 0 ? Tensor.FromHost(d, new Shape(b, ce, h, w), extra) : null;
         using var tw = Tensor.FromHost(d, new Shape(hd.Packed.Length), hd.Packed);
         using var tl = Tensor.Empty(d, new Shape(b, 1, h, w));
         AnomalyHeadKernels.Forward(new PackedHead(tw, cin, h1, h2), ts, te, tl, choice);

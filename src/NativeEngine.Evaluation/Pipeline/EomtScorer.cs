@@ -1,33 +1,26 @@
-using NativeEngine.Evaluation.Visuals;
 using NativeEngine.Kernels;
 using NativeEngine.Models.Anomaly;
 using NativeEngine.Models.Eomt;
 using NativeEngine.Models.Imaging;
+using NativeEngine.Models.Pipeline;
 using NativeEngine.Runtime;
 using NativeEngine.Tensors;
 
 namespace NativeEngine.Evaluation.Pipeline;
 
 /// <summary>
-/// EoMT(-EXT) as an <see cref="IAnomalyScorer"/> (seed.md §1.6, §3.5): the semantic map z from the model's windowed
-/// inference; the baselines on z/T by the anomaly kernels; the head per window on the statistics of that window's
-/// semantic map (plus its patch tokens for a hybrid head), its logits averaged where windows overlap, resized to the
-/// image (native protocol only) and passed through a sigmoid.
+/// EoMT(-EXT) as an <see cref="IAnomalyScorer"/> (seed.md §1.6, §3.5): the semantic map z and the head's score come
+/// from the <see cref="ScoringPipeline"/> (on the device until the final maps); the baselines on z/T by the anomaly
+/// kernels. The host sees only the finished maps.
 /// </summary>
 public sealed class EomtScorer : IAnomalyScorer
 {
-    private readonly EomtModel model;
-    private readonly AnomalyHeadRunner? head;
-    private readonly bool ownsModel;
+    private readonly ScoringPipeline pipeline;
 
     /// <summary>Wraps a loaded model and an optional head (moved to the model's device).</summary>
     public EomtScorer(EomtModel model, AnomalyHead? head, string description, string identity, bool ownsModel = true)
     {
-        this.model = model;
-        this.ownsModel = ownsModel;
-        this.head = head?.ToDevice(model.Device);
-        if (head is { Layout: AnomalyHeadLayout.Hybrid } && head.Options.FeatureDim != model.Config.HiddenSize)
-            throw new ArgumentException($"the hybrid anomaly head reads {head.Options.FeatureDim}-channel features but the model has C = {model.Config.HiddenSize}; use the head trained for this backbone");
+        pipeline = new ScoringPipeline(model, head, ownsModel);
         Description = description;
         Identity = identity;
         Supported = head is null ? [ScoreMethod.Msp, ScoreMethod.MaxLogit, ScoreMethod.Entropy, ScoreMethod.Rba] : Enum.GetValues<ScoreMethod>();
@@ -65,57 +58,22 @@ public sealed class EomtScorer : IAnomalyScorer
     public IReadOnlyList<ScoreMethod> Supported { get; }
 
     /// <summary>The model (for timing, profiling and the device).</summary>
-    public EomtModel Model => model;
+    public EomtModel Model => pipeline.Model;
+
+    /// <summary>The scoring pipeline this scorer reads its maps from (the one `forward --head` runs too).</summary>
+    public ScoringPipeline Pipeline => pipeline;
 
     /// <inheritdoc/>
     public ScoreMaps Score(RgbImage image, ScoreRequest request, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var device = model.Device;
-        var cfg = model.Config;
-        int s = cfg.ImageSize;
         var protocol = request.Protocol == EvalProtocol.Seed ? WindowProtocol.Seed : WindowProtocol.Native;
-        var plan = WindowPlan.For(image.Height, image.Width, s, protocol);
         bool wantHead = request.Methods.Contains(ScoreMethod.Head);
-        if (wantHead && head is null) throw new InvalidOperationException("the head score was asked for but no anomaly head is loaded");
-
-        // Head logits summed over windows on the resized canvas (plan.Height × plan.Width), with overlap counts.
-        float[]? sum = wantHead ? new float[plan.Height * plan.Width] : null;
-        float[]? count = wantHead ? new float[plan.Height * plan.Width] : null;
-        SemanticInference.WindowObserver? observer = !wantHead ? null : (output, pixels, scores, first) =>
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            int n = scores.Shape[0];
-            using var stats = Tensor.Empty(device, new Shape(1, UncertaintyStats.Count, s, s));
-            using var logit = Tensor.Empty(device, new Shape(1, 1, s, s));
-            for (int j = 0; j < n; j++)
-            {
-                UncertaintyStats.Compute(scores.Slice(j, 1), stats);
-                if (head!.Head.Layout == AnomalyHeadLayout.Hybrid)
-                {
-                    int g = cfg.Grid, prefix = cfg.Queries + 1 + cfg.RegisterTokens, tokens = prefix + g * g;
-                    var patch = output.LastHiddenState.Slice(j, 1).Reshape(tokens, cfg.HiddenSize).Slice(prefix, g * g);
-                    head.Logit(stats, logit, patch, g, g);
-                }
-                else head.Logit(stats, logit);
-                var l = logit.ToHostFloat();
-                int start = plan.Starts[first + j];
-                int y0 = plan.AlongHeight ? start : 0, x0 = plan.AlongHeight ? 0 : start;
-                for (int y = 0; y < s; y++)
-                    for (int x = 0; x < s; x++)
-                    {
-                        int k = (y0 + y) * plan.Width + x0 + x;
-                        sum![k] += l[y * s + x];
-                        count![k] += 1;
-                    }
-            }
-        };
-
-        using var map = SemanticInference.Run(model, image, protocol, device.HasHostMemory ? 1 : 4, observer);
-        cancellationToken.ThrowIfCancellationRequested();
+        using var scores = pipeline.Score(image, protocol, wantHead, cancellationToken: cancellationToken);
+        var map = scores.SemanticMap;
         int mh = map.Shape[2], mw = map.Shape[3];
         var result = new Dictionary<ScoreMethod, float[]>();
-        using (var score = Tensor.Empty(device, new Shape(1, 1, mh, mw)))
+        using (var score = Tensor.Empty(map.Device, new Shape(1, 1, mh, mw)))
             foreach (var m in request.Methods)
             {
                 if (m == ScoreMethod.Head) continue;
@@ -128,16 +86,8 @@ public sealed class EomtScorer : IAnomalyScorer
                 }, request.Temperature);
                 result[m] = score.ToHostFloat();
             }
-        if (wantHead)
-        {
-            var avg = new float[sum!.Length];
-            for (int i = 0; i < avg.Length; i++) avg[i] = count![i] > 0 ? sum[i] / count[i] : 0f;
-            // The seed resizes between the logit average and the sigmoid (AnomalyHeadRunner.cs, WindowStitcher).
-            var full = Heatmaps.Resize(avg, plan.Width, plan.Height, mw, mh);
-            for (int i = 0; i < full.Length; i++) full[i] = 1f / (1f + MathF.Exp(-full[i]));
-            result[ScoreMethod.Head] = full;
-        }
-        int[]? semantic = request.Semantic ? Argmax(map.ToHostFloat(), cfg.Classes, mh * mw) : null;
+        if (scores.Score is { } head) result[ScoreMethod.Head] = head.ToHostFloat();
+        int[]? semantic = request.Semantic ? Argmax(map.ToHostFloat(), Model.Config.Classes, mh * mw) : null;
         return new ScoreMaps(mw, mh, result, semantic);
     }
 
@@ -163,9 +113,5 @@ public sealed class EomtScorer : IAnomalyScorer
     }
 
     /// <inheritdoc/>
-    public void Dispose()
-    {
-        head?.Dispose();
-        if (ownsModel) model.Dispose();
-    }
+    public void Dispose() => pipeline.Dispose();
 }

@@ -47,15 +47,19 @@ public sealed class AnomalyHead
 
     private readonly Dictionary<string, HeadTensor> byName;
 
-    private AnomalyHead(AnomalyHeadOptions options, IEnumerable<HeadTensor> tensors)
+    private AnomalyHead(AnomalyHeadOptions options, IEnumerable<HeadTensor> tensors, string source = "anomaly head")
     {
         Options = options;
+        Source = source;
         Tensors = tensors.ToList();
         byName = Tensors.ToDictionary(t => t.Name);
     }
 
     /// <summary>Layout and sizes.</summary>
     public AnomalyHeadOptions Options { get; }
+
+    /// <summary>Where the head came from (its file when loaded), for error messages.</summary>
+    public string Source { get; }
 
     /// <summary>The layout.</summary>
     public AnomalyHeadLayout Layout => Options.Layout;
@@ -175,7 +179,7 @@ public sealed class AnomalyHead
                 throw new ArgumentException($"{source}: {e.Name} expected shape [{string.Join(",", e.Shape)}], got [{string.Join(",", shape)}]");
             list.Add(e with { Data = (float[])data.Clone() });
         }
-        return new AnomalyHead(options, list);
+        return new AnomalyHead(options, list, source);
     }
 
     /// <summary>Writes the head under the seed's names (no prefix), with layout and dropout in the metadata.</summary>
@@ -195,10 +199,21 @@ public sealed class AnomalyHead
     public AnomalyHead With(IReadOnlyDictionary<string, float[]> values) =>
         new(Options, Tensors.Select(t => values.TryGetValue(t.Name, out var v)
             ? (v.Length == t.Data.Length ? t with { Data = (float[])v.Clone() } : throw new ArgumentException($"{t.Name}: expected {t.Data.Length} values, got {v.Length}"))
-            : t));
+            : t), Source);
 
     /// <summary>A copy with another dropout probability.</summary>
-    public AnomalyHead WithDropout(float p) => new(Options with { Dropout = p }, Tensors);
+    public AnomalyHead WithDropout(float p) => new(Options with { Dropout = p }, Tensors, Source);
+
+    /// <summary>
+    /// Refuses a hybrid head whose feature_proj reads another token width than the model's hidden size C, naming
+    /// the head file and both widths (a stats-only head fits every model).
+    /// </summary>
+    public void CheckFeatureWidth(int hiddenSize, string model)
+    {
+        if (Layout == AnomalyHeadLayout.Hybrid && Options.FeatureDim != hiddenSize)
+            throw new ArgumentException($"{Source}: this hybrid anomaly head's feature_proj.0.weight reads {Options.FeatureDim}-channel patch features, " +
+                $"but {model} has hidden size C = {hiddenSize}; use a hybrid head trained on this backbone (or a stats-only head)");
+    }
 
     /// <summary>
     /// The eval-mode MLP packed for the per-pixel kernel (W1|b1|W2|b2|w3|b3). An eval BatchNorm after the first ReLU is

@@ -22,7 +22,7 @@ public sealed class AnomalyHeadRunner : IDisposable
         if (head.Layout == AnomalyHeadLayout.Hybrid)
         {
             var w = head["feature_proj.0.weight"];
-            projW = Tensor.FromHost(device, new Shape(w.Shape), w.Data);
+            projW = Tensor.FromHost(device, new Shape(head.Options.ProjDim, head.Options.FeatureDim), w.Data);
             projB = Tensor.FromHost(device, new Shape(head.Options.ProjDim), head["feature_proj.0.bias"].Data);
         }
     }
@@ -37,40 +37,36 @@ public sealed class AnomalyHeadRunner : IDisposable
     public PackedHead Packed => new(packed, Head.InputDim, Head.Options.Hidden1, Head.Options.Hidden2);
 
     /// <summary>
-    /// logit (B,1,H,W) from stats (B,4,H,W). A hybrid head also needs the final-layer patch tokens after the last
-    /// norm, (B, gh·gw, C) or (B, gh, gw, C), with the grid size <paramref name="gridH"/>×<paramref name="gridW"/>:
-    /// 1×1 conv C→32 + ReLU at grid resolution, bilinear upsample (align_corners=False) to H×W, concatenated after the
-    /// statistics.
+    /// logit (B,1,H,W) from stats (B,4,H,W), with inference kernels only. A hybrid head also reads the final layer's
+    /// patch tokens after the backbone norm as <paramref name="features"/> (B, C, gh, gw) (see
+    /// <see cref="Eomt.EomtModel.PatchFeatures"/>): 1×1 conv C→32 as one GEMM at grid resolution, ReLU, bilinear
+    /// (align_corners=False) to H×W, then the MLP on [4 statistics | 32 features] (seed.md §1.4).
     /// </summary>
-    public void Logit(Tensor stats, Tensor logit, Tensor? tokens = null, int gridH = 0, int gridW = 0)
+    public void Logit(Tensor stats, Tensor logit, Tensor? features = null)
     {
         if (Head.Layout != AnomalyHeadLayout.Hybrid)
         {
             AnomalyHeadKernels.Forward(Packed, stats, null, logit);
             return;
         }
-        if (tokens is null) throw new ArgumentException("tokens: a hybrid head needs the final-layer patch tokens");
-        var (b, _, h, w) = (stats.Shape[0], stats.Shape[1], stats.Shape[2], stats.Shape[3]);
+        if (features is null) throw new ArgumentException($"{Head.Source}: a hybrid head needs the final-layer patch features (B, C, g, g)");
+        int b = stats.Shape[0], h = stats.Shape[2], w = stats.Shape[3];
         int c = Head.Options.FeatureDim, pd = Head.Options.ProjDim;
-        if (tokens.Length != (long)b * gridH * gridW * c)
-            throw new ArgumentException($"tokens: expected shape [{b},{gridH * gridW},{c}], got {tokens.Shape}");
-        using var proj = Tensor.Empty(Device, new Shape(b * gridH * gridW, pd));
-        TrainLinear.Forward(tokens.Reshape(b * gridH * gridW, c), projW!, projB, proj);
-        TrainOps.Relu(proj, proj);
-        using var up = Tensor.Empty(Device, new Shape(b, h, w, pd));
-        TrainOps.Upsample(proj.Reshape(b, gridH, gridW, pd), up);
-        AnomalyHeadKernels.Forward(Packed, stats, up.Reshape(b * h * w, pd), logit);
-    }
-
-    /// <summary>
-    /// The fused path for a stats-only head: upsampled mask logits (B,Q,H,W) + class probabilities (B,Q,K+1) →
-    /// logit (B,1,H,W) (and stats when asked), never writing the semantic map.
-    /// </summary>
-    public void LogitFromMasks(Tensor maskLogits, Tensor classProbs, Tensor logit, Tensor? stats = null)
-    {
-        if (Head.Layout == AnomalyHeadLayout.Hybrid)
-            throw new InvalidOperationException("the fused mask-logits path takes a stats-only head; a hybrid head needs the tokens (use Logit)");
-        UncertaintyStats.Fused(maskLogits, classProbs, stats, Packed, logit);
+        if (features.Shape.Rank != 4 || features.Shape[0] != b)
+            throw new ArgumentException($"{Head.Source}: patch features expected shape [{b},{c},g,g], got {features.Shape}");
+        if (features.Shape[1] != c)
+            throw new ArgumentException($"{Head.Source}: this hybrid anomaly head reads {c}-channel patch features, but the model's have {features.Shape[1]} " +
+                $"(features {features.Shape}); use a hybrid head trained on this backbone");
+        int gh = features.Shape[2], gw = features.Shape[3];
+        using var rows = Tensor.Empty(Device, new Shape(b, gh * gw, pd));
+        // (B, C, g²)ᵀ · Wᵀ + bias: the 1×1 conv as a batched GEMM with the (Pd, C) weight shared by every image.
+        Gemm.Matmul(features.Reshape(b, c, gh * gw), projW!, rows, transA: true, transB: true, bias: projB);
+        Activation.Relu(rows, rows);
+        using var grid = Tensor.Empty(Device, new Shape(b, pd, gh, gw));
+        Tokens.ToFeatureMap(rows, 0, grid);
+        using var up = Tensor.Empty(Device, new Shape(b, pd, h, w));
+        Bilinear.Resize(grid, up);
+        AnomalyHeadKernels.Forward(Packed, stats, up, logit);
     }
 
     /// <inheritdoc/>
@@ -85,8 +81,8 @@ public sealed class AnomalyHeadRunner : IDisposable
 /// <summary>
 /// The seed's stitching (seed.md §1.6): the windows' head logits are summed where they overlap and divided by the
 /// count (an average of logits, not probabilities); the score is the sigmoid of that average, which is exactly the
-/// 2-channel softmax([0, L]) channel 1. (In the seed's evaluation the canvas is the 1024×1024 input, so no resize
-/// follows; a resize to another size would go between the average and the sigmoid.)
+/// 2-channel softmax([0, L]) channel 1. A resize to the image's size goes between the average and the sigmoid
+/// (<see cref="Pipeline.ScoringPipeline"/>).
 /// </summary>
 public sealed class WindowStitcher : IDisposable
 {

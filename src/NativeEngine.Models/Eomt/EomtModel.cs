@@ -232,6 +232,18 @@ public sealed class EomtModel : IDisposable
         Mark("semantic map");
     }
 
+    /// <summary>
+    /// The final layer's patch tokens after the backbone norm as a feature map <paramref name="features"/> (B, C, G, G):
+    /// what the hybrid anomaly head reads (seed.md §1.4: query and prefix tokens dropped, before the upscale blocks).
+    /// <paramref name="output"/> must be this model's latest <see cref="Forward"/>.
+    /// </summary>
+    public void PatchFeatures(EomtOutput output, Tensor features)
+    {
+        var y = output.LastHiddenState;
+        features.Expect("patch features", y.Shape[0], C, Config.Grid, Config.Grid);
+        Kernels.Tokens.ToFeatureMap(y, Config.Queries + Prefix, features);
+    }
+
     // One pre-norm block: x += ls1 ⊙ Attn(LN1(x)); x += ls2 ⊙ MLP(LN2(x)). x is (B, N, C), updated in place by the
     // projections' LayerScale + residual epilogue; GELU is fc1's epilogue, so no activation makes a pass of its own.
     private void RunBlock(Block w, Tensor x, Tensor? allowed, Tensor? grid)
@@ -257,7 +269,7 @@ public sealed class EomtModel : IDisposable
         Mark("layernorm");
         if (w.GateW is null)
         {
-            Gemm.Linear(h, w.Fc1W, w.Fc1B, mlp, GemmEpilogue.Gelu, Choice); // GELU fused into fc1
+            Gemm.Linear(h, w.Fc1W, w.Fc1B, mlp, GemmEpilogue.Gelu, Choice); // fc1 and its GELU in one pass
             Mark("gemm");
         }
         else

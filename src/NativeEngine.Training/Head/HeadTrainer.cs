@@ -1,4 +1,5 @@
 using System.Globalization;
+using NativeEngine.Kernels;
 using NativeEngine.Models.Anomaly;
 using NativeEngine.Runtime;
 using NativeEngine.Tensors;
@@ -21,25 +22,51 @@ namespace NativeEngine.Training.Head;
 /// <param name="PosWeight">BCE pos_weight (seed: 10).</param>
 /// <param name="CheckpointEvery">Write a checkpoint every K steps (0 = only at the end when a path is given).</param>
 /// <param name="CheckpointPath">Where checkpoints go (written atomically: temp file, then rename).</param>
+/// <param name="VoidAsNormal">
+/// The seed's stats-only loss (seed.md §2.4 item 4): void pixels (255) count as normal (target 0) and the mean runs
+/// over every pixel. Off: the hybrid branch's / README's masked mean, void pixels ignored.
+/// </param>
 public sealed record HeadTrainingOptions(int Steps, int Batch = 65536, int Seed = 0, string Optimizer = "adamw", double Lr = 1e-4,
     double WeightDecay = 0.05, double ClipNorm = 0, string Schedule = "constant", int WarmupSteps = 0, float PosWeight = 10f,
-    int CheckpointEvery = 0, string? CheckpointPath = null);
+    int CheckpointEvery = 0, string? CheckpointPath = null, bool VoidAsNormal = false);
 
 /// <summary>What one step reports.</summary>
 public readonly record struct StepReport(int Step, int Steps, float Loss, double Lr, float GradNorm, int ValidPixels);
 
-/// <summary>Pixel rows for training: features (N, D) float32 (D = 4 statistics, or 36 for the hybrid) and labels (N) in {0, 1, 255}.</summary>
+/// <summary>
+/// Per-image final-layer patch features (I, C, G, G) for the hybrid head; the dataset's rows are then image-major,
+/// S·S pixels per image.
+/// </summary>
+/// <param name="Values">Row-major (I, C, G, G).</param>
+/// <param name="Images">I.</param>
+/// <param name="Channels">C (the model's hidden size).</param>
+/// <param name="Grid">G (patch grid side).</param>
+/// <param name="ImageSize">S (the window side the statistics were computed at).</param>
+public sealed record PatchFeatureSet(float[] Values, int Images, int Channels, int Grid, int ImageSize);
+
+/// <summary>
+/// Pixel rows for training: features (N, D) float32 (D = 4 statistics, or 36 precomputed hybrid inputs) and labels
+/// (N) in {0, 1, 255}; with <see cref="Patches"/>, also each image's patch features so the hybrid trains feature_proj.
+/// </summary>
 public sealed class FeatureDataset
 {
     /// <summary>Wraps host arrays.</summary>
-    public FeatureDataset(float[] features, int dim, byte[] labels)
+    public FeatureDataset(float[] features, int dim, byte[] labels, PatchFeatureSet? patches = null)
     {
         if (dim <= 0 || features.Length != (long)labels.Length * dim)
             throw new ArgumentException($"features: expected shape [{labels.Length},{dim}] to match labels [{labels.Length}], got {features.Length} values");
+        if (patches is not null && ((long)patches.Images * patches.ImageSize * patches.ImageSize != labels.Length
+                || patches.Values.Length != (long)patches.Images * patches.Channels * patches.Grid * patches.Grid))
+            throw new ArgumentException($"patch_features: {patches.Images} images of {patches.Channels}x{patches.Grid}x{patches.Grid} at {patches.ImageSize}x{patches.ImageSize} " +
+                $"do not match {labels.Length} pixel rows and {patches.Values.Length} values");
         Features = features;
         Dim = dim;
         Labels = labels;
+        Patches = patches;
     }
+
+    /// <summary>Per-image patch features (hybrid training), or null.</summary>
+    public PatchFeatureSet? Patches { get; }
 
     /// <summary>Row-major (N, D).</summary>
     public float[] Features { get; }
@@ -68,7 +95,15 @@ public sealed class FeatureDataset
         var labels = lf.ReadBytes(le.Name);
         int bad = Array.FindIndex(labels, l => l is not (0 or 1 or 255));
         if (bad >= 0) throw new ArgumentException($"{labelsPath}: label {labels[bad]} at {bad}; labels must be 0, 1 or 255 (void)");
-        return new FeatureDataset(ff.ReadFloat32(fe.Name), (int)fe.Shape[1], labels);
+        PatchFeatureSet? patches = null;
+        if (ff.Tensors.TryGetValue("patch_features", out var pe))
+        {
+            if (pe.Shape.Length != 4 || pe.DType != "F32" || pe.Shape[2] != pe.Shape[3]
+                || !int.TryParse(ff.Metadata.GetValueOrDefault("image_size"), System.Globalization.CultureInfo.InvariantCulture, out int size))
+                throw new ArgumentException($"{featuresPath}: patch_features expected shape [I,C,G,G] F32 with image_size in the metadata, got [{string.Join(",", pe.Shape)}] {pe.DType}");
+            patches = new PatchFeatureSet(ff.ReadFloat32("patch_features"), (int)pe.Shape[0], (int)pe.Shape[1], (int)pe.Shape[2], size);
+        }
+        return new FeatureDataset(ff.ReadFloat32(fe.Name), (int)fe.Shape[1], labels, patches);
     }
 
     private static TensorEntry Pick(SafeTensorsFile f, string name, string path) =>
@@ -90,6 +125,7 @@ public sealed class HeadTrainer : IDisposable
     private readonly TrainableHead head;
     private readonly AdamOptimizer optimizer;
     private readonly Func<int, double> schedule;
+    private readonly bool hybridImages;
     private readonly string dataHash;
     private int[]? permutation;
     private int permutationEpoch = -1;
@@ -98,9 +134,19 @@ public sealed class HeadTrainer : IDisposable
     /// <summary>Uploads <paramref name="init"/> and prepares the optimiser.</summary>
     public HeadTrainer(ComputeDevice device, AnomalyHead init, FeatureDataset data, HeadTrainingOptions options)
     {
-        if (data.Dim != init.InputDim)
+        hybridImages = init.Layout == AnomalyHeadLayout.Hybrid && data.Patches is not null;
+        if (hybridImages)
+        {
+            if (data.Dim != UncertaintyStats.Count)
+                throw new ArgumentException($"hybrid training from patch features needs 4 statistics per pixel, the features have {data.Dim} columns");
+            if (data.Patches!.Channels != init.Options.FeatureDim)
+                throw new ArgumentException($"{init.Source}: this hybrid head's feature_proj reads {init.Options.FeatureDim}-channel patch features, " +
+                    $"but the dataset's model has C = {data.Patches.Channels}; start from a head for this backbone (or a fresh one)");
+        }
+        else if (data.Dim != init.InputDim)
             throw new ArgumentException($"features have {data.Dim} columns but a {init.Layout} head takes {init.InputDim}" +
-                (data.Dim == 36 ? " (use --layout hybrid)" : ""));
+                (data.Dim == 36 ? " (use --layout hybrid)" : data.Dim == 4 && init.Layout == AnomalyHeadLayout.Hybrid
+                    ? " (a hybrid head trains from images: train-head --layout hybrid --weights … --images … --masks …)" : ""));
         HeadTrainingChecks.Validate(options);
         HeadTrainingChecks.RequireUsable(data);
         dataHash = HeadTrainingChecks.ContentHash(data);
@@ -133,8 +179,17 @@ public sealed class HeadTrainer : IDisposable
     /// <summary>Steps completed.</summary>
     public int Step { get; private set; }
 
+    // What one step draws: pixel rows, or (hybrid from patch features) whole images, max(1, batch / S²) of them.
+    private int Units => hybridImages ? data.Patches!.Images : data.Count;
+    private int UnitsPerStep => hybridImages
+        ? Math.Clamp(Options.Batch / (data.Patches!.ImageSize * data.Patches.ImageSize), 1, data.Patches.Images)
+        : Math.Min(Options.Batch, data.Count);
+
     /// <summary>Batches per epoch (drop-last).</summary>
-    public int BatchesPerEpoch => Math.Max(1, data.Count / Math.Min(Options.Batch, data.Count));
+    public int BatchesPerEpoch => Math.Max(1, Units / UnitsPerStep);
+
+    /// <summary>Pixels per step.</summary>
+    public int PixelsPerStep => hybridImages ? UnitsPerStep * data.Patches!.ImageSize * data.Patches.ImageSize : UnitsPerStep;
 
     /// <summary>The current head (host copy).</summary>
     public AnomalyHead Current() => head.ToHost(template);
@@ -160,7 +215,8 @@ public sealed class HeadTrainer : IDisposable
     public StepReport TrainStep()
     {
         int t = Step;
-        var rows = BatchRows(t);
+        var units = BatchRows(t);
+        var rows = hybridImages ? ImageRows(units) : units;
         int dim = data.Dim, n = rows.Length;
         var x = new float[n * dim];
         var y = new byte[n];
@@ -169,15 +225,21 @@ public sealed class HeadTrainer : IDisposable
         {
             Array.Copy(data.Features, (long)rows[i] * dim, x, (long)i * dim, dim);
             y[i] = data.Labels[rows[i]];
-            if (y[i] != 255) valid++;
+            if (Options.VoidAsNormal && y[i] == TrainLoss.Void) y[i] = 0; // the seed's stats-only loss: void is normal
+            if (y[i] != TrainLoss.Void) valid++;
         }
         using var tx = Tensor.FromHost(Device, new Shape(n, dim), x);
         using var ty = Tensor.FromSpan<byte>(Device, new Shape(n), y);
+        using var tokens = hybridImages ? Tensor.FromHost(Device, new Shape(units.Length, data.Patches!.Grid * data.Patches.Grid, data.Patches.Channels), Tokens(units)) : null;
         head.ZeroGrad();
         float loss;
         using (var tape = new Tape(Device))
         {
-            var logits = head.Forward(tape, Tape.Constant(tx), training: true, Options.Seed, t);
+            var p = data.Patches;
+            var logits = hybridImages
+                ? head.ForwardHybrid(tape, Tape.Constant(tx), Tape.Constant(tokens!), units.Length, p!.Grid, p.Grid, p.ImageSize, p.ImageSize,
+                    training: true, Options.Seed, t)
+                : head.Forward(tape, Tape.Constant(tx), training: true, Options.Seed, t);
             var l = Ops.BceWithLogits(tape, logits, ty, Options.PosWeight, valid);
             tape.Backward();
             loss = l.ToHostFloat()[0];
@@ -202,14 +264,38 @@ public sealed class HeadTrainer : IDisposable
             "lower --lr, set --clip-norm, or check the features");
     }
 
-    // Rows of step t: slot t mod E of the epoch-(t div E) permutation (Fisher–Yates with Random(seed, epoch)).
+
+    // The pixel rows of whole images (image-major rows, S² per image).
+    private int[] ImageRows(int[] images)
+    {
+        int px = data.Patches!.ImageSize * data.Patches.ImageSize;
+        return images.SelectMany(i => Enumerable.Range(i * px, px)).ToArray();
+    }
+
+    // Patch features of the images as token rows (B, G², C), the layout the training graph's 1×1 conv takes.
+    private float[] Tokens(int[] images)
+    {
+        var p = data.Patches!;
+        int g2 = p.Grid * p.Grid, c = p.Channels;
+        var o = new float[images.Length * g2 * c];
+        for (int b = 0; b < images.Length; b++)
+        {
+            long src = (long)images[b] * c * g2;
+            for (int ch = 0; ch < c; ch++)
+                for (int q = 0; q < g2; q++) o[((long)b * g2 + q) * c + ch] = p.Values[src + (long)ch * g2 + q];
+        }
+        return o;
+    }
+
+    // Units (pixel rows, or images for the hybrid) of step t: slot t mod E of the epoch-(t div E) permutation
+    // (Fisher–Yates with Random(seed, epoch)).
     private int[] BatchRows(int t)
     {
-        int batch = Math.Min(Options.Batch, data.Count), epoch = t / BatchesPerEpoch, slot = t % BatchesPerEpoch;
+        int batch = UnitsPerStep, epoch = t / BatchesPerEpoch, slot = t % BatchesPerEpoch;
         if (permutationEpoch != epoch)
         {
             var rng = new Random(unchecked(Options.Seed * 1000003 + epoch));
-            permutation = Enumerable.Range(0, data.Count).ToArray();
+            permutation = Enumerable.Range(0, Units).ToArray();
             for (int i = permutation.Length - 1; i > 0; i--)
             {
                 int j = rng.Next(i + 1);
@@ -265,7 +351,8 @@ public sealed class HeadTrainer : IDisposable
         $"steps={Options.Steps}", $"batch={Options.Batch}", $"seed={Options.Seed}", $"opt={Options.Optimizer}",
         $"lr={Options.Lr.ToString("R", CultureInfo.InvariantCulture)}", $"wd={Options.WeightDecay.ToString("R", CultureInfo.InvariantCulture)}",
         $"clip={Options.ClipNorm.ToString("R", CultureInfo.InvariantCulture)}", $"schedule={Options.Schedule}", $"warmup={Options.WarmupSteps}",
-        $"pw={Options.PosWeight.ToString("R", CultureInfo.InvariantCulture)}");
+        $"pw={Options.PosWeight.ToString("R", CultureInfo.InvariantCulture)}")
+        + (Options.VoidAsNormal ? ";void=normal" : "") + (hybridImages ? $";images={data.Patches!.Images}" : "");
 
     /// <inheritdoc/>
     public void Dispose()

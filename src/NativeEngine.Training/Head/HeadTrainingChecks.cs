@@ -58,6 +58,7 @@ public static class HeadTrainingChecks
         sha.AppendData(dim);
         sha.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.Features.AsSpan()));
         sha.AppendData(data.Labels);
+        if (data.Patches is { } p) sha.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(p.Values.AsSpan())); // hybrid: the patch features too
         return Convert.ToHexString(sha.GetHashAndReset())[..32];
     }
 
