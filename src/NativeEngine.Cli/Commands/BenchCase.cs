@@ -65,8 +65,9 @@ public sealed class BenchCase(string shape, double flops, double bytes, Action<K
 public sealed record BenchWorkload(string Op, string SizeHelp, string[] CpuSizes, string[] GpuSizes, bool HasChoice,
     Func<ComputeDevice, int[], BenchCase> Create)
 {
-    /// <summary>Default sizes on the host backend (EoMT-like: it is fast), for ops with a host version; null: the op has
-    /// none yet, and `bench kernels --device cpu` leaves it out rather than run the simulator at large sizes.</summary>
+    /// <summary>Default sizes on the host backend; null: the CUDA sizes (the host backend is fast enough for EoMT shapes).
+    /// Empty for ops without a host version (tensor-core ops): `bench kernels --device cpu` leaves them out rather than
+    /// run the simulator at large sizes.</summary>
     public string[]? HostSizes { get; init; }
 
     /// <summary>Variants timed at every size (e.g. the precisions of a tensor-core op); one unnamed variant by default.</summary>

@@ -42,12 +42,12 @@ public static class BenchKernelsCommand
             {
                 var w = BenchWorkloads.For(g.Key);
                 if (w is null) continue;
-                if (d.IsHost && sizes.Length == 0 && w.HostSizes is null)
+                if (d.IsHost && sizes.Length == 0 && w.HostSizes is { Length: 0 })
                 {
                     noHost.Add(w.Op);
                     continue;
                 }
-                foreach (var s in sizes.Length > 0 ? sizes : d.IsHost ? w.HostSizes! : d.HasHostMemory ? w.CpuSizes : w.GpuSizes)
+                foreach (var s in sizes.Length > 0 ? sizes : d.IsHost ? w.HostSizes ?? w.GpuSizes : d.HasHostMemory ? w.CpuSizes : w.GpuSizes)
                 foreach (var variant in w.Variants)
                 {
                     using var c = w.CreateFor(d, w.ParseSize(s), variant);

@@ -86,12 +86,14 @@ public static class BenchWorkloads
         // gemm v3 on tensor cores: y(M,N) = x(M,K)·W(N,K)ᵀ; 2·M·N·K FLOPs, operand bytes once + float32 output.
         new("gemm_tc", "MxNxK", ["64x64x64"], ["4096x4096x4096", "1800x4096x1024", "4101x3072x1024"], false, (d, s) => GemmTc(d, s, "bf16"))
         {
+            HostSizes = [], // tensor cores: no host version
             Variants = ["tf32", "bf16", "fp16"],
             CreateVariant = GemmTc,
         },
         // attention v3 (head dim 64): 4·N²·C FLOPs per batch (QKᵀ and PV), qkv read once, float32 output written once.
         new("attention_tc", "BxNxH", ["1x64x1"], ["1x4096x16", "1x4201x16", "1x1805x16"], false, (d, s) => AttentionTc(d, s, "bf16"))
         {
+            HostSizes = [], // tensor cores: no host version
             Variants = ["bf16", "fp16"],
             CreateVariant = AttentionTc,
         },
