@@ -17,7 +17,8 @@ public static unsafe class ActivationHost
 {
     private const float InvSqrt2 = 0.70710678118654752f;
 
-    private struct GeluOp : IUnaryOp
+    // Internal: GemmHost's fused GELU epilogue applies the same lanes.
+    internal struct GeluOp : IUnaryOp
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static TV Apply<TS, TV>(TV x) where TS : struct, ISimd<TV> where TV : unmanaged

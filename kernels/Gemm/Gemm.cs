@@ -31,11 +31,15 @@ public enum GemmEpilogue
     None,
     /// <summary>Exact (erf) GELU of the result, as F.gelu(F.linear(x, W, b)).</summary>
     Gelu,
+    /// <summary>LayerScale + residual: y = residual + gamma ⊙ (x·Wᵀ + b), the ViT block's "x + ls(branch(x))" in one
+    /// pass; used through <see cref="Gemm.LinearLayerScale"/>, which takes gamma and the residual.</summary>
+    LayerScaleResidual,
 }
 
-/// <summary>One GEMM call after the entry point's checks: C (batch, m, n) = alpha·op(A)·op(B) + beta·C + bias.</summary>
+/// <summary>One GEMM call after the entry point's checks: C (batch, m, n) = alpha·op(A)·op(B) + beta·C + bias.
+/// Gamma and Residual are set for the LayerScale + residual epilogue only.</summary>
 public readonly record struct GemmArgs(Tensor A, Tensor B, Tensor C, Tensor? Bias, int Batch, int M, int N, int K, int Flags,
-    float Alpha, float Beta);
+    float Alpha, float Beta, Tensor? Gamma = null, Tensor? Residual = null);
 
 /// <summary>Matrix multiply (plain, transposed, batched) and nn.Linear.</summary>
 public static partial class Gemm
@@ -43,12 +47,14 @@ public static partial class Gemm
     /// <summary>v1: one thread per output, K-loop over global memory.</summary>
     public static readonly OpVersion<GemmArgs> ThreadPerOutput = new("gemm", "thread-per-output", VersionKind.Simple,
         "one thread per output, K-loop over global memory", ["Gemm.MatmulV1"],
-        g => LaunchMatmulV1(g.C.Device, new Index3D(g.N, g.M, g.Batch), g.A.View, g.B.View, g.C.View, BiasView(g), g.M, g.N, g.K, g.Flags, g.Alpha, g.Beta));
+        g => LaunchMatmulV1(g.C.Device, new Index3D(g.N, g.M, g.Batch), g.A.View, g.B.View, g.C.View, BiasView(g), GammaView(g),
+            ResidualView(g), g.M, g.N, g.K, g.Flags, g.Alpha, g.Beta));
 
     /// <summary>v2: 64×64 shared-memory tiles, 4×4 register blocking per thread.</summary>
     public static readonly OpVersion<GemmArgs> SmemTile64 = new("gemm", "smem-tile64", VersionKind.Grouped,
         "64x64 shared-memory tiles, 4x4 register blocking", ["Gemm.MatmulV2"],
-        g => LaunchMatmulV2(g.C.Device, new Index3D(g.N, g.M, g.Batch), g.A.View, g.B.View, g.C.View, BiasView(g), g.M, g.N, g.K, g.Flags, g.Alpha, g.Beta));
+        g => LaunchMatmulV2(g.C.Device, new Index3D(g.N, g.M, g.Batch), g.A.View, g.B.View, g.C.View, BiasView(g), GammaView(g),
+            ResidualView(g), g.M, g.N, g.K, g.Flags, g.Alpha, g.Beta));
 
     /// <summary>The op row: C = α·op(A)·op(B) + β·C + bias; 2·B·M·N·K FLOPs over A, B and C once each (+ C read when β ≠ 0).</summary>
     public static readonly Op<GemmArgs> Op = new Op<GemmArgs>("gemm",
@@ -56,24 +62,31 @@ public static partial class Gemm
         "GemmRef.Matmul",
         g => 2.0 * g.Batch * g.M * g.N * g.K,
         g => 4.0 * ((double)g.Batch * g.M * g.K + ((g.Flags & SharedB) != 0 ? 1 : g.Batch) * (double)g.K * g.N
-            + (g.Beta != 0 ? 2.0 : 1.0) * g.Batch * g.M * g.N + (g.Bias is null ? 0 : g.N)),
-        ThreadPerOutput, SmemTile64);
+            + (g.Beta != 0 ? 2.0 : 1.0) * g.Batch * g.M * g.N + (g.Bias is null ? 0 : g.N)
+            + (g.Residual is null ? 0 : (double)g.Batch * g.M * g.N + g.N)),
+        ThreadPerOutput, SmemTile64)
+        .WithHost(g => GemmHost.Run(g.A, g.B, g.C, g.Bias, g.Gamma, g.Residual, g.Batch, g.M, g.N, g.K, (g.Flags & TransA) != 0,
+            (g.Flags & TransB) != 0, (g.Flags & SharedB) != 0, (g.Flags & Gelu) != 0, g.Alpha, g.Beta),
+            "packed B panels, 6x64 (AVX-512) / 6x16 (AVX2) FMA micro-kernel, all cores, fused epilogues");
 
     /// <summary>GEMM's host version when the table has one, else null (the table picks): what host code of other ops calls.</summary>
     public static OpVersion? HostOrDefault => Op.Versions.FirstOrDefault(v => v.Kind == VersionKind.Host);
 
-    // No bias: pass C's view as a placeholder (the launcher wants valid views; HasBias is clear so it is never read).
+    // Absent bias/gamma/residual: pass C's view as a placeholder (the launcher wants valid views; the flags say they are
+    // never read).
     private static ArrayView<float> BiasView(GemmArgs g) => g.Bias?.View ?? g.C.View;
+    private static ArrayView<float> GammaView(GemmArgs g) => g.Gamma?.View ?? g.C.View;
+    private static ArrayView<float> ResidualView(GemmArgs g) => g.Residual?.View ?? g.C.View;
 
     // Launch flags: packed into one int so the kernels stay within the 16-argument delegate limit.
-    private const int TransA = 1, TransB = 2, HasBias = 4, SharedB = 8, Gelu = 16;
+    private const int TransA = 1, TransB = 2, HasBias = 4, SharedB = 8, Gelu = 16, LayerScale = 32;
 
     // v2 geometry: 16×16 threads, 64×64 tile of C, K step 16, shared rows padded to 66 floats.
     private const int Tile = 64, Step = 16, Pad = 66;
 
     [Kernel("gemm", Version = "v1 naive, thread per output")]
     internal static void MatmulV1(Index3D i, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
-        int m, int n, int k, int flags, float alpha, float beta)
+        ArrayView<float> gamma, ArrayView<float> residual, int m, int n, int k, int flags, float alpha, float beta)
     {
         int col = i.X, row = i.Y, batch = i.Z;
         long aBase = (long)batch * m * k, bBase = (flags & SharedB) != 0 ? 0 : (long)batch * k * n;
@@ -81,12 +94,12 @@ public static partial class Gemm
         int sBk = (flags & TransB) != 0 ? 1 : n, sBn = (flags & TransB) != 0 ? k : 1;
         float acc = 0f;
         for (int t = 0; t < k; t++) acc += a[aBase + row * sAm + t * sAk] * b[bBase + t * sBk + col * sBn];
-        Store(c, bias, ((long)batch * m + row) * n + col, col, acc, flags, alpha, beta);
+        Store(c, bias, gamma, residual, ((long)batch * m + row) * n + col, col, acc, flags, alpha, beta);
     }
 
     [Kernel("gemm", Version = "v2 smem 64x64 tiles, 4x4 register blocking", GroupX = 16, GroupY = 16, TileX = Tile, TileY = Tile, ProblemRank = 3)]
     internal static void MatmulV2(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
-        int m, int n, int k, int flags, float alpha, float beta)
+        ArrayView<float> gamma, ArrayView<float> residual, int m, int n, int k, int flags, float alpha, float beta)
     {
         var sa = SharedMemory.Allocate<float>(Step * Pad); // [kk][mm]: A slice stored K-major
         var sb = SharedMemory.Allocate<float>(Step * Pad); // [kk][nn]
@@ -133,31 +146,34 @@ public static partial class Gemm
         }
 
         int r0 = row0 + ty, q0 = col0 + tx;
-        StoreRow(c, bias, batch, m, n, r0, q0, c00, c01, c02, c03, flags, alpha, beta);
-        StoreRow(c, bias, batch, m, n, r0 + 16, q0, c10, c11, c12, c13, flags, alpha, beta);
-        StoreRow(c, bias, batch, m, n, r0 + 32, q0, c20, c21, c22, c23, flags, alpha, beta);
-        StoreRow(c, bias, batch, m, n, r0 + 48, q0, c30, c31, c32, c33, flags, alpha, beta);
+        StoreRow(c, bias, gamma, residual, batch, m, n, r0, q0, c00, c01, c02, c03, flags, alpha, beta);
+        StoreRow(c, bias, gamma, residual, batch, m, n, r0 + 16, q0, c10, c11, c12, c13, flags, alpha, beta);
+        StoreRow(c, bias, gamma, residual, batch, m, n, r0 + 32, q0, c20, c21, c22, c23, flags, alpha, beta);
+        StoreRow(c, bias, gamma, residual, batch, m, n, r0 + 48, q0, c30, c31, c32, c33, flags, alpha, beta);
     }
 
     /// <summary>Stores one thread's four outputs of row <paramref name="row"/> (columns col, +16, +32, +48), masked.</summary>
-    private static void StoreRow(ArrayView<float> c, ArrayView<float> bias, int batch, int m, int n, int row, int col,
+    private static void StoreRow(ArrayView<float> c, ArrayView<float> bias, ArrayView<float> gamma, ArrayView<float> residual, int batch, int m, int n, int row, int col,
         float v0, float v1, float v2, float v3, int flags, float alpha, float beta)
     {
         if (row >= m) return;
         long at = ((long)batch * m + row) * n + col;
-        if (col < n) Store(c, bias, at, col, v0, flags, alpha, beta);
-        if (col + 16 < n) Store(c, bias, at + 16, col + 16, v1, flags, alpha, beta);
-        if (col + 32 < n) Store(c, bias, at + 32, col + 32, v2, flags, alpha, beta);
-        if (col + 48 < n) Store(c, bias, at + 48, col + 48, v3, flags, alpha, beta);
+        if (col < n) Store(c, bias, gamma, residual, at, col, v0, flags, alpha, beta);
+        if (col + 16 < n) Store(c, bias, gamma, residual, at + 16, col + 16, v1, flags, alpha, beta);
+        if (col + 32 < n) Store(c, bias, gamma, residual, at + 32, col + 32, v2, flags, alpha, beta);
+        if (col + 48 < n) Store(c, bias, gamma, residual, at + 48, col + 48, v3, flags, alpha, beta);
     }
 
-    /// <summary>The epilogue: alpha, beta·C (C is not read when beta is 0, so it may hold garbage), bias, GELU.</summary>
-    private static void Store(ArrayView<float> c, ArrayView<float> bias, long at, int col, float acc, int flags, float alpha, float beta)
+    /// <summary>The epilogue: alpha, beta·C (C is not read when beta is 0, so it may hold garbage), bias, then GELU or
+    /// residual + gamma ⊙ v (the residual is read at the element it overwrites, so it may alias C).</summary>
+    private static void Store(ArrayView<float> c, ArrayView<float> bias, ArrayView<float> gamma, ArrayView<float> residual,
+        long at, int col, float acc, int flags, float alpha, float beta)
     {
         float v = alpha * acc;
         if (beta != 0f) v += beta * c[at];
         if ((flags & HasBias) != 0) v += bias[col];
         if ((flags & Gelu) != 0) v = Activation.GeluValue(v);
+        if ((flags & LayerScale) != 0) v = residual[at] + gamma[col] * v;
         c[at] = v;
     }
 
@@ -187,7 +203,7 @@ public static partial class Gemm
         c.Expect("matmul c", cShape);
         bias?.Expect("matmul bias", n);
         int flags = (transA ? TransA : 0) | (transB ? TransB : 0) | (rb == 2 && ra == 3 ? SharedB : 0);
-        Run(a, b, c, bias, batch, m, n, k, flags, alpha, beta, version);
+        Run(a, b, c, bias, null, null, batch, m, n, k, flags, alpha, beta, version);
     }
 
     /// <summary>y(…, N) = x(…, K)·Wᵀ + bias with W (N, K) in nn.Linear layout and bias (N) or null (F.linear).</summary>
@@ -197,29 +213,51 @@ public static partial class Gemm
     /// <summary>
     /// y(…, N) = epilogue(x(…, K)·Wᵀ + bias), W (N, K) in nn.Linear layout, bias (N) or null. With
     /// <see cref="GemmEpilogue.Gelu"/> it is F.gelu(F.linear(x, W, b)) in one pass (the ViT MLP's first half).
+    /// <see cref="GemmEpilogue.LayerScaleResidual"/> needs gamma and the residual: call <see cref="LinearLayerScale"/>.
     /// </summary>
     public static void Linear(Tensor x, Tensor weight, Tensor? bias, Tensor y, GemmEpilogue epilogue, OpVersion? version = null)
     {
+        if (epilogue == GemmEpilogue.LayerScaleResidual)
+            throw new ArgumentException("linear: the LayerScale + residual epilogue needs gamma and the residual: call Gemm.LinearLayerScale", nameof(epilogue));
+        int rows = CheckLinear(x, weight, bias, y, out int n, out int k);
+        Run(x, weight, y, bias, null, null, 1, rows, n, k, TransB | (epilogue == GemmEpilogue.Gelu ? Gelu : 0), 1f, 0f, version);
+    }
+
+    /// <summary>
+    /// y(…, N) = residual + gamma ⊙ (x(…, K)·Wᵀ + bias): a ViT block's "x + ls(proj(h))" in one pass over the output
+    /// (<see cref="GemmEpilogue.LayerScaleResidual"/>). gamma is (N); residual has y's shape and may be y itself
+    /// (the residual stream updated in place).
+    /// </summary>
+    public static void LinearLayerScale(Tensor x, Tensor weight, Tensor? bias, Tensor gamma, Tensor residual, Tensor y,
+        OpVersion? version = null)
+    {
+        int rows = CheckLinear(x, weight, bias, y, out int n, out int k);
+        gamma.Expect("linear layer-scale gamma", n);
+        residual.Expect("linear layer-scale residual", y.Shape.ToArray());
+        Run(x, weight, y, bias, gamma, residual, 1, rows, n, k, TransB | LayerScale, 1f, 0f, version);
+    }
+
+    private static int CheckLinear(Tensor x, Tensor weight, Tensor? bias, Tensor y, out int n, out int k)
+    {
         if (x.Shape.Rank == 0 || weight.Shape.Rank != 2)
             throw new ArgumentException($"linear: x must be (…, K) and weight (N, K), got x {x.Shape}, weight {weight.Shape}");
-        int k = x.Shape[-1], n = weight.Shape[0];
+        k = x.Shape[-1];
+        n = weight.Shape[0];
         if (weight.Shape[1] != k)
             throw new ArgumentException($"linear: weight must be (N, {k}) to match x {x.Shape}, got {weight.Shape}", nameof(weight));
         var yShape = x.Shape.ToArray();
         yShape[^1] = n;
         y.Expect("linear y", yShape);
         bias?.Expect("linear bias", n);
-        int rows = k == 0 ? (int)(y.Length / Math.Max(n, 1)) : (int)(x.Length / k);
-        int flags = TransB | (epilogue == GemmEpilogue.Gelu ? Gelu : 0);
-        Run(x, weight, y, bias, 1, rows, n, k, flags, 1f, 0f, version);
+        return k == 0 ? (int)(y.Length / Math.Max(n, 1)) : (int)(x.Length / k);
     }
 
-    private static void Run(Tensor a, Tensor b, Tensor c, Tensor? bias, int batch, int m, int n, int k, int flags,
-        float alpha, float beta, OpVersion? version)
+    private static void Run(Tensor a, Tensor b, Tensor c, Tensor? bias, Tensor? gamma, Tensor? residual, int batch, int m,
+        int n, int k, int flags, float alpha, float beta, OpVersion? version)
     {
         if ((long)m * k > int.MaxValue || (long)k * n > int.MaxValue || (long)m * n > int.MaxValue)
             throw new ArgumentException($"matmul: one matrix of {m}×{k}·{k}×{n} exceeds 2³¹ elements (int offsets in the kernels)");
         if (bias is not null) flags |= HasBias;
-        Op.Run(c.Device, new GemmArgs(a, b, c, bias, batch, m, n, k, flags, alpha, beta), version);
+        Op.Run(c.Device, new GemmArgs(a, b, c, bias, batch, m, n, k, flags, alpha, beta, gamma, residual), version);
     }
 }

@@ -40,4 +40,9 @@ public static class GemmRef
     /// <summary>y(rows, N) = x(rows, K)·Wᵀ + bias, W (N, K) as nn.Linear.</summary>
     public static float[] Linear(float[] x, float[] w, float[]? bias, int rows, int n, int k, bool gelu = false) =>
         Matmul(x, w, null, 1, rows, n, k, transA: false, transB: true, bias: bias, gelu: gelu);
+
+    /// <summary>y(rows, N) = residual + gamma ⊙ (x·Wᵀ + bias): the LayerScale + residual epilogue, written unfused as the
+    /// block does it (F.linear, then x + gamma * h).</summary>
+    public static float[] LinearLayerScale(float[] x, float[] w, float[]? bias, float[] gamma, float[] residual, int rows, int n, int k) =>
+        LayerScaleRef.AddScaled(residual, Linear(x, w, bias, rows, n, k), gamma);
 }

@@ -29,7 +29,9 @@ public static class BenchCommand
         yield return $"device: {device.Description}";
         if (device.Accelerator is ILGPU.Runtime.Cuda.CudaAccelerator cuda)
             yield return $"driver: CUDA {cuda.DriverVersion}, {cuda.Architecture}";
-        yield return device.HasHostMemory
+        yield return device.IsHost && peak is not null
+            ? HostPeaks.Line(peak)
+            : device.HasHostMemory
             ? "peak: none (ILGPU's CPU accelerator is a simulator, one OS thread per GPU thread: timings compare versions, nothing more)"
             : peak is null
                 ? $"peak: unknown for '{device.Accelerator.Name}' (add it to BenchPeaks)"

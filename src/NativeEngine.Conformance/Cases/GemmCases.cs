@@ -14,12 +14,12 @@ internal static class GemmCases
     private const string Why = "K-term float32 dot products, atol 1e-6·K";
 
     private sealed record Spec(int Batch, int M, int N, int K, bool TransA, bool TransB, bool SharedB = false,
-        bool Bias = false, float Alpha = 1, float Beta = 0, bool Gelu = false, bool Special = false)
+        bool Bias = false, float Alpha = 1, float Beta = 0, bool Gelu = false, bool Special = false, bool LayerScale = false)
     {
         public string Label =>
             $"{(Batch > 1 ? $"{Batch}x" : "")}[{M}x{K}]·[{K}x{N}]{(TransA ? " Aᵀ" : "")}{(TransB ? " Bᵀ" : "")}" +
             $"{(SharedB ? " sharedB" : "")}{(Bias ? " +bias" : "")}{(Alpha != 1 ? $" α={Alpha}" : "")}{(Beta != 0 ? $" β={Beta}" : "")}" +
-            $"{(Gelu ? " gelu" : "")}{(Special ? " NaN/inf" : "")}";
+            $"{(Gelu ? " gelu" : "")}{(LayerScale ? " residual+γ⊙" : "")}{(Special ? " NaN/inf" : "")}";
     }
 
     [ConformanceCases]
@@ -37,6 +37,7 @@ internal static class GemmCases
         v1.Add(new(1, 9, 40, 33, false, true, Bias: true, Gelu: true));
         v1.Add(new(1, 4, 6, 0, false, false, Bias: true, Beta: 2f)); // K = 0: C = beta·C + bias
         v1.Add(new(1, 6, 5, 7, false, false, Special: true));
+        v1.Add(new(1, 9, 40, 33, false, true, Bias: true, LayerScale: true));
         foreach (var s in v1) yield return Row(Gemm.ThreadPerOutput, s);
 
         // v2 (16×16 groups with barriers: slow on the simulator): one or a few 64×64 tiles, 1–3 K steps.
@@ -52,21 +53,43 @@ internal static class GemmCases
             new(2, 9, 12, 33, true, false, Bias: true),
             new(1, 9, 12, 33, false, true, Bias: true, Gelu: true),
             new(1, 6, 5, 7, false, false, Special: true),
+            new(1, 65, 70, 33, false, true, Bias: true, LayerScale: true),
         };
         foreach (var s in v2) yield return Row(Gemm.SmemTile64, s);
 
-        // Linear (x (…, K) · Wᵀ) on both versions, with a 3-D x.
+        // Host (6×64 or 6×16 micro-tiles, 96×384 output tiles, K blocks of 256): the awkward rows of v1, then shapes across
+        // several tiles and K blocks (partial sums in C between blocks) and ViT-S/B-width ones: the host backend is fast,
+        // only the float64 reference is slow (≈ 0.1–0.5 s for the largest rows here).
+        var host = new List<Spec>(v1)
+        {
+            new(1, 100, 400, 300, false, false, Bias: true, Alpha: 0.5f, Beta: -1.5f),
+            new(1, 100, 400, 300, true, true, Bias: true),
+            new(2, 97, 385, 257, true, false, SharedB: true, Beta: 2f),
+            new(1, 37, 70, 3072, false, true, Bias: true),
+            new(1, 197, 1536, 384, false, true, Bias: true, Gelu: true),   // ViT-S MLP fc1, 197 tokens
+            new(1, 197, 384, 1536, false, true, Bias: true, LayerScale: true), // ViT-S MLP fc2 + LayerScale + residual
+            new(1, 101, 2304, 768, false, true, Bias: true),               // ViT-B qkv
+            new(1, 101, 768, 768, false, true, Bias: true, LayerScale: true),  // ViT-B attention out-projection
+            new(1, 130, 97, 64, false, true, Special: true),
+        };
+        foreach (var s in host) yield return Row(Gemm.Op.Version("host"), s);
+
+        // Linear (x (…, K) · Wᵀ) on every version, with a 3-D x.
         foreach (var v in Gemm.Op.Versions)
-            yield return new(v, "linear x[2,5,24]·W[19,24]ᵀ+b", Atol(24), Rel, Why, d => Linear(d, v));
+            yield return new(v, "linear x[2,5,24]·W[19,24]ᵀ+b", Atol(24), Rel, Why, d => On(d, v, h => Linear(h, v)));
 
         // Bench workloads: EoMT-L's MLP fc1 at 640² (1800 tokens, 1024 → 4096) and a square 2048³; 8 rows checked.
         foreach (var v in Gemm.Op.Versions)
             foreach (var (m, n, k) in new[] { (1800, 4096, 1024), (2048, 2048, 2048) })
-                yield return new(v, $"{m}x{n}x{k}", Atol(k), Rel, Why, d => Sampled(d, m, n, k, v)) { Bench = true };
+                yield return new(v, $"{m}x{n}x{k}", Atol(k), Rel, Why, d => On(d, v, h => Sampled(h, m, n, k, v))) { Bench = true };
     }
 
+    // Host versions need host memory: on CUDA their rows run on a private host device.
+    private static CaseResult On(ComputeDevice d, OpVersion v, Func<ComputeDevice, CaseResult> row) =>
+        v.Kind == VersionKind.Host ? HostDevice.Run(d, row) : row(d);
+
     private static ConformanceCase Row(OpVersion v, Spec s) =>
-        new(v, s.Label, Atol(s.K), Rel, s.Special ? "NaN/±inf propagate as in float64" : Why, d => Run(d, s, v));
+        new(v, s.Label, Atol(s.K), Rel, s.Special ? "NaN/±inf propagate as in float64" : Why, d => On(d, v, h => Run(h, s, v)));
 
     private static CaseResult Run(ComputeDevice d, Spec s, OpVersion v)
     {
@@ -82,7 +105,8 @@ internal static class GemmCases
             a[2 * s.K + 2] = -0f;
             b[3 * s.N + 2] = float.NegativeInfinity; // column 2 of C: ∓inf, NaN where ∞ meets ∞ of the other sign
         }
-        if (s.Beta == 0) Array.Fill(c, float.NaN); // beta = 0 must not read C (torch.addmm semantics)
+        float[]? gamma = s.LayerScale ? Inputs.Uniform(s.N, seed + 4) : null; // C is then the residual, updated in place
+        if (s.Beta == 0 && !s.LayerScale) Array.Fill(c, float.NaN); // beta = 0 must not read C (torch.addmm semantics)
 
         int ar = s.TransA ? s.K : s.M, ac = s.TransA ? s.M : s.K;
         using var ta = Tensor.FromHost(d, s.Batch > 1 ? new Shape(s.Batch, ar, ac) : new Shape(ar, ac), a);
@@ -90,11 +114,16 @@ internal static class GemmCases
         using var tb = Tensor.FromHost(d, s.Batch > 1 && !s.SharedB ? new Shape(s.Batch, br, bc) : new Shape(br, bc), b);
         using var tc = Tensor.FromHost(d, s.Batch > 1 ? new Shape(s.Batch, s.M, s.N) : new Shape(s.M, s.N), c);
         using var tbias = bias is null ? null : Tensor.FromHost(d, new Shape(s.N), bias);
-        if (s.Gelu)
+        using var tgamma = gamma is null ? null : Tensor.FromHost(d, new Shape(s.N), gamma);
+        if (tgamma is not null) // LayerScale specs are 2-D with Bᵀ: residual C += gamma ⊙ (x·Wᵀ + b), in place
+            Gemm.LinearLayerScale(ta, tb, tbias, tgamma, tc, tc, v);
+        else if (s.Gelu)
             Gemm.Linear(ta, tb, tbias, tc, GemmEpilogue.Gelu, v); // GELU specs are 2-D with Bᵀ: x·Wᵀ
         else
             Gemm.Matmul(ta, tb, tc, s.TransA, s.TransB, tbias, s.Alpha, s.Beta, v);
-        var expected = GemmRef.Matmul(a, b, c, s.Batch, s.M, s.N, s.K, s.TransA, s.TransB, s.SharedB, bias, s.Alpha, s.Beta, s.Gelu);
+        var expected = gamma is not null
+            ? GemmRef.LinearLayerScale(a, b, bias, gamma, c, s.M, s.N, s.K)
+            : GemmRef.Matmul(a, b, c, s.Batch, s.M, s.N, s.K, s.TransA, s.TransB, s.SharedB, bias, s.Alpha, s.Beta, s.Gelu);
         return new(expected, tc.ToHostFloat());
     }
 

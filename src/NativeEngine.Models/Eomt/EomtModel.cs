@@ -244,7 +244,8 @@ public sealed class EomtModel : IDisposable
         Kernels.Tokens.ToFeatureMap(y, Config.Queries + Prefix, features);
     }
 
-    // One pre-norm block: x += ls1 ⊙ Attn(LN1(x)); x += ls2 ⊙ MLP(LN2(x)). x is (B, N, C), updated in place.
+    // One pre-norm block: x += ls1 ⊙ Attn(LN1(x)); x += ls2 ⊙ MLP(LN2(x)). x is (B, N, C), updated in place by the
+    // projections' LayerScale + residual epilogue; GELU is fc1's epilogue, so no activation makes a pass of its own.
     private void RunBlock(Block w, Tensor x, Tensor? allowed, Tensor? grid)
     {
         var a = arena!;
@@ -262,10 +263,8 @@ public sealed class EomtModel : IDisposable
         else
             Attention.Forward(qkv, att, Config.Heads, allowed, V(Attention.Op));
         Mark("attention");
-        Gemm.Linear(att, w.OutW, w.OutB, h, V(Gemm.Op));
+        Gemm.LinearLayerScale(att, w.OutW, w.OutB, w.Ls1, x, x, V(Gemm.Op)); // x += ls1 ⊙ proj(att), fused
         Mark("gemm");
-        LayerScale.AddScaled(x, h, w.Ls1, x, V(LayerScale.Op));
-        Mark("layerscale");
         LayerNorm.Forward(x, w.Norm2W, w.Norm2B, h, Config.LayerNormEps, V(LayerNorm.Op));
         Mark("layernorm");
         if (w.GateW is null)
@@ -281,10 +280,8 @@ public sealed class EomtModel : IDisposable
             Activation.SiLUMul(View(a.Gate!, b, n, hid), mlp, mlp, V(Activation.SiLUMulOp)); // silu(first half) · second half
             Mark("activation");
         }
-        Gemm.Linear(mlp, w.Fc2W, w.Fc2B, h, V(Gemm.Op));
+        Gemm.LinearLayerScale(mlp, w.Fc2W, w.Fc2B, w.Ls2, x, x, V(Gemm.Op)); // x += ls2 ⊙ fc2(mlp), fused
         Mark("gemm");
-        LayerScale.AddScaled(x, h, w.Ls2, x, V(LayerScale.Op));
-        Mark("layerscale");
     }
 
     // Heads on the final-normed sequence y (B, N1, C) → arena Cls (B, Q, K+1) and Masks (B, Q, M, M).

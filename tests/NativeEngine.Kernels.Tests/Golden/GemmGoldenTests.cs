@@ -3,7 +3,7 @@ using NativeEngine.Tensors;
 
 namespace NativeEngine.Tests.Golden;
 
-/// <summary>GEMM v1 and v2 against torch.addmm / matmul / bmm / F.linear (+ F.gelu), every transpose and batch form.</summary>
+/// <summary>GEMM v1, v2 and the host version against torch.addmm / matmul / bmm / F.linear (+ F.gelu), every transpose and batch form.</summary>
 [Collection(DeviceCollection.Name)]
 public class GemmGoldenTests(DeviceFixture fx)
 {
