@@ -118,8 +118,8 @@ public static class ImageFiles
     /// <summary>Width and height from the header, without decoding pixels.</summary>
     public static (int Width, int Height) Identify(string path)
     {
-        var bytes = ReadChecked(path, out _);
-        var info = Image.Identify(Decoders, bytes, out _) ?? throw new ImageFileException(path, "unrecognised image header");
+        var bytes = ReadChecked(path, out var format);
+        var info = Header(path, bytes, format);
         return (info.Width, info.Height);
     }
 
@@ -150,10 +150,11 @@ public static class ImageFiles
         {
             info = Image.Identify(Decoders, bytes, out _);
         }
-        catch
+        catch (Exception e) when (e is not ImageFileException)
         {
             Integrity(format); // a damaged file: say where, rather than the decoder's complaint
-            throw;
+            // Otherwise the decoder's complaint, naming the file (a raw ImageSharp exception escaped here: tests/fuzz).
+            throw new ImageFileException(path, $"cannot read the {format} header ({e.Message.ReplaceLineEndings(" ")}); re-export the file");
         }
         if (info is null) Integrity(format);
         if (info is null) throw new ImageFileException(path, $"unrecognised {format} header");
@@ -161,6 +162,20 @@ public static class ImageFiles
             throw new ImageFileException(path, $"{info.Width}×{info.Height} is outside the accepted size (1 to {MaxPixels} pixels)");
         Integrity(format); // after the size check: it inflates every promised row
         return bytes;
+    }
+
+    // The decoder's reading of the header; its exceptions (a corrupt chunk, a CRC error: found by tests/fuzz) become
+    // an ImageFileException naming the file.
+    private static IImageInfo Header(string path, byte[] bytes, Format format)
+    {
+        try
+        {
+            return Image.Identify(Decoders, bytes, out _) ?? throw new ImageFileException(path, $"unrecognised {format} header");
+        }
+        catch (Exception e) when (e is not ImageFileException)
+        {
+            throw new ImageFileException(path, $"cannot read the {format} header ({e.Message.ReplaceLineEndings(" ")}); re-export the file");
+        }
     }
 
     private static int PngColorType(byte[] b) => b.Length > 25 ? b[25] : -1; // IHDR: 8 sig + 8 chunk head + w,h,depth,type

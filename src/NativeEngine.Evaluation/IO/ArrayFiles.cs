@@ -125,44 +125,52 @@ public static class ArrayFiles
     }
 
     // .npy v1/v2/v3: magic, version, header length, a Python dict literal {'descr','fortran_order','shape'}, data.
+    // Every malformed part is an InvalidDataException naming the file (found by tests/fuzz: the npy target).
     private static (string Descr, long[] Shape, byte[] Data) ReadNpy(string path)
     {
         using var fs = File.OpenRead(path);
-        Span<byte> head = stackalloc byte[10];
-        if (fs.Read(head) != 10 || head[0] != 0x93 || Encoding.ASCII.GetString(head.Slice(1, 5)) != "NUMPY")
+        Span<byte> head = stackalloc byte[12];
+        if (fs.ReadAtLeast(head[..10], 10, throwOnEndOfStream: false) != 10 || head[0] != 0x93 || Encoding.ASCII.GetString(head.Slice(1, 5)) != "NUMPY")
             throw new InvalidDataException($"{path}: not a .npy file");
         int major = head[6];
-        long hlen = major == 1 ? BinaryPrimitives.ReadUInt16LittleEndian(head[8..]) : ReadMore(fs, head);
-        if (hlen > 1 << 20) throw new InvalidDataException($"{path}: .npy header of {hlen} bytes is invalid");
+        if (major is < 1 or > 3) throw new InvalidDataException($"{path}: .npy format version {major} is not 1, 2 or 3");
+        long hlen = BinaryPrimitives.ReadUInt16LittleEndian(head[8..]);
+        if (major > 1)
+        {
+            if (fs.ReadAtLeast(head[10..], 2, throwOnEndOfStream: false) != 2) throw new InvalidDataException($"{path}: .npy is truncated in its header");
+            hlen = BinaryPrimitives.ReadUInt32LittleEndian(head[8..]);
+        }
+        if (hlen > 1 << 20 || hlen > fs.Length - fs.Position) throw new InvalidDataException($"{path}: .npy header of {hlen} bytes is invalid");
         var hdr = new byte[hlen];
         fs.ReadExactly(hdr);
         var text = Encoding.ASCII.GetString(hdr);
-        string descr = Field(text, "descr").Trim('\'', '"', ' ');
-        if (Field(text, "fortran_order").Trim() != "False") throw new InvalidDataException($"{path}: Fortran-order .npy is not supported");
-        var shapeText = Field(text, "shape").Trim(' ', '(', ')');
-        var shape = shapeText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(long.Parse).ToArray();
-        long count = shape.Aggregate(1L, (a, b) => a * b);
+        string descr = Field(path, text, "descr").Trim().Trim('\'', '"');
+        if (descr is not ("<f4" or "<f2" or "<f8" or "|u1" or "|b1" or "<i4" or "<i8"))
+            throw new InvalidDataException($"{path}: .npy dtype '{descr}' is not supported (use float32, or uint8 for labels)");
+        if (Field(path, text, "fortran_order").Trim() != "False") throw new InvalidDataException($"{path}: Fortran-order .npy is not supported");
+        var shapeText = Field(path, text, "shape").Trim().TrimStart('(').TrimEnd(')');
+        var shape = shapeText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(d => long.TryParse(d, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v
+                : throw new InvalidDataException($"{path}: .npy shape ({shapeText}) is not a tuple of non-negative integers"))
+            .ToArray();
         int size = descr[^1] - '0';
-        long bytes = count * size;
-        if (bytes > fs.Length - fs.Position) throw new InvalidDataException($"{path}: .npy is truncated ({fs.Length - fs.Position} data bytes, {bytes} needed)");
-        var data = new byte[bytes];
+        long available = fs.Length - fs.Position, count = 1;
+        foreach (var d in shape)
+            if (d != 0 && count > available / d) { count = long.MaxValue; break; }
+            else count *= d;
+        if (count > available / size) throw new InvalidDataException($"{path}: .npy is truncated ({available} data bytes for shape ({shapeText}) of {descr})");
+        var data = new byte[count * size];
         fs.ReadExactly(data);
         return (descr, shape, data);
     }
 
-    private static long ReadMore(FileStream fs, ReadOnlySpan<byte> head)
-    {
-        Span<byte> two = stackalloc byte[2];
-        fs.ReadExactly(two);
-        return BinaryPrimitives.ReadUInt32LittleEndian([head[8], head[9], two[0], two[1]]);
-    }
-
-    private static string Field(string header, string key)
+    // The text after 'key': up to the next ',' (for shape: the closing ')'), or a clear error.
+    private static string Field(string path, string header, string key)
     {
         int i = header.IndexOf($"'{key}'", StringComparison.Ordinal);
-        if (i < 0) throw new InvalidDataException($".npy header has no '{key}': {header}");
-        int colon = header.IndexOf(':', i);
-        int end = key == "shape" ? header.IndexOf(')', colon) + 1 : header.IndexOf(',', colon);
+        int colon = i < 0 ? -1 : header.IndexOf(':', i);
+        int end = colon < 0 ? -1 : key == "shape" ? header.IndexOf(')', colon) + 1 : header.IndexOf(',', colon);
+        if (end <= colon) throw new InvalidDataException($"{path}: .npy header has no readable '{key}': {header.Trim()}");
         return header[(colon + 1)..end];
     }
 

@@ -159,12 +159,15 @@ public sealed class AnomalyHead
         var w1 = Get(l1 + ".weight");
         if (w1.Shape.Length != 2) throw new ArgumentException($"{source}: {l1}.weight expected shape [H1,Cin], got [{string.Join(",", w1.Shape)}]");
         int h1 = w1.Shape[0], cin = w1.Shape[1];
-        int h2 = Get(l2 + ".weight").Shape[0];
+        // Rows of a weight that must have at least one axis (a scalar was an IndexOutOfRangeException: found by tests/fuzz).
+        int Rows(string name) => Get(name).Shape is [var rows, ..] ? rows
+            : throw new ArgumentException($"{source}: {name} expected a weight matrix, got a scalar (shape [])");
+        int h2 = Rows(l2 + ".weight");
         int projDim = 32, featureDim = 768;
         if (proj is not null)
         {
             var pw = Get(proj + ".weight").Shape;
-            projDim = pw[0];
+            projDim = Rows(proj + ".weight");
             featureDim = pw.Length > 1 ? pw[1] : 0;
         }
         var options = new AnomalyHeadOptions(layout, h1, h2, dropout, featureDim, projDim);

@@ -338,8 +338,12 @@ public sealed class HeadTrainer : IDisposable
                 $"this run's is {dataHash}); resume with the same --features/--labels, or start afresh without --resume");
         var saved = AnomalyHead.Load(path, template.Options.Dropout);
         if (saved.Layout != template.Layout) throw new ArgumentException($"{path}: holds a {saved.Layout} head, this run trains {template.Layout}");
+        // A step that is not a count, or missing optimiser state, is a broken checkpoint, not a crash (found by tests/fuzz).
+        if (!int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int step) || step > Options.Steps)
+            throw new ArgumentException($"{path}: checkpoint.step '{s}' is not a step count in 0..{Options.Steps}");
         head.Load(saved);
-        optimizer.LoadState(f.ReadFloat32, int.Parse(s, CultureInfo.InvariantCulture));
+        optimizer.LoadState(name => f.Tensors.ContainsKey(name) ? f.ReadFloat32(name)
+            : throw new ArgumentException($"{path}: no optimiser state '{name}' (not a complete train-head checkpoint)"), step);
         Step = optimizer.StepCount;
         lastCheckpointStep = Step;
         return Step;

@@ -64,9 +64,12 @@ public sealed record EomtConfig(
     /// </summary>
     public static EomtConfig FromConfigJson(string json)
     {
-        var o = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 16 }) as JsonObject
+        // Duplicate keys are a JsonException here, not an ArgumentException on first access (found by tests/fuzz).
+        var o = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 16, AllowDuplicateProperties = false }) as JsonObject
             ?? throw new FormatException("config.json is not a JSON object");
-        int I(string k, int def) => o[k] is JsonValue v && v.TryGetValue<double>(out var d) ? checked((int)d) : def;
+        int I(string k, int def) => o[k] is JsonValue v && v.TryGetValue<double>(out var d)
+            ? (d == Math.Floor(d) ? checked((int)d) : throw new FormatException($"config.json {k} is {d}, not an integer"))
+            : def;
         double D(string k, double def) => o[k] is JsonValue v && v.TryGetValue<double>(out var d) ? d : def;
         bool B(string k, bool def) => o[k] is JsonValue v && v.TryGetValue<bool>(out var b) ? b : def;
 
@@ -78,6 +81,12 @@ public sealed record EomtConfig(
         var act = o["hidden_act"]?.GetValue<string>() ?? "gelu";
         if (!swiglu && act != "gelu") throw new FormatException($"config.json hidden_act '{act}' is not supported (EoMT uses exact 'gelu')");
         int mlp = swiglu ? ((int)(c * ratio * 2 / 3) + 7) / 8 * 8 : (int)(c * ratio);
+        // Sizes the architecture divides by or counts with must be positive (0 heads or patch 0 divided by zero: tests/fuzz).
+        foreach (var (k, def) in new[] { ("hidden_size", 1024), ("num_hidden_layers", 24), ("num_attention_heads", 16), ("patch_size", 16),
+                     ("image_size", 640), ("num_queries", 200), ("num_channels", 3) })
+            if (I(k, def) < 1) throw new FormatException($"config.json {k} is {I(k, def)}; it must be at least 1");
+        foreach (var (k, def) in new[] { ("num_register_tokens", 4), ("num_blocks", 4), ("num_upscale_blocks", 2) })
+            if (I(k, def) is < 0 or > 1 << 16) throw new FormatException($"config.json {k} is {I(k, def)}; it must be in 0..65536");
         return new EomtConfig(
             HiddenSize: c,
             Layers: I("num_hidden_layers", 24),

@@ -43,7 +43,19 @@ public sealed class ShardedSafeTensors : ISpanTensorSource
         var map = new List<(string Tensor, string Shard)>();
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(indexPath), new JsonDocumentOptions { MaxDepth = 8 });
+            // Strict UTF-8 first: JsonDocument checks the encoding of a string only when it is read (found by tests/fuzz).
+            string text;
+            try
+            {
+                text = new System.Text.UTF8Encoding(false, true).GetString(File.ReadAllBytes(indexPath)).TrimStart('\uFEFF');
+            }
+            catch (System.Text.DecoderFallbackException)
+            {
+                throw new CheckpointException(indexPath, "sharded index is not valid UTF-8");
+            }
+            using var doc = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = 8 });
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) // TryGetProperty throws on a non-object (tests/fuzz)
+                throw new CheckpointException(indexPath, $"sharded index is a JSON {doc.RootElement.ValueKind.ToString().ToLowerInvariant()}, not an object with a 'weight_map'");
             if (!doc.RootElement.TryGetProperty("weight_map", out var wm) || wm.ValueKind != JsonValueKind.Object)
                 throw new CheckpointException(indexPath, "sharded index has no 'weight_map' object");
             var seen = new HashSet<string>(StringComparer.Ordinal);
