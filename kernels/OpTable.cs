@@ -19,11 +19,9 @@ public static class OpTable
         Tokens.ToFeatureMapOp,
         // The ViT blocks
         Gemm.Op,
-        Gemm.TensorCoreOp,
         HalfConvert.Op,
         LayerNorm.Op,
         Attention.Op,
-        Attention.TensorCoreOp,
         Attention.MaskOp,
         Attention.PatchMaskedOp,
         Attention.BitsOp,

@@ -26,6 +26,9 @@
 //           in vectors: alpha, beta·C (C read only when beta ≠ 0), bias, then GELU (ActivationHost's lanes: the erf
 //           polynomials of Activation.cs with an in-register exp) or residual + gamma ⊙ v. Ragged tiles use the same row routine with a scalar tail, so the
 //           fused result never makes a second pass over C.
+// Precision (tf32/bf16/fp16; the tensor cores' rounding, float32 accumulation): A is always packed and each element
+//           rounded as it is packed; B stored in 16 bits is widened while packed, an f32 B rounded while packed. The
+//           micro-kernel and epilogue are unchanged, so the result equals the tensor cores' up to summation order.
 // Workspace: the packed panels live in one pinned array per calling thread, grown on demand and reused: no allocation
 // per call once warm. Workers only read the packed panels and write disjoint C tiles, so there are no locks.
 using System.Runtime.CompilerServices;
@@ -56,6 +59,8 @@ public static unsafe class GemmHost
     internal struct Problem
     {
         public float* A, B, C, Bias, Gamma, Residual;
+        public ushort* BHalf; // B stored as bf16/f16 (then B is null), widened while packed
+        public Precision Precision;
         public int Batch, M, N, K;
         public bool TransA, TransB, SharedB, Gelu;
         public float Alpha, Beta;
@@ -65,11 +70,13 @@ public static unsafe class GemmHost
 
     /// <summary>Gemm.Matmul / Gemm.Linear on host memory: batch, shapes and flags already validated by Gemm.</summary>
     internal static void Run(Tensor a, Tensor b, Tensor c, Tensor? bias, Tensor? gamma, Tensor? residual, int batch, int m,
-        int n, int k, bool transA, bool transB, bool sharedB, bool gelu, float alpha, float beta)
+        int n, int k, bool transA, bool transB, bool sharedB, bool gelu, float alpha, float beta, Precision precision = Precision.Fp32)
     {
+        bool half = b.DType != DType.Float32;
         var p = new Problem
         {
-            A = a.HostPointer<float>(), B = b.HostPointer<float>(), C = c.HostPointer<float>(),
+            A = a.HostPointer<float>(), B = half ? null : b.HostPointer<float>(), C = c.HostPointer<float>(),
+            BHalf = half ? b.HostPointer<ushort>() : null, Precision = precision,
             Bias = bias is null ? null : bias.HostPointer<float>(),
             Gamma = gamma is null ? null : gamma.HostPointer<float>(),
             Residual = residual is null ? null : residual.HostPointer<float>(),
@@ -137,7 +144,7 @@ public static unsafe class GemmHost
             // A stored (M, K) is read in place by the micro-kernel (six row pointers); only Aᵀ and the ragged last panel
             // of each batch (rows past M read as 0) are packed.
             // (Packing A whose rows sit 4 KB apart, to keep them out of one L1 set, measured slower at 1024³: not done.)
-            packAllA = p.TransA;
+            packAllA = p.TransA || p.Precision != Precision.Fp32; // reduced precision: every A element is rounded as packed
             int aPanels = packAllA ? p.Batch * panelsM : p.M % MR != 0 ? p.Batch : 0, bPanels = batchesB * panelsN;
             aPacked = aPanels;
             aChunk = Math.Max(1, aPanels / (4 * cores));
@@ -161,6 +168,7 @@ public static unsafe class GemmHost
                     int q = packAllA ? u : u * panelsM + panelsM - 1; // all panels, or each batch's ragged last one
                     int z = q / panelsM, i0 = (q % panelsM) * MR;
                     PackA(p.A + (long)z * p.M * k, p.M, k, p.TransA, i0, packedA + (long)q * MR * kk);
+                    if (p.Precision != Precision.Fp32) RoundPanel(packedA + (long)q * MR * kk, (long)MR * k, p.Precision);
                 }
             }
             else
@@ -169,7 +177,9 @@ public static unsafe class GemmHost
                 for (int q = first; q < end; q++)
                 {
                     int z = q / panelsN, j0 = (q % panelsN) * nr;
-                    PackB(p.B + (long)z * k * p.N, p.N, k, p.TransB, j0, nr, packedB + (long)q * nr * kk);
+                    if (p.BHalf != null) PackBHalf(p.BHalf + (long)z * k * p.N, p.N, k, p.TransB, j0, nr, packedB + (long)q * nr * kk, p.Precision);
+                    else PackB(p.B + (long)z * k * p.N, p.N, k, p.TransB, j0, nr, packedB + (long)q * nr * kk);
+                    if (p.BHalf == null && p.Precision != Precision.Fp32) RoundPanel(packedB + (long)q * nr * kk, (long)nr * k, p.Precision);
                 }
             }
         }
@@ -283,6 +293,29 @@ public static unsafe class GemmHost
             }
             for (int c = cols; c < nr; c++)
                 for (int t = 0; t < steps; t++) d0[t * nr + c] = 0f;
+        }
+    }
+
+    /// <summary>A packed panel's values rounded in place to what the tensor cores see of them (<see cref="TensorCoreOps.Round"/>).</summary>
+    private static void RoundPanel(float* panel, long count, Precision precision)
+    {
+        for (long i = 0; i < count; i++) panel[i] = TensorCoreOps.Round(panel[i], precision);
+    }
+
+    /// <summary><see cref="PackB"/> for B stored in 16 bits (bf16 or f16): each element widened exactly as it is packed.</summary>
+    private static void PackBHalf(ushort* b, int n, int k, bool trans, int j0, int nr, float* dst, Precision precision)
+    {
+        int cols = Math.Min(nr, n - j0);
+        bool bf16 = precision == Precision.Bf16;
+        for (int t = 0; t < k; t++, dst += nr)
+        {
+            int c = 0;
+            for (; c < cols; c++)
+            {
+                uint h = trans ? b[(long)(j0 + c) * k + t] : b[(long)t * n + j0 + c];
+                dst[c] = bf16 ? BitConverter.UInt32BitsToSingle(h << 16) : TensorCoreOps.HalfToFloat(h);
+            }
+            for (; c < nr; c++) dst[c] = 0f;
         }
     }
 
