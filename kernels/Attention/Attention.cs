@@ -12,7 +12,8 @@
 //
 // Versions
 //   v1 "thread-per-query": one thread per (b, h, query row): online softmax over all keys, the output row doubles as the accumulator
-//      (no N×N matrix, no local arrays). Reads K and V once per query: N²·2D·4 B per head from cache. The CPU path.
+//      (no N×N matrix, no local arrays). In bf16/fp16 it rounds q, k, v and P as v3 does (any head dim: what runs
+//      where v3 cannot). Reads K and V once per query: N²·2D·4 B per head from cache. The CPU path.
 //   v2 "flash-tiles": flash-attention tiles: a group of 8 warps per (b·h, 32-query tile). The Q tile (32×D) stays in shared memory;
 //      K tiles (32 keys × D, row stride D+1 so lane j reads key j without bank conflicts) and then V tiles reuse one
 //      shared buffer. Lane j computes the scores of key j for the warp's 4 rows; the row max comes from a warp
@@ -29,7 +30,8 @@
 //   v3 "flash-mma" FlashAttention-2 on mma.sync (bf16/fp16, D = 64, 64-row tiles; attention_patch_masked's "bits-mma"
 //      reads a per-query patch bitmask): AttentionTensorCore.cs.
 // Precision (the user's choice, in the args): fp32 and tf32 run v1, v2 and the host version in float32; bf16/fp16 run v3
-// (CUDA; forced on the simulator) and the host version, which rounds q, k, v and P as v3 does (float32 statistics).
+// (CUDA, head dim 64; forced on the simulator), v1 and the host version, which round q, k, v and P as v3 does (float32
+// statistics).
 using ILGPU;
 using ILGPU.Algorithms;
 using ILGPU.Runtime;
@@ -50,7 +52,7 @@ public static partial class Attention
 
     [Kernel("attention", Version = "v1 one thread per query row, online softmax")]
     internal static void ForwardV1(Index1D i, ArrayView<float> qkv, ArrayView<float> output, ArrayView<byte> allowed,
-        int n, int heads, int d, float scale, int masked)
+        int n, int heads, int d, float scale, int masked, int round)
     {
         int row = i % n, bh = i / n;
         int h = bh % heads, b = bh / heads;
@@ -63,15 +65,16 @@ public static partial class Attention
         {
             int kBase = (b * n + j) * stride + c + h * d;
             float s = 0f;
-            for (int e = 0; e < d; e++) s += qkv[qBase + e] * qkv[kBase + e];
+            for (int e = 0; e < d; e++) s += TensorCoreOps.RoundHalf(qkv[qBase + e], round) * TensorCoreOps.RoundHalf(qkv[kBase + e], round);
             s *= scale;
             if (masked != 0 && allowed[(b * n + row) * n + j] == 0) s = MaskedScore;
             float mNew = XMath.Max(m, s);
             float corr = XMath.Exp(m - mNew); // 0 at the first key (m = −∞)
             float p = XMath.Exp(s - mNew);
             l = l * corr + p;
+            p = TensorCoreOps.RoundHalf(p, round); // bf16/fp16: P enters P·V in 16 bits as on the tensor cores; l stays float32
             int vBase = kBase + c;
-            for (int e = 0; e < d; e++) output[oBase + e] = output[oBase + e] * corr + p * qkv[vBase + e];
+            for (int e = 0; e < d; e++) output[oBase + e] = output[oBase + e] * corr + p * TensorCoreOps.RoundHalf(qkv[vBase + e], round);
             m = mNew;
         }
         float inv = 1f / l;
@@ -249,8 +252,9 @@ public static partial class Attention
     /// <summary>v1: one thread per query row, online softmax.</summary>
     public static readonly OpVersion<AttentionArgs> ThreadPerQuery = new("attention", "thread-per-query", VersionKind.Simple,
         "one thread per query row, online softmax", ["Attention.ForwardV1"],
-        a => LaunchForwardV1(a.Qkv.Device, a.B * a.Heads * a.N, a.Qkv.View, a.Output.View, a.Mask, a.N, a.Heads, a.D, a.Scale, a.Masked),
-        (_, a) => Float32Only(a.Qkv, a.Precision));
+        a => LaunchForwardV1(a.Qkv.Device, a.B * a.Heads * a.N, a.Qkv.View, a.Output.View, a.Mask, a.N, a.Heads, a.D, a.Scale, a.Masked,
+            TensorCoreOps.HalfCode(a.Precision)),
+        (_, a) => HostQkv(a.Qkv)); // every precision: bf16/fp16 round q, k, v and P as v3 does (any head dim)
 
     /// <summary>v2: flash tiles (Q tile, K/V tiles in shared memory), head dim ≤ 128.</summary>
     public static readonly OpVersion<AttentionArgs> FlashTiles = new("attention", "flash-tiles", VersionKind.Grouped,
@@ -264,7 +268,7 @@ public static partial class Attention
         : qkv.DType != DType.Float32 ? $"it reads an f32 qkv, got {qkv.DType.Name()}"
         : null;
 
-    /// <summary>The host versions serve every precision on an f32 qkv (bf16/fp16: q, k, v and P rounded as v3 rounds them).</summary>
+    /// <summary>v1 and the host versions serve every precision on an f32 qkv (bf16/fp16: q, k, v and P rounded as v3 rounds them).</summary>
     private static string? HostQkv(Tensor qkv) => qkv.DType != DType.Float32 ? $"it reads an f32 qkv, got {qkv.DType.Name()}" : null;
 
     /// <summary>
@@ -316,7 +320,7 @@ public static partial class Attention
                 using var allowed = Tensor.Empty(a.Qkv.Device, new Shape(b, n, n), DType.UInt8);
                 QueryPatchMask(a.GridLogits, a.FirstPatch, allowed);
                 Forward(a.Qkv, a.Output, a.Heads, allowed, precision: a.Precision);
-            }, (_, a) => Float32Only(a.Qkv, a.Precision)), BitsMma(),
+            }, (_, a) => HostQkv(a.Qkv)), BitsMma(), // every precision: attention v1 rounds q, k, v and P for bf16/fp16
         new OpVersion<PatchMaskedArgs>("attention_patch_masked", "host", VersionKind.Host,
             "the mask read from the grid logits while the keys stream (no N×N bytes), SIMD, all cores; bf16/fp16 rounded as v3", [],
             a => AttentionHost.ForwardQueryPatchMasked(a.Qkv, a.Output, a.Heads, a.GridLogits, a.FirstPatch, a.Precision),

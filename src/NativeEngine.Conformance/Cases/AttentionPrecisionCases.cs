@@ -7,7 +7,7 @@ namespace NativeEngine.Conformance.Cases;
 
 /// <summary>
 /// Attention in bf16 and fp16: v3 on tensor cores (attention/flash-mma unmasked, attention_patch_masked/bits-mma with the
-/// per-query patch bitmask; head dim 64) and the host versions, which round q, k, v and P as v3 does, against the
+/// per-query patch bitmask; head dim 64), v1 and build-mask, and the host versions, which round q, k, v and P as v3 does, against the
 /// plain reference on q/k/v rounded by <see cref="PrecisionRef"/>.
 /// </summary>
 internal static class AttentionPrecisionCases
@@ -18,9 +18,12 @@ internal static class AttentionPrecisionCases
     [ConformanceCases]
     private static IEnumerable<ConformanceCase> Cases()
     {
-        foreach (bool host in new[] { false, true })
+        // (unmasked version, masked version, head dims): v3 on tensor cores (D = 64 only), v1 and the host (any D).
+        var versions = new[] { ("flash-mma", "bits-mma", new[] { 64 }), ("thread-per-query", "build-mask", new[] { 64, 16 }), ("host", "host", new[] { 64, 16 }) };
+        foreach (var (plain, maskedVersion, dims) in versions)
             foreach (var p in new[] { Precision.Bf16, Precision.Fp16 })
                 foreach (var (b, n, h, q, first) in Shapes)
+                    foreach (int dim in dims)
                     foreach (bool masked in new[] { false, true })
                     {
                         double u = PrecisionRef.UnitRoundoff(p.Name());
@@ -29,10 +32,10 @@ internal static class AttentionPrecisionCases
                         // float32 reductions over D and N.
                         double atol = 2 * u + 2e-6 * (n + 64);
                         var op = masked ? (IOp)Attention.PatchMaskedOp : Attention.Op;
-                        var version = op.Version(host ? "host" : masked ? "bits-mma" : "flash-mma");
-                        yield return new(version, $"{p.Name()} B{b} N{n} H{h} D64{(masked ? $" masked Q{q} first{first}" : "")}",
+                        var version = op.Version(masked ? maskedVersion : plain);
+                        yield return new(version, $"{p.Name()} B{b} N{n} H{h} D{dim}{(masked ? $" masked Q{q} first{first}" : "")}",
                             atol, 1e-5, $"q/k/v rounded to {p.Name()} in the reference; P rounded to {p.Name()} before P·V: atol 2u + 2e-6·(N + D)",
-                            d => HostDevice.Run(d, dd => Run(dd, p, b, n, h, masked ? q : 0, first))) { Precision = p };
+                            d => HostDevice.Run(d, dd => Run(dd, p, b, n, h, dim, masked ? q : 0, first))) { Precision = p };
                     }
         // Bench workloads (CUDA): EoMT-L-like sequences, 16 heads of 64.
         foreach (var p in new[] { Precision.Bf16, Precision.Fp16 })
@@ -90,9 +93,8 @@ internal static class AttentionPrecisionCases
         return new([.. expected], [.. actual]);
     }
 
-    private static CaseResult Run(ComputeDevice d, Precision p, int b, int n, int h, int queries, int first)
+    private static CaseResult Run(ComputeDevice d, Precision p, int b, int n, int h, int dim, int queries, int first)
     {
-        const int dim = 64;
         var raw = Inputs.Uniform(b * n * 3 * h * dim, 23 + n, -2, 2);
         var qkv = PrecisionRef.Round(raw, p.Name()); // the reference's operands; the version rounds raw itself
         using var tf = Tensor.FromHost(d, new Shape(b, n, 3 * h * dim), raw);
