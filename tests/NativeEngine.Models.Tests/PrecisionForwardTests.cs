@@ -46,7 +46,7 @@ public class PrecisionForwardTests(DeviceFixture fx, ITestOutputHelper output)
         {
             var reference64 = exact.ReadFloat32(name);
             var referenceRounded = rounded.ReadFloat32($"{precision.Name()}.{name}");
-            double vs64 = RelMax(reference64, actual), vsRounded = RelMax(referenceRounded, actual);
+            double vs64 = Tolerance.RelativeToMax(reference64, actual), vsRounded = Tolerance.RelativeToMax(referenceRounded, actual);
             double mean64 = MeanRel(reference64, actual), meanRounded = MeanRel(referenceRounded, actual);
             output.WriteLine($"{precision.Name()} {name}: max|Δ|/max|ref| vs float64 {vs64:E2}, vs rounded {vsRounded:E2}; mean|Δ|/mean|ref| {mean64:E2} / {meanRounded:E2}");
             Assert.True(vs64 <= 2.5 * u, $"{name}: {precision.Name()} differs from float64 by {vs64:E2} of max, bound 2.5u = {2.5 * u:E2}");
@@ -61,17 +61,6 @@ public class PrecisionForwardTests(DeviceFixture fx, ITestOutputHelper output)
     {
         using var model = EomtModel.Load(fx.Device, Fixtures.Path("eomt/tiny"));
         Assert.Equal(Precision.Fp32, model.Precision);
-    }
-
-    private static double RelMax(float[] r, float[] a)
-    {
-        double max = 0, diff = 0;
-        for (int i = 0; i < r.Length; i++)
-        {
-            max = Math.Max(max, Math.Abs(r[i]));
-            diff = Math.Max(diff, Math.Abs(r[i] - a[i]));
-        }
-        return diff / max;
     }
 
     private static double MeanRel(float[] r, float[] a)
