@@ -177,18 +177,7 @@ public sealed class EomtCheckpoint : IDisposable
                  && File.Exists(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!, "config.json")))
             (configJson, configSource) = (File.ReadAllText(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!, "config.json")),
                 "config.json beside the file");
-        EomtConfig? declared = null;
-        if (configJson is not null)
-        {
-            try
-            {
-                declared = EomtConfig.FromConfigJson(configJson);
-            }
-            catch (Exception e) when (e is FormatException or System.Text.Json.JsonException or InvalidOperationException or OverflowException)
-            {
-                throw new CheckpointException(path, $"{configSource} is not a usable EoMT config: {e.Message}");
-            }
-        }
+        var declared = configJson is null ? null : EomtConfig.Parse(configJson, path, configSource!);
 
         // 2. The architecture the shapes imply, checked against the declared one.
         var unknown = new List<string>();
