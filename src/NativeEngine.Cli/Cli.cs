@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using NativeEngine.Runtime;
+using NativeEngine.Training.Optim;
 
 namespace NativeEngine.Cli;
 
@@ -16,6 +17,24 @@ public static class Cli
     {
         Description = "where ops run: auto (CUDA if present, else cpu), cpu (the host backend), sim (ILGPU's simulator of the CUDA kernels) or cuda; default from NATIVEENGINE_DEVICE",
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable(ComputeDevice.EnvironmentVariable) ?? "auto",
+    };
+
+    /// <summary>
+    /// An option that takes one of <paramref name="choices"/> by name (case-insensitive), parsed here once: any other
+    /// value is a usage error that lists the names.
+    /// </summary>
+    public static Option<T> ChoiceOption<T>(string name, string description, IReadOnlyList<(string Name, T Value)> choices, T defaultValue) => new(name)
+    {
+        Description = $"{description}: {string.Join(" | ", choices.Select(c => c.Name))}",
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = r =>
+        {
+            if (r.Tokens.Count == 0) return defaultValue;
+            var text = r.Tokens[0].Value;
+            if (TrainingChoices.TryParse(choices, text, out var value)) return value;
+            r.AddError($"{name} '{text}': use {TrainingChoices.List(choices)}");
+            return defaultValue;
+        },
     };
 
     /// <summary>Creates the device named by --device and says which one was chosen (on stderr, so stdout stays data).</summary>

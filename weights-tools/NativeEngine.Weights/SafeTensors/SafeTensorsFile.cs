@@ -1,16 +1,17 @@
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
+using NativeEngine.Tensors;
 
 namespace NativeEngine.Weights.SafeTensors;
 
 /// <summary>One tensor's header entry: dtype as written in the file (F32, F16, BF16, U8, I64…), shape and byte range.</summary>
 /// <param name="Name">Tensor name.</param>
-/// <param name="DType">Element type (safetensors name).</param>
+/// <param name="DType">Element type.</param>
 /// <param name="Shape">Dimensions.</param>
 /// <param name="Begin">Start offset in the data buffer (bytes, relative to 8 + header length).</param>
 /// <param name="End">End offset (exclusive).</param>
-public sealed record TensorEntry(string Name, string DType, long[] Shape, long Begin, long End)
+public sealed record TensorEntry(string Name, DType DType, long[] Shape, long Begin, long End)
 {
     /// <summary>Number of elements.</summary>
     public long Elements => Shape.Aggregate(1L, (a, b) => a * b);
@@ -167,16 +168,7 @@ public sealed class SafeTensorsFile : ISpanTensorSource
         if (v.ValueKind != JsonValueKind.Object) throw new CheckpointException(path, $"header entry '{name}' is not an object");
         if (!v.TryGetProperty("dtype", out var dt) || dt.ValueKind != JsonValueKind.String)
             throw new CheckpointException(path, $"tensor '{name}' has no string 'dtype'");
-        var dtype = dt.GetString()!;
-        int size;
-        try
-        {
-            size = DTypeConvert.SizeOf(dtype);
-        }
-        catch (NotSupportedException e)
-        {
-            throw new CheckpointException(path, $"tensor '{name}': {e.Message}");
-        }
+        var dtype = DTypeConvert.FromSafeTensorsName(dt.GetString()!, path, name);
         var shape = ReadIntArray(path, name, v, "shape");
         var offs = ReadIntArray(path, name, v, "data_offsets");
         if (offs.Length != 2) throw new CheckpointException(path, $"tensor '{name}': data_offsets must hold 2 integers, not {offs.Length}");
@@ -186,7 +178,7 @@ public sealed class SafeTensorsFile : ISpanTensorSource
         {
             long elements = 1;
             foreach (var d in shape) elements = checked(elements * d);
-            bytes = checked(elements * size);
+            bytes = checked(elements * dtype.SizeOf());
         }
         catch (OverflowException)
         {
@@ -194,7 +186,7 @@ public sealed class SafeTensorsFile : ISpanTensorSource
         }
         if (bytes != offs[1] - offs[0])
             throw new CheckpointException(path,
-                $"tensor '{name}': {dtype} ({string.Join(",", shape)}) needs {bytes} bytes but data_offsets [{offs[0]},{offs[1]}] give {offs[1] - offs[0]}");
+                $"tensor '{name}': {dtype.SafeTensorsName()} ({string.Join(",", shape)}) needs {bytes} bytes but data_offsets [{offs[0]},{offs[1]}] give {offs[1] - offs[0]}");
         return new TensorEntry(name, dtype, shape, offs[0], offs[1]);
     }
 
