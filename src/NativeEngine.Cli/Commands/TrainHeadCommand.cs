@@ -31,13 +31,13 @@ public static class TrainHeadCommand
         var output = new Option<string>("--out") { Description = "where the trained head is written (seed tensor names)", Required = true };
         var steps = new Option<int>("--steps") { Description = "optimiser steps", Required = true };
         var lr = new Option<double>("--lr") { Description = "base learning rate", DefaultValueFactory = _ => 1e-4 };
-        var optimizer = Cli.ChoiceOption("--optimizer", "optimiser", TrainingChoices.Optimizers, OptimizerKind.AdamW);
+        var optimizer = new ChoiceOption<OptimizerKind>("--optimizer", "optimiser; adamw decays weights decoupled, adam adds L2 decay to the gradient", TrainingChoices.Optimizers, OptimizerKind.AdamW);
         var wd = new Option<double>("--weight-decay") { Description = "weight decay (AdamW: decoupled; Adam: L2)", DefaultValueFactory = _ => 0.05 };
         var dropout = new Option<float?>("--dropout") { Description = "dropout probability (default: the --init file's, else 0.1)" };
         var batch = new Option<int>("--batch") { Description = "pixels per step", DefaultValueFactory = _ => 65536 };
         var seed = new Option<int>("--seed") { Description = "seed of batch order, dropout masks and a fresh init", DefaultValueFactory = _ => 0 };
         var clip = new Option<double>("--clip-norm") { Description = "gradient-norm clipping (0 = off; the seed used 0.01)", DefaultValueFactory = _ => 0 };
-        var schedule = Cli.ChoiceOption("--schedule", "learning-rate schedule", TrainingChoices.Schedules, ScheduleKind.Constant);
+        var schedule = new ChoiceOption<ScheduleKind>("--schedule", "learning-rate schedule", TrainingChoices.Schedules, ScheduleKind.Constant);
         var warmup = new Option<int>("--warmup-steps") { Description = "warm-up steps of warmup-poly", DefaultValueFactory = _ => 0 };
         var layout = new Option<string?>("--layout") { Description = "plain | bn | hybrid (default: the --init file's, else plain)" };
         var hidden = new Option<string>("--hidden") { Description = "hidden sizes H1,H2 of a fresh head", DefaultValueFactory = _ => "64,32" };
@@ -57,8 +57,8 @@ public static class TrainHeadCommand
         {
             string outPath = r.GetValue(output)!;
             string ckpt = r.GetValue(checkpoint) ?? outPath + ".ckpt";
-            var options = new HeadTrainingOptions(r.GetValue(steps), r.GetValue(batch), r.GetValue(seed), r.GetValue(optimizer), r.GetValue(lr),
-                r.GetValue(wd), r.GetValue(clip), r.GetValue(schedule), r.GetValue(warmup), r.GetValue(posWeight), r.GetValue(every), ckpt,
+            var options = new HeadTrainingOptions(r.GetValue(steps), r.GetValue(batch), r.GetValue(seed), optimizer.ValueIn(r), r.GetValue(lr),
+                r.GetValue(wd), r.GetValue(clip), schedule.ValueIn(r), r.GetValue(warmup), r.GetValue(posWeight), r.GetValue(every), ckpt,
                 r.GetValue(voidAsNormal));
             TrainHeadChecks.BeforeWork(options, outPath, ckpt, r.GetValue(dropout), r.GetValue(pixels), r.GetValue(logEvery), r.GetValue(stopAfter), r.GetValue(hidden)!);
             using var d = Cli.OpenDevice(r.GetValue(device)!);
