@@ -1,3 +1,4 @@
+// Its own leaf assembly so Core (ILGPU) and weights-tools (no ILGPU, no Core) share this one type without depending on each other.
 namespace NativeEngine.Tensors;
 
 /// <summary>
