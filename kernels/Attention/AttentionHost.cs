@@ -105,9 +105,8 @@ public static unsafe class AttentionHost
     private static void Dispatch(float* qkv, float* output, int b, int n, int heads, int d, Mask mask, Precision precision = Precision.Fp32)
     {
         var round = precision.IsHalf() ? precision : Precision.Fp32; // tf32 attention is float32 (no tf32 flash kernel)
-        if (Vector512.IsHardwareAccelerated) Run<Simd512, Vector512<float>>(qkv, output, b, n, heads, d, mask, round);
-        else if (Vector256.IsHardwareAccelerated) Run<Simd256, Vector256<float>>(qkv, output, b, n, heads, d, mask, round);
-        else Run<Simd128, Vector128<float>>(qkv, output, b, n, heads, d, mask, round);
+        if (HostSimd.Wide) Run<Simd512, Vector512<float>>(qkv, output, b, n, heads, d, mask, round);
+        else Run<Simd256, Vector256<float>>(qkv, output, b, n, heads, d, mask, round);
     }
 
     private static void Run<TS, TV>(float* qkv, float* output, int b, int n, int heads, int d, Mask mask, Precision round)

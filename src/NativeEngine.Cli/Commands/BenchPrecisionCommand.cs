@@ -84,7 +84,7 @@ public static class BenchPrecisionCommand
     {
         string folder = Path.Combine(root, f.Folder);
         if (f.Seed is not { } seed) return EomtModel.Load(d, folder, precision: p);
-        using var w = new EomtRandomWeights(EomtWeights.ReadConfig(Path.Combine(folder, "config.json")), seed);
+        using var w = new EomtRandomWeights(Weights.Eomt.EomtConfig.Read(Path.Combine(folder, "config.json")), seed);
         return EomtModel.Load(d, w, p);
     }
 
