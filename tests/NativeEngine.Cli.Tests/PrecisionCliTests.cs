@@ -31,6 +31,18 @@ public sealed class PrecisionCliTests : IDisposable
         Tolerance.AssertRelativeToMax(a, b, 1e-2, "bf16 vs fp32 mask logits"); // bf16 (u = 2⁻⁸) moves them by ~1e-3 of max
     }
 
+    [Fact]
+    public void BenchPrecisionTablesTheFixtures()
+    {
+        string md = Path.Combine(dir, "precision.md");
+        var r = CliProcess.RunIn(dir, "bench", "precision", "--device", "cpu", "--precisions", "bf16", "--fixtures", Fixtures.Path("."), "--out", md);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        foreach (var fixture in new[] { "tiny", "tiny_masked", "tiny_swiglu", "small" })
+            Assert.Matches($@"(?m)^\| {fixture} \| bf16 \| \d\.\d\dE-0\d\d \| \d+\.\d\d % ", r.Stdout);
+        Assert.Contains("Validation sets: not run", r.Stdout); // no --data, no ../shared/data beside the temp folder
+        Assert.Equal(r.Stdout, File.ReadAllText(md));
+    }
+
     public static TheoryData<string[]> Commands() => new()
     {
         { new[] { "forward", "--weights", "unused", "--input", "unused.safetensors", "--output", "out.safetensors" } },

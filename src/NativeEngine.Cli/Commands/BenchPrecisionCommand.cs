@@ -64,7 +64,9 @@ public static class BenchPrecisionCommand
             var report = new StringBuilder();
             report.AppendLine("# Accuracy of the reduced precisions against fp32").AppendLine();
             report.AppendLine("Written by `nativeengine bench precision` (src/NativeEngine.Cli/Commands/BenchPrecisionCommand.cs).").AppendLine();
-            foreach (var line in BenchCommand.MachineLines(d, null)) report.AppendLine($"- {line}");
+            // The machine and the commit (no peak line: nothing here is timed).
+            foreach (var line in BenchCommand.MachineLines(d, null).Where(l => !l.StartsWith("peak:", StringComparison.Ordinal)))
+                report.AppendLine($"- {line}");
             report.AppendLine();
             report.Append(FixtureTable(d, root, list));
             if (dataRoot is not null) report.Append(ValidationTable(d, root, dataRoot, list, r.GetValue(maxImages)));
