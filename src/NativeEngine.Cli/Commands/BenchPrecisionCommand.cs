@@ -42,7 +42,7 @@ public static class BenchPrecisionCommand
         var data = new Option<string?>("--data") { Description = "validation sets root (default ../shared/data/Validation_Dataset when it exists; leave out to skip them)" };
         var precisions = new Option<string>("--precisions") { Description = "comma-separated precisions to compare with fp32", DefaultValueFactory = _ => "tf32,bf16,fp16" };
         var maxImages = new Option<int?>("--max-images") { Description = "score at most N images per validation set" };
-        var output = new Option<string?>("--out") { Description = "also write the tables as Markdown to this file (e.g. benchmarks/results/precision-accuracy.md)" };
+        var output = new Option<string?>("--out") { Description = "also write the tables as Markdown to this file (e.g. benchmarks/results/<date>_<machine>_<commit>_precision-accuracy.md)" };
         var device = Cli.DeviceOption();
         var cmd = new Command("precision", "accuracy of tf32/bf16/fp16 against fp32: parity fixtures and validation sets (mask logits, semantic argmax agreement, AuPRC/FPR95)");
         foreach (var o in new Option[] { fixtures, data, precisions, maxImages, output, device }) cmd.Options.Add(o);
