@@ -59,6 +59,9 @@ public static unsafe class GemmHost
         /// <summary>Set for the LayerNorm prologue: A's rows are normalised (LnGamma, LnBeta, LnEps) while packed.</summary>
         public float* LnGamma, LnBeta;
         public float LnEps;
+        /// <summary>B's tensor when it is a constant 2-D weight (<see cref="Tensor.IsConstant"/>): its packed panels are
+        /// cached per tensor and generation (<see cref="PackedWeights"/>).</summary>
+        public Tensor? ConstantB;
         public int Batch, M, N, K;
         public bool TransA, TransB, SharedB, Gelu;
         public float Alpha, Beta;
@@ -74,6 +77,7 @@ public static unsafe class GemmHost
         {
             A = a.HostPointer<float>(), B = b.HostPointer<float>(), C = c.HostPointer<float>(),
             Bias = Pointer(bias), Gamma = Pointer(gamma), Residual = Pointer(residual),
+            ConstantB = b.IsConstant && (sharedB || batch == 1) ? b : null,
             Batch = batch, M = m, N = n, K = k, TransA = transA, TransB = transB, SharedB = sharedB, Gelu = gelu,
             Alpha = alpha, Beta = beta,
         };
@@ -88,6 +92,7 @@ public static unsafe class GemmHost
         {
             A = x.HostPointer<float>(), B = weight.HostPointer<float>(), C = y.HostPointer<float>(), Bias = Pointer(bias),
             LnGamma = lnGamma.HostPointer<float>(), LnBeta = lnBeta.HostPointer<float>(), LnEps = eps,
+            ConstantB = weight.IsConstant ? weight : null,
             Batch = 1, M = rows, N = n, K = k, TransB = true, Gelu = gelu, Alpha = 1f,
         };
         Run(in p);
@@ -107,9 +112,63 @@ public static unsafe class GemmHost
     {
         if (p.Batch <= 0 || p.M <= 0 || p.N <= 0) return;
         var job = Job.ForThisThread;
-        job.Prepare(in p);
+        var weight = p.ConstantB is null ? null : PackedWeights.Find(p.ConstantB, p.N, p.K, p.TransB, NR);
+        job.Prepare(in p, weight);
         HostCpu.For(job.PackItems, job.PackBody);
+        if (weight is { IsPacked: false }) PackedWeights.Publish(p.ConstantB!, weight); // its panels are complete now
         HostCpu.For(job.TileItems, job.TileBody);
+    }
+
+    /// <summary>Calls whose constant weight was already packed (how tests see the cache work; diagnostics).</summary>
+    public static long PackedWeightReuses => Interlocked.Read(ref PackedWeights.Reuses);
+
+    /// <summary>
+    /// Packed B panels of constant weights, one entry per weight tensor (a weak table: it dies with the tensor), valid
+    /// while the tensor's <see cref="Tensor.Generation"/>, storage address, N, K and layout match; otherwise the call packs
+    /// a fresh entry and publishes it once complete, so concurrent callers never see a half-packed or changing one. Packing
+    /// reads and writes the weight once per call otherwise (ViT-B fc1: 9.4 MB each way, a few % of the GEMM). Costs
+    /// memory: the panels are a second copy of each weight (rounded up to 64 columns).
+    /// </summary>
+    private static class PackedWeights
+    {
+        private static readonly ConditionalWeakTable<Tensor, Entry> table = new();
+        public static long Reuses;
+
+        public sealed class Entry(long generation, nint storage, int n, int k, bool trans, int nr)
+        {
+            public readonly long Generation = generation;
+            public readonly nint Storage = storage;
+            public readonly int N = n, K = k, Nr = nr;
+            public readonly bool Trans = trans;
+            public float[] Space = [];
+            public bool IsPacked;
+            public float* Panels => (float*)(((nint)Unsafe.AsPointer(ref Space[0]) + 63) & ~(nint)63);
+
+            public bool Matches(long generation, nint storage, int n, int k, bool trans, int nr) =>
+                IsPacked && Generation == generation && Storage == storage && N == n && K == k && Trans == trans && Nr == nr;
+        }
+
+        /// <summary>The valid packed entry of <paramref name="weight"/>, or a new unpacked one to fill (generation read
+        /// before packing: a write declared meanwhile leaves the new entry stale, never wrong).</summary>
+        public static Entry Find(Tensor weight, int n, int k, bool trans, int nr)
+        {
+            long generation = weight.Generation;
+            nint storage = (nint)weight.HostPointer<float>();
+            if (table.TryGetValue(weight, out var e) && e.Matches(generation, storage, n, k, trans, nr))
+            {
+                Interlocked.Increment(ref Reuses);
+                return e;
+            }
+            long floats = (long)(n + nr - 1) / nr * nr * Math.Max(k, 1) + 16;
+            if (floats > Array.MaxLength) throw new ArgumentException($"matmul: packed weight of {floats} floats exceeds one array");
+            return new Entry(generation, storage, n, k, trans, nr) { Space = GC.AllocateUninitializedArray<float>((int)floats, pinned: true) };
+        }
+
+        public static void Publish(Tensor weight, Entry e)
+        {
+            e.IsPacked = true;
+            table.AddOrUpdate(weight, e);
+        }
     }
 
     /// <summary>The per-calling-thread workspace and the two parallel phases (pack, then tiles), with cached delegates
@@ -134,21 +193,21 @@ public static unsafe class GemmHost
             TileBody = Tile;
         }
 
-        public void Prepare(in Problem problem)
+        public void Prepare(in Problem problem, PackedWeights.Entry? weight)
         {
             p = problem;
             int k = Math.Max(p.K, 1), nr = NR;
             panelsM = (p.M + MR - 1) / MR;
             panelsN = (p.N + nr - 1) / nr;
             batchesB = p.SharedB ? 1 : p.Batch;
-            long aLen = (long)p.Batch * panelsM * MR * k, bLen = (long)batchesB * panelsN * nr * k;
+            long aLen = (long)p.Batch * panelsM * MR * k, bLen = weight is null ? (long)batchesB * panelsN * nr * k : 0;
             long need = aLen + bLen + 16;
             if (need > Array.MaxLength) throw new ArgumentException($"matmul: packed operands of {need} floats exceed one array");
             if (space.Length < need) space = GC.AllocateUninitializedArray<float>((int)need, pinned: true);
             // 64-byte align the panels (the array is pinned, so its address is stable).
             float* basePtr = (float*)Unsafe.AsPointer(ref space[0]);
             packedA = (float*)(((nint)basePtr + 63) & ~(nint)63);
-            packedB = packedA + aLen;
+            packedB = weight is null ? packedA + aLen : weight.Panels; // a constant weight's panels live in its cache entry
 
             // Pack work items: chunks of panels, a few per core so uneven chunks balance.
             int cores = HostCpu.Cores;
@@ -156,7 +215,8 @@ public static unsafe class GemmHost
             // ragged last panel of each batch (rows past M read as 0) are packed.
             // (Packing A whose rows sit 4 KB apart, to keep them out of one L1 set, measured slower at 1024³: not done.)
             packAllA = p.TransA || p.LnGamma != null;
-            int aPanels = packAllA ? p.Batch * panelsM : p.M % MR != 0 ? p.Batch : 0, bPanels = batchesB * panelsN;
+            int aPanels = packAllA ? p.Batch * panelsM : p.M % MR != 0 ? p.Batch : 0;
+            int bPanels = weight is { IsPacked: true } ? 0 : batchesB * panelsN;
             aPacked = aPanels;
             aChunk = Math.Max(1, aPanels / (4 * cores));
             bChunk = Math.Max(1, bPanels / (4 * cores));
@@ -211,7 +271,7 @@ public static unsafe class GemmHost
             }
             else
             {
-                int first = (item - aItems) * bChunk, end = Math.Min(first + bChunk, batchesB * panelsN);
+                int first = (item - aItems) * bChunk, end = Math.Min(first + bChunk, batchesB * panelsN); // (none when cached)
                 for (int q = first; q < end; q++)
                 {
                     int z = q / panelsN, j0 = (q % panelsN) * nr;

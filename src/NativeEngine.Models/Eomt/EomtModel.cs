@@ -161,10 +161,11 @@ public sealed class EomtModel : IDisposable
         return probs.Select(v => v == 1f).ToArray();
     }
 
+    // Weights are constant once loaded: the host GEMM may then keep their packed panels (Tensor.MarkConstant).
     private Tensor Keep(Tensor t)
     {
         owned.Add(t);
-        return t;
+        return t.MarkConstant();
     }
 
     /// <summary>
