@@ -11,23 +11,36 @@
 // v1 (host): BLIS's loops around one register-blocked micro-kernel (Goto/van de Geijn, "Anatomy of high-performance
 //     matrix multiplication"):
 //   pack    B into NR-column panels ([panel][k][NR]) for the whole K, zero-padded at the ragged edge; this absorbs Bᵀ
-//           (nn.Linear weights), batched and shared B. A stored (M, K) is read in place through six row pointers (the
-//           micro-panel is 6 rows × KC, ≤ 9 KB, L1-resident across the jr loop); Aᵀ and each ragged last panel are
-//           packed k-major ([panel][k][MR]). Packing reads each input once (K·N floats against 2·M·N·K FLOPs).
-//   tiles   the output is cut into MC × NC tiles (96 × 384 with AVX-512), one work item each, claimed dynamically by the
-//           cores through HostCpu.For; items walk M fastest so both cores share the same B columns in L3.
-//   pc      K in equal blocks of KC ≤ 384: the tile's B block (KC × NC × 4 B ≤ 590 KB) stays in the core's 1 MB L2 while the
-//           tile's 16 A panels pass over it; partial sums wait in a per-thread MC × NC scratch tile (C is written once).
+//           (nn.Linear weights: AVX2 gathers, 8 rows of W per load), batched and shared B. A constant weight
+//           (Tensor.MarkConstant: the model's) is packed once and its panels cached per tensor and generation
+//           (PackedWeights below). A stored (M, K) is read in place through six row pointers (the micro-panel is
+//           6 rows × KC, ≤ 9 KB, L1-resident across the jr loop); Aᵀ is packed k-major ([panel][k][MR]), the ragged
+//           last panel and LayerNorm(A) by rows ([panel][MR][K]). Packing reads each input once (K·N floats against
+//           2·M·N·K FLOPs).
+//   LN      layernorm_linear's prologue: each row of A is normalised into its packed panel with LayerNormHost's row
+//           (mean and variance once per row, the layer_norm op's numbers), so LN(x) is never a tensor of its own.
+//   tiles   the output is cut into tiles of up to MC × NC = 96 × 384 (16 × 6 micro-tiles), claimed dynamically by the
+//           cores through HostCpu.For; items walk M fastest so both cores share the same B columns in L3, and shrink
+//           to 2 micro-panel rows as the work runs out (guided sizes), so the cores finish together (ViT M = 1600–1705).
+//   pc      K in equal blocks of KC ≤ 384: the tile's B block (KC × NC × 4 B ≤ 590 KB) stays in the core's 1 MB L2 while
+//           the tile's A panels pass over it; between blocks the micro-kernel loads its partial sums from a per-thread
+//           MC × NC scratch tile into its registers and stores them back (C is written once, by the epilogue).
 //   ir, jr  an A micro-panel (MR × KC × 4 B ≤ 9 KB) stays in L1 across the NC / NR = 6 B micro-panels it meets.
 //   micro   MR × NR = 6 × 64 floats in 24 zmm accumulators (+ 4 B vectors + 1 broadcast = 29 of 32 registers): per k,
 //           4 loads and 6 broadcasts feed 24 FMAs, enough independent chains (24) to cover the 4-cycle FMA latency
-//           (the JIT keeps all of it in registers: checked with DOTNET_JitDisasm=Micro6x64, no stack traffic in the loop). AVX2: 6 × 16 in 12 ymm (of 16). No SIMD: a scalar loop of the same shape.
-//   epilogue each accumulator tile is written to a 1.5 KB stack buffer; on the last K block it is finished row by row
-//           in vectors: alpha, beta·C (C read only when beta ≠ 0), bias, then GELU (ActivationHost's lanes: the erf
-//           polynomials of Activation.cs with an in-register exp) or residual + gamma ⊙ v. Ragged tiles use the same row routine with a scalar tail, so the
+//           (the JIT keeps all of it in registers: checked with DOTNET_JitDisasm=Micro6x64, no stack traffic in the
+//           loop). Alone, with B from L2, it runs at 100 % of the FMA loop's rate (114 GFLOP per core-second); in the
+//           GEMM 84–91 % (per CPU-second, 2 cores, ViT-B and 1024³ shapes): the rest is A/B cache misses, packing and
+//           the epilogue. AVX2: 6 × 16 in 12 ymm (of 16). No SIMD: a scalar loop of the same shape.
+//   epilogue on the last K block each micro-tile is finished row by row in vectors: alpha, beta·C (C read only when
+//           beta ≠ 0), bias, then GELU (ActivationHost's lanes: the erf polynomials of Activation.cs with an
+//           in-register exp) or residual + gamma ⊙ v. Ragged tiles use the same row routine with a scalar tail, so the
 //           fused result never makes a second pass over C.
 // Workspace: the packed panels live in one pinned array per calling thread, grown on demand and reused: no allocation
-// per call once warm. Workers only read the packed panels and write disjoint C tiles, so there are no locks.
+// per call once warm (a constant weight's first call allocates its cache entry). Workers only read the packed panels
+// and write disjoint C tiles, so there are no locks.
+// Precision hook: PackARows / PackATransposed / PackB are the only readers of A and B; a reduced-precision operand
+// (round A, widen half B) is a change there alone.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
