@@ -93,6 +93,26 @@ public class ForwardPlanTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// The ViT block runs no pass of its own for GELU, LayerScale or the residual (they are the epilogues of fc1 and
+    /// of out_proj/fc2) and one LayerNorm per pre-norm: counted from the recorded dispatches of one forward.
+    /// </summary>
+    [Fact]
+    public void ViTBlockRunsOnlyFusedEpilogues()
+    {
+        using var device = ComputeDevice.Create(DeviceKind.Cpu);
+        using var model = EomtModel.Load(device, Fixtures.Path("eomt/tiny"));
+        using var pixels = RandomPixels(device, 1, model.Config.ImageSize);
+        using var log = NativeEngine.Kernels.DispatchLog.Start();
+        model.Forward(pixels);
+        var ops = log.Entries.GroupBy(e => e.Op.Name).ToDictionary(g => g.Key, g => g.Count());
+        output.WriteLine(string.Join(", ", ops.Select(kv => $"{kv.Key} {kv.Value}")));
+        Assert.Equal(2 * model.Config.Layers + 1, ops.GetValueOrDefault("layer_norm"));   // norm1, norm2 per block + the final norm
+        Assert.Equal(model.Config.UpscaleBlocks, ops.GetValueOrDefault("gelu_erf"));      // the upscale chain's only: none in a block
+        foreach (var separate in new[] { "layer_scale_add", "add", "bias" })
+            Assert.False(ops.ContainsKey(separate), $"the forward ran a separate '{separate}' pass");
+    }
+
     private static DeviceCounters Measure(ComputeDevice device, Action work)
     {
         var before = device.Counters;
