@@ -44,9 +44,8 @@ public static unsafe class LayerNormHost
     /// GEMM's LayerNorm prologue, which normalises A's rows into its packed panels with it: the same numbers).</summary>
     internal static void Row(float* x, float* gamma, float* beta, float* y, int n, float eps)
     {
-        if (Vector512.IsHardwareAccelerated) Row<Simd512, Vector512<float>>(x, gamma, beta, y, n, eps);
-        else if (Vector256.IsHardwareAccelerated) Row<Simd256, Vector256<float>>(x, gamma, beta, y, n, eps);
-        else Row<Simd128, Vector128<float>>(x, gamma, beta, y, n, eps);
+        if (HostSimd.Wide) Row<Simd512, Vector512<float>>(x, gamma, beta, y, n, eps);
+        else Row<Simd256, Vector256<float>>(x, gamma, beta, y, n, eps);
     }
 
     private static void Row<TS, TV>(float* x, float* gamma, float* beta, float* y, int n, float eps)
