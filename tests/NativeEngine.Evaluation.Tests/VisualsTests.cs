@@ -75,12 +75,12 @@ public class VisualsTests
     }
 
     [Fact]
-    public void ResizeKeepsConstantsAndCorners()
+    public void ResizeIsTorchsBilinearAndKeepsConstants()
     {
-        var s = new float[] { 1, 2, 3, 4 };
-        var r = Heatmaps.Resize(s, 2, 2, 4, 4);
-        Assert.Equal(1f, r[0]);
-        Assert.Equal(4f, r[15]);
+        // F.interpolate(torch.tensor([[[[1., 2.], [3., 4.]]]]), size=(4, 4), mode="bilinear", align_corners=False)
+        var r = Heatmaps.Resize([1, 2, 3, 4], 2, 2, 4, 4);
+        Assert.Equal([1, 1.25f, 1.75f, 2, 1.5f, 1.75f, 2.25f, 2.5f, 2.5f, 2.75f, 3.25f, 3.5f, 3, 3.25f, 3.75f, 4], r);
         Assert.All(Heatmaps.Resize(Enumerable.Repeat(0.5f, 9).ToArray(), 3, 3, 7, 5), v => Assert.Equal(0.5f, v, 6));
+        Assert.Throws<ArgumentException>(() => Heatmaps.Resize([1, 2, 3], 2, 2, 4, 4));
     }
 }
