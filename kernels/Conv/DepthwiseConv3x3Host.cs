@@ -34,26 +34,30 @@ public static unsafe class DepthwiseConv3x3Host
 
     private static void Plane(float* x, float* k, float* y, int h, int w)
     {
-        var k0 = Vector512.Create(k[0]); var k1 = Vector512.Create(k[1]); var k2 = Vector512.Create(k[2]);
-        var k3 = Vector512.Create(k[3]); var k4 = Vector512.Create(k[4]); var k5 = Vector512.Create(k[5]);
-        var k6 = Vector512.Create(k[6]); var k7 = Vector512.Create(k[7]); var k8 = Vector512.Create(k[8]);
+        if (HostSimd.Wide) Plane<Simd512, Vector512<float>>(x, k, y, h, w);
+        else Plane<Simd256, Vector256<float>>(x, k, y, h, w);
+    }
+
+    private static void Plane<TS, TV>(float* x, float* k, float* y, int h, int w) where TS : struct, ISimd<TV> where TV : unmanaged
+    {
+        TV k0 = TS.Splat(k[0]), k1 = TS.Splat(k[1]), k2 = TS.Splat(k[2]);
+        TV k3 = TS.Splat(k[3]), k4 = TS.Splat(k[4]), k5 = TS.Splat(k[5]);
+        TV k6 = TS.Splat(k[6]), k7 = TS.Splat(k[7]), k8 = TS.Splat(k[8]);
+        int l = TS.Lanes;
         for (int r = 0; r < h; r++)
         {
             float* yr = y + (long)r * w, mid = x + (long)r * w;
             float* up = r > 0 ? mid - w : null, down = r < h - 1 ? mid + w : null;
             Scalar(x, k, y, h, w, r, 0);
             int col = 1;
-            for (; col + 17 <= w; col += 16) // reads columns col − 1 … col + 16, all inside the row
+            for (; col + l + 1 <= w; col += l) // reads columns col − 1 … col + Lanes, all inside the row
             {
-                var acc = HostVector.Fma(k3, Vector512.Load(mid + col - 1),
-                    HostVector.Fma(k4, Vector512.Load(mid + col), k5 * Vector512.Load(mid + col + 1)));
+                var acc = TS.Fma(k3, TS.Load(mid + col - 1), TS.Fma(k4, TS.Load(mid + col), TS.Mul(k5, TS.Load(mid + col + 1))));
                 if (up != null)
-                    acc = HostVector.Fma(k0, Vector512.Load(up + col - 1),
-                        HostVector.Fma(k1, Vector512.Load(up + col), HostVector.Fma(k2, Vector512.Load(up + col + 1), acc)));
+                    acc = TS.Fma(k0, TS.Load(up + col - 1), TS.Fma(k1, TS.Load(up + col), TS.Fma(k2, TS.Load(up + col + 1), acc)));
                 if (down != null)
-                    acc = HostVector.Fma(k6, Vector512.Load(down + col - 1),
-                        HostVector.Fma(k7, Vector512.Load(down + col), HostVector.Fma(k8, Vector512.Load(down + col + 1), acc)));
-                acc.Store(yr + col);
+                    acc = TS.Fma(k6, TS.Load(down + col - 1), TS.Fma(k7, TS.Load(down + col), TS.Fma(k8, TS.Load(down + col + 1), acc)));
+                TS.Store(yr + col, acc);
             }
             for (; col < w; col++) Scalar(x, k, y, h, w, r, col);
         }

@@ -7,7 +7,7 @@
 // every channel row of the block is 512 contiguous bytes (8 cache lines per page touched: TLB-friendly). The 8
 // per-pixel sums live in a stack array of 8 zmm (L1), the channel loop is the outer one.
 // Optimisations: two-pass variance as the kernel (no E[x²] − μ² cancellation); no transpose to channels-last;
-// ragged pixel tails through the same vector code (HostVector partial loads).
+// ragged pixel tails through the same vector code (HostSimd partial loads).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using NativeEngine.Tensors;
@@ -17,7 +17,7 @@ namespace NativeEngine.Kernels;
 /// <summary>Host version of <see cref="LayerNorm2d"/>: pixel blocks kept in L2 across the three passes.</summary>
 public static unsafe class LayerNorm2dHost
 {
-    private const int BlockVectors = 8, Block = BlockVectors * HostVector.Lanes;
+    private const int BlockVectors = 8, Block = BlockVectors * 16;
 
     /// <summary>Same contract as <see cref="LayerNorm2d.Forward"/> (y may alias x), on host memory.</summary>
     public static void Forward(Tensor x, Tensor gamma, Tensor beta, Tensor y, float eps) =>
@@ -28,49 +28,48 @@ public static unsafe class LayerNorm2dHost
     public static void Forward(float* x, float* gamma, float* beta, float* y, int b, int c, int pixels, float eps)
     {
         nint xp = (nint)x, gp = (nint)gamma, bp = (nint)beta, yp = (nint)y;
-        HostVector.ForBlocks(b, pixels, Block, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (n, start, end) =>
+        HostSplit.ForBlocks(b, pixels, Block, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (n, start, end) =>
         {
             long o = (long)n * c * pixels + start;
-            Normalize((float*)xp + o, (float*)gp, (float*)bp, (float*)yp + o, c, pixels, end - start, eps);
+            if (HostSimd.Wide) Normalize<Simd512, Vector512<float>>((float*)xp + o, (float*)gp, (float*)bp, (float*)yp + o, c, pixels, end - start, eps);
+            else Normalize<Simd256, Vector256<float>>((float*)xp + o, (float*)gp, (float*)bp, (float*)yp + o, c, pixels, end - start, eps);
         });
     }
 
-    private static void Normalize(float* x, float* gamma, float* beta, float* y, int c, long stride, int count, float eps)
+    // A block of ≤ 128 pixels: 8 Vector512 or 16 Vector256 per quantity.
+    private static void Normalize<TS, TV>(float* x, float* gamma, float* beta, float* y, int c, long stride, int count, float eps)
+        where TS : struct, ISimd<TV> where TV : unmanaged
     {
-        int nv = (count + HostVector.Lanes - 1) / HostVector.Lanes;
-        var mean = stackalloc Vector512<float>[BlockVectors];
-        var rstd = stackalloc Vector512<float>[BlockVectors];
-        for (int v = 0; v < nv; v++) mean[v] = rstd[v] = Vector512<float>.Zero;
+        int l = TS.Lanes, nv = (count + l - 1) / l;
+        var mean = stackalloc TV[Block / 8];
+        var rstd = stackalloc TV[Block / 8];
+        for (int v = 0; v < nv; v++) mean[v] = rstd[v] = TS.Zero;
         for (int ch = 0; ch < c; ch++)
         {
             float* row = x + ch * stride;
-            for (int v = 0; v < nv; v++) mean[v] += HostVector.Load(row + v * HostVector.Lanes, Lanes(count, v));
+            for (int v = 0; v < nv; v++) mean[v] = TS.Add(mean[v], HostSimd.LoadTail<TS, TV>(row + v * l, count - v * l));
         }
-        for (int v = 0; v < nv; v++) mean[v] = mean[v] / Vector512.Create((float)c);
+        for (int v = 0; v < nv; v++) mean[v] = TS.Div(mean[v], TS.Splat(c));
         for (int ch = 0; ch < c; ch++)
         {
             float* row = x + ch * stride;
             for (int v = 0; v < nv; v++)
             {
-                var d = HostVector.Load(row + v * HostVector.Lanes, Lanes(count, v)) - mean[v];
-                rstd[v] = HostVector.Fma(d, d, rstd[v]);
+                var d = TS.Sub(HostSimd.LoadTail<TS, TV>(row + v * l, count - v * l), mean[v]);
+                rstd[v] = TS.Fma(d, d, rstd[v]);
             }
         }
         for (int v = 0; v < nv; v++)
-            rstd[v] = Vector512<float>.One / Vector512.Sqrt(rstd[v] / Vector512.Create((float)c) + Vector512.Create(eps));
+            rstd[v] = TS.Div(TS.One, TS.Sqrt(TS.Add(TS.Div(rstd[v], TS.Splat(c)), TS.Splat(eps))));
         for (int ch = 0; ch < c; ch++)
         {
             float* row = x + ch * stride, outRow = y + ch * stride;
-            var g = Vector512.Create(gamma[ch]);
-            var be = Vector512.Create(beta[ch]);
+            TV g = TS.Splat(gamma[ch]), be = TS.Splat(beta[ch]);
             for (int v = 0; v < nv; v++)
             {
-                int lanes = Lanes(count, v);
-                var d = (HostVector.Load(row + v * HostVector.Lanes, lanes) - mean[v]) * rstd[v];
-                HostVector.Store(HostVector.Fma(d, g, be), outRow + v * HostVector.Lanes, lanes);
+                var d = TS.Mul(TS.Sub(HostSimd.LoadTail<TS, TV>(row + v * l, count - v * l), mean[v]), rstd[v]);
+                HostSimd.StoreTail<TS, TV>(outRow + v * l, TS.Fma(d, g, be), count - v * l);
             }
         }
     }
-
-    private static int Lanes(int count, int v) => Math.Min(HostVector.Lanes, count - v * HostVector.Lanes);
 }

@@ -6,7 +6,7 @@
 // A 2-core Zen 5 (2 × 2 FMA pipes × 16 lanes × ~3 GHz ≈ 380 GFLOP/s, ~20 GB/s copy) does the FMAs in ~5 ms and
 // streams the bytes in ~10 ms: bandwidth-bound by a small margin, so one read of the logits is what matters.
 // Loops:
-//   work item = a block of pixels of one batch item (HostVector.ForBlocks; ~4 items per core).
+//   work item = a block of pixels of one batch item (HostSplit.ForBlocks; ~4 items per core).
 //   per 16 pixels: the Q sigmoids go to a per-item buffer of Q vectors (6.4 KB at Q = 100: L1), then the classes
 //   are accumulated 4 at a time: per query one sigmoid load and 4 broadcast-FMAs (5 loads : 4 FMAs, registers:
 //   4 accumulators + 1 operand), the probabilities read k-major from a transposed (K, Q) copy made once per call.
@@ -63,27 +63,11 @@ public static unsafe class SemanticMapHost
         nint ptp = (nint)pt.Pointer, mp = (nint)masks, op = (nint)map;
         try
         {
-            HostVector.ForBlocks(b, hw, HostVector.BlockFor((long)b * hw, 512), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (n, start, end) =>
+            HostSplit.ForBlocks(b, hw, HostSplit.BlockFor((long)b * hw, 512), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (n, start, end) =>
             {
-                var buf = ArrayPool<Vector512<float>>.Shared.Rent(q + k);
-                try
-                {
-                    fixed (Vector512<float>* sig = buf)
-                    {
-                        Vector512<float>* s = sig + q;
-                        float* ptn = (float*)ptp + (long)n * k * q, mn = (float*)mp + (long)n * q * hw, on = (float*)op + (long)n * k * hw;
-                        for (int r = start; r < end; r += HostVector.Lanes)
-                        {
-                            int lanes = Math.Min(HostVector.Lanes, end - r);
-                            MixSigmoids(ptn, k, q, mn + r, hw, lanes, sig, s);
-                            for (int c = 0; c < k; c++) HostVector.Store(s[c], on + (long)c * hw + r, lanes);
-                        }
-                    }
-                }
-                finally
-                {
-                    ArrayPool<Vector512<float>>.Shared.Return(buf);
-                }
+                float* ptn = (float*)ptp + (long)n * k * q, mn = (float*)mp + (long)n * q * hw, on = (float*)op + (long)n * k * hw;
+                if (HostSimd.Wide) MapBlock<Simd512, Vector512<float>>(ptn, mn, on, q, k, hw, start, end);
+                else MapBlock<Simd256, Vector256<float>>(ptn, mn, on, q, k, hw, start, end);
             });
         }
         finally
@@ -92,26 +76,50 @@ public static unsafe class SemanticMapHost
         }
     }
 
+    private static void MapBlock<TS, TV>(float* ptn, float* mn, float* on, int q, int k, int hw, int start, int end)
+        where TS : struct, ISimd<TV> where TV : unmanaged
+    {
+        var buf = ArrayPool<TV>.Shared.Rent(q + k);
+        try
+        {
+            fixed (TV* sig = buf)
+            {
+                TV* s = sig + q;
+                for (int r = start; r < end; r += TS.Lanes)
+                {
+                    int lanes = Math.Min(TS.Lanes, end - r);
+                    MixSigmoids<TS, TV>(ptn, k, q, mn + r, hw, lanes, sig, s);
+                    for (int c = 0; c < k; c++) HostSimd.StoreTail<TS, TV>(on + (long)c * hw + r, s[c], lanes);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<TV>.Shared.Return(buf);
+        }
+    }
+
     /// <summary>
     /// s[c] (c &lt; K) = Σ_j pt[c, j]·σ(masks[j·hw]) for <paramref name="lanes"/> pixels starting at
     /// <paramref name="masks"/>; <paramref name="sig"/> is scratch for Q vectors.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void MixSigmoids(float* pt, int k, int q, float* masks, long hw, int lanes, Vector512<float>* sig, Vector512<float>* s)
+    internal static void MixSigmoids<TS, TV>(float* pt, int k, int q, float* masks, long hw, int lanes, TV* sig, TV* s)
+        where TS : struct, ISimd<TV> where TV : unmanaged
     {
-        for (int j = 0; j < q; j++) sig[j] = HostVector.Sigmoid(HostVector.Load(masks + j * hw, lanes));
+        for (int j = 0; j < q; j++) sig[j] = HostMath.Sigmoid<TS, TV>(HostSimd.LoadTail<TS, TV>(masks + j * hw, lanes));
         int c = 0;
         for (; c + 4 <= k; c += 4)
         {
             float* p0 = pt + (long)c * q, p1 = p0 + q, p2 = p1 + q, p3 = p2 + q;
-            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            TV a0 = TS.Zero, a1 = TS.Zero, a2 = TS.Zero, a3 = TS.Zero;
             for (int j = 0; j < q; j++)
             {
                 var g = sig[j];
-                a0 = HostVector.Fma(Vector512.Create(p0[j]), g, a0);
-                a1 = HostVector.Fma(Vector512.Create(p1[j]), g, a1);
-                a2 = HostVector.Fma(Vector512.Create(p2[j]), g, a2);
-                a3 = HostVector.Fma(Vector512.Create(p3[j]), g, a3);
+                a0 = TS.Fma(TS.Splat(p0[j]), g, a0);
+                a1 = TS.Fma(TS.Splat(p1[j]), g, a1);
+                a2 = TS.Fma(TS.Splat(p2[j]), g, a2);
+                a3 = TS.Fma(TS.Splat(p3[j]), g, a3);
             }
             s[c] = a0;
             s[c + 1] = a1;
@@ -121,8 +129,8 @@ public static unsafe class SemanticMapHost
         for (; c < k; c++)
         {
             float* p0 = pt + (long)c * q;
-            Vector512<float> a0 = default;
-            for (int j = 0; j < q; j++) a0 = HostVector.Fma(Vector512.Create(p0[j]), sig[j], a0);
+            TV a0 = TS.Zero;
+            for (int j = 0; j < q; j++) a0 = TS.Fma(TS.Splat(p0[j]), sig[j], a0);
             s[c] = a0;
         }
     }
