@@ -1,6 +1,6 @@
+using NativeEngine.Tensors;
 using NativeEngine.Tests;
 using NativeEngine.Weights.SafeTensors;
-using NativeEngine.Tensors;
 
 namespace NativeEngine.Cli.Tests;
 
