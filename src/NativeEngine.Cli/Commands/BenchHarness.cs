@@ -13,7 +13,9 @@ namespace NativeEngine.Cli.Commands;
 /// <param name="Bytes">Minimum bytes of one launch, from the op's cost function.</param>
 /// <param name="MaxDiff">Max |diff| against the reference.</param>
 /// <param name="Refused">Why it was not timed (disagrees with the reference, ran another version, threw), or null.</param>
-public sealed record BenchRow(OpVersion Version, string Shape, double Milliseconds, double Flops, double Bytes, double MaxDiff, string? Refused)
+/// <param name="CpuMilliseconds">Process CPU time of one launch (all threads), same batches as the median; NaN when refused.</param>
+public sealed record BenchRow(OpVersion Version, string Shape, double Milliseconds, double Flops, double Bytes, double MaxDiff, string? Refused,
+    double CpuMilliseconds = double.NaN)
 {
     /// <summary>GFLOP/s.</summary>
     public double GFlops => Flops / (Milliseconds * 1e6);
@@ -60,14 +62,14 @@ public static class BenchHarness
             if (!check.Passed) return new(v, row.Shape, double.NaN, flops, bytes, maxDiff, "disagrees with the reference: " + check.Detail);
             if (wrong is not null) return new(v, row.Shape, double.NaN, flops, bytes, maxDiff, "did not run the version it names: " + wrong);
 
-            double ms = double.NaN;
+            double ms = double.NaN, cpuMs = double.NaN;
             using (DispatchLog.Timing(OpTable.Find(v.Op), (call, launch) =>
             {
                 (flops, bytes) = (call.Flops, call.Bytes);
-                ms = Time(device, launch, secondsPerBatch);
+                (ms, cpuMs) = Time(device, launch, secondsPerBatch);
             }, force: v))
                 row.Run(device);
-            return new(v, row.Shape, ms, flops, bytes, maxDiff, null);
+            return new(v, row.Shape, ms, flops, bytes, maxDiff, null, cpuMs);
         }
         catch (Exception e)
         {
@@ -75,20 +77,23 @@ public static class BenchHarness
         }
     }
 
-    private static double Time(ComputeDevice device, Action launch, double secondsPerBatch)
+    // Wall time of one launch (median batch) and process CPU time of one launch (the median batch's: on a machine shared
+    // with other jobs the wall time grows with every competitor, the CPU time much less).
+    private static (double Ms, double CpuMs) Time(ComputeDevice device, Action launch, double secondsPerBatch)
     {
         var sw = Stopwatch.StartNew();
         launch();
         device.Synchronize();
         double one = Math.Max(sw.Elapsed.TotalSeconds, 1e-7);
         int perBatch = (int)Math.Clamp(secondsPerBatch / one, 1, 100_000);
-        var batches = new double[5];
+        var batches = new (double Ms, double CpuMs)[5];
         for (int b = 0; b < batches.Length; b++)
         {
+            double cpu = HostPeaks.CpuSeconds();
             sw.Restart();
             for (int i = 0; i < perBatch; i++) launch();
             device.Synchronize();
-            batches[b] = sw.Elapsed.TotalMilliseconds / perBatch;
+            batches[b] = (sw.Elapsed.TotalMilliseconds / perBatch, (HostPeaks.CpuSeconds() - cpu) * 1000 / perBatch);
         }
         Array.Sort(batches);
         return batches[batches.Length / 2];
@@ -100,18 +105,24 @@ public static class BenchHarness
     /// TF32 / BF16-FP16 tensor peak for reduced-precision versions, column "peak") and of its bandwidth.</summary>
     public static string Format(IReadOnlyList<BenchRow> rows, DevicePeak? peak)
     {
-        var table = new TextTable("op", "version", "kind", "shape", "ms", "GFLOP/s", "GB/s", "peak", "%peak", "%BW", "max |diff|", "status");
+        // On the host backend, %FMA/cpu-s: GFLOP per CPU-second against one core's measured FMA rate (contention-proof).
+        bool host = HostPeaks.PerCoreGflops > 0;
+        var table = new TextTable(["op", "version", "kind", "shape", "ms", "GFLOP/s", "GB/s", "peak", "%peak", "%BW",
+            .. host ? new[] { "CPU-ms", "%FMA/cpu-s" } : [], "max |diff|", "status"]);
         foreach (var r in rows)
         {
             bool ok = r.Refused is null;
             string pct(double v, double peakValue) => ok && peak is not null ? (100 * v / peakValue).ToString("0.0") : "-";
-            table.Add(r.Version.Op, r.Version.Name, r.Version.Kind.ToString(), r.Shape,
+            string[] cpuColumns = !host ? [] : ok
+                ? [r.CpuMilliseconds.ToString("0.000"), (100 * r.Flops / (r.CpuMilliseconds * 1e6) / HostPeaks.PerCoreGflops).ToString("0.0")]
+                : ["-", "-"];
+            table.Add([r.Version.Op, r.Version.Name, r.Version.Kind.ToString(), r.Shape,
                 ok ? r.Milliseconds.ToString(r.Milliseconds < 1 ? "0.0000" : "0.000") : "-",
                 ok ? Rate(r.GFlops) : "-", ok ? Rate(r.GBytes) : "-", r.Peak,
                 peak is not null && peak.TeraFlops(r.Peak) > 0 ? pct(r.GFlops, peak.TeraFlops(r.Peak) * 1000) : "-",
-                pct(r.GBytes, peak?.TeraBytesPerSecond * 1000 ?? 1),
+                pct(r.GBytes, peak?.TeraBytesPerSecond * 1000 ?? 1), .. cpuColumns,
                 double.IsNaN(r.MaxDiff) ? "-" : r.MaxDiff.ToString("0.0E+0"),
-                ok ? "ok" : "REFUSED: " + r.Refused);
+                ok ? "ok" : "REFUSED: " + r.Refused]);
         }
         return table.ToString();
     }
