@@ -35,6 +35,7 @@ public static unsafe class AnomalyHeadHost
     }
 
     // One block of pixels: Cin input vectors and the H1 hidden vectors in a pooled scratch (L1).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForwardBlock<TS, TV>(float* w, int cin, int h1, int h2, float* sn, float* e, int ce, int hw, float* logit, int start, int end)
         where TS : struct, ISimd<TV> where TV : unmanaged
     {
@@ -127,6 +128,7 @@ public static unsafe class AnomalyHeadHost
         });
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AverageBlock<TS, TV>(float* sum, float* count, float* result, int start, int end, bool sigmoid)
         where TS : struct, ISimd<TV> where TV : unmanaged
     {

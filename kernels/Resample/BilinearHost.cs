@@ -7,7 +7,8 @@
 // Loops: the column taps (x0, x1, λˣ) are computed once per call; work item = a band of output rows of one plane;
 // per output row one vertical pass over the input row into a scratch row (≤ a few KB: L1), then the horizontal
 // pass, 8 outputs per ymm with two 8-lane gathers (vgatherdps) from the scratch row.
-// Optimisations: the taps are never recomputed per element; the gathers hit L1; the output is one streaming write.
+// Optimisations: the taps are never recomputed per element; the gathers hit L1; the output is one streaming write
+// (non-temporal stores past 8 MB: no read for ownership of lines that leave the caches before they are read).
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -41,6 +42,8 @@ public static unsafe class BilinearHost
             fixed (float* lambdas = floats)
             {
                 nint xp = (nint)x, yp = (nint)y, tp = (nint)taps, lp = (nint)lambdas;
+                // Streaming stores when the output is far larger than L2 (it is not read again before it leaves the caches).
+                bool stream = (long)planes * outH * outW * 4 > 8L << 20;
                 int band = Math.Max(1, Math.Min(outH, (int)Math.Min(int.MaxValue, 65536L / Math.Max(1, outW))));
                 int bands = (outH + band - 1) / band;
                 HostCpu.For(planes * bands, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (item) =>
@@ -55,7 +58,7 @@ public static unsafe class BilinearHost
                                 Tap(scaleH, oy, inH, out int y0, out int y1, out float ly);
                                 float* src = (float*)xp + (long)plane * inH * inW;
                                 Vertical(src + (long)y0 * inW, src + (long)y1 * inW, ly, t, inW);
-                                Horizontal(t, (int*)tp, (float*)lp, (float*)yp + ((long)plane * outH + oy) * outW, outW);
+                                Horizontal(t, (int*)tp, (float*)lp, (float*)yp + ((long)plane * outH + oy) * outW, outW, stream);
                             }
                     }
                     finally
@@ -87,6 +90,7 @@ public static unsafe class BilinearHost
         else Vertical<Simd256, Vector256<float>>(r0, r1, ly, t, n);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Vertical<TS, TV>(float* r0, float* r1, float ly, float* t, int n) where TS : struct, ISimd<TV> where TV : unmanaged
     {
         TV a = TS.Splat(1f - ly), b = TS.Splat(ly);
@@ -97,18 +101,26 @@ public static unsafe class BilinearHost
         }
     }
 
-    private static void Horizontal(float* t, int* taps, float* lambdas, float* y, int outW)
+    private static void Horizontal(float* t, int* taps, float* lambdas, float* y, int outW, bool stream)
     {
         int* x1 = taps + outW;
         int ox = 0;
         if (Avx2.IsSupported) // .NET exposes 8-lane gathers only (vgatherdps ymm)
+        {
+            // Unaligned row starts write normally until the first 32-byte boundary, then stream.
+            if (stream)
+                for (; ox < outW && ((nint)(y + ox) & 31) != 0; ox++)
+                    y[ox] = (1f - lambdas[ox]) * t[taps[ox]] + lambdas[ox] * t[x1[ox]];
             for (; ox + 8 <= outW; ox += 8)
             {
                 var l = Vector256.Load(lambdas + ox);
                 var v0 = Avx2.GatherVector256(t, Vector256.Load(taps + ox), 4);
                 var v1 = Avx2.GatherVector256(t, Vector256.Load(x1 + ox), 4);
-                Vector256.FusedMultiplyAdd(Vector256<float>.One - l, v0, l * v1).Store(y + ox);
+                var v = Vector256.FusedMultiplyAdd(Vector256<float>.One - l, v0, l * v1);
+                if (stream) v.StoreAlignedNonTemporal(y + ox);
+                else v.Store(y + ox);
             }
+        }
         for (; ox < outW; ox++)
         {
             float l = lambdas[ox];

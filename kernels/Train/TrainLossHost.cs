@@ -28,6 +28,7 @@ public static unsafe class TrainLossHost
     }
 
     // Σ l over [start, end) (valid pixels), gradients written.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Chunk<TS, TV>(float* xp, byte* lp, float* gp, int start, int end, float posWeight, float inv)
         where TS : struct, ISimd<TV> where TV : unmanaged
     {

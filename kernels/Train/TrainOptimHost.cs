@@ -31,6 +31,7 @@ public static unsafe class TrainOptimHost
 
     private readonly record struct AdamConstants(float Scale, float Beta1, float Beta2, float Eps, float L2, float Decay, float Step, float Bc2Sqrt);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AdamBlock<TS, TV>(float* pp, float* gp, float* mp, float* vp, int start, int end, AdamConstants k)
         where TS : struct, ISimd<TV> where TV : unmanaged
     {

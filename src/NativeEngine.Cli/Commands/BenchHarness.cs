@@ -110,9 +110,9 @@ public static class BenchHarness
     {
         // Host rows add the CPU time of the process per launch and two contention-proof efficiencies (other jobs on a
         // shared machine dilute wall-clock rates, not CPU-time ones): "%FMA/cpu-s", GFLOP per CPU-second against one
-        // core's measured FMA rate, and "%BW/cpu-s", bytes per CPU-second against one core's share of the copy
-        // bandwidth. "bound" is the roofline side of the row: mem when its FLOP per byte is below the peak's ridge
-        // point (FMA peak / copy bandwidth), where %BW is the figure of merit, fma otherwise.
+        // core's measured FMA rate, and "%BW/cpu-s", bytes per CPU-second against the copy's bytes per CPU-second.
+        // "bound" is the roofline side of the row: mem when its FLOP per byte is below the ridge point (one core's FMA
+        // rate / its copy rate, both per CPU-second), where %BW is the figure of merit, fma otherwise.
         bool host = rows.Any(r => !double.IsNaN(r.CpuMilliseconds)) && HostPeaks.PerCoreGflops > 0;
         var table = new TextTable(["op", "version", "kind", "shape", "ms", .. (host ? new[] { "cpu-ms" } : []), "GFLOP/s", "GB/s", "peak", "%peak", "%BW",
             .. (host ? new[] { "bound", "%FMA/cpu-s", "%BW/cpu-s" } : []), "max |diff|", "status"]);
@@ -121,11 +121,11 @@ public static class BenchHarness
             bool ok = r.Refused is null;
             bool hostRow = ok && !double.IsNaN(r.CpuMilliseconds);
             string pct(double v, double peakValue) => ok && peak is not null ? (100 * v / peakValue).ToString("0.0") : "-";
-            double ridge = peak is null ? 0 : peak.Fp32TeraFlops / peak.TeraBytesPerSecond;
+            double ridge = HostPeaks.PerCoreCopyGBytes > 0 ? HostPeaks.PerCoreGflops / HostPeaks.PerCoreCopyGBytes : 0; // FLOP per byte
             string bound = !hostRow || peak is null ? "-" : r.Flops / Math.Max(r.Bytes, 1) < ridge ? "mem" : "fma";
             string perCoreFma = hostRow ? (100 * r.Flops / (r.CpuMilliseconds * 1e6) / HostPeaks.PerCoreGflops).ToString("0.0") : "-";
-            string perCoreBw = hostRow && peak is not null
-                ? (100 * r.Bytes / (r.CpuMilliseconds * 1e6) / (peak.TeraBytesPerSecond * 1000 / HostCpu.Cores)).ToString("0.0") : "-";
+            string perCoreBw = hostRow && HostPeaks.PerCoreCopyGBytes > 0
+                ? (100 * r.Bytes / (r.CpuMilliseconds * 1e6) / HostPeaks.PerCoreCopyGBytes).ToString("0.0") : "-";
             table.Add([r.Version.Op, r.Version.Name, r.Version.Kind.ToString(), r.Shape,
                 ok ? r.Milliseconds.ToString(r.Milliseconds < 1 ? "0.0000" : "0.000") : "-",
                 .. (host ? new[] { hostRow ? r.CpuMilliseconds.ToString(r.CpuMilliseconds < 1 ? "0.0000" : "0.000") : "-" } : []),
