@@ -64,6 +64,8 @@ internal unsafe interface ISimd<TV> where TV : unmanaged
     static abstract float MaxAcross(TV v);
     /// <summary>Lane i = TrainOps.Mix(key + first + i) &gt;&gt; 8 as a float in [0, 1) (the kernels' counter hash, integer lanes).</summary>
     static abstract TV CounterUniform(uint key, uint first);
+    /// <summary>Lane i = v[idx[i]] for Lanes indices in [0, Lanes) read from idx (vpermps).</summary>
+    static abstract TV PermuteLanes(TV v, int* idx);
     /// <summary>Lane i = (float)bytes[i]: widens Lanes bytes (the BCE's labels).</summary>
     static abstract TV LoadBytes(byte* p);
 }
@@ -116,6 +118,8 @@ internal unsafe struct Simd512 : ISimd<Vector512<float>>
         x ^= Vector512.ShiftRightLogical(x, 16);
         return Vector512.ConvertToSingle(Vector512.ShiftRightLogical(x, 8)) * Vector512.Create(1f / 16777216f);
     }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> PermuteLanes(Vector512<float> v, int* idx) => Avx512F.PermuteVar16x32(v, Vector512.Load(idx));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> LoadBytes(byte* p) => Vector512.ConvertToSingle(Avx512F.ConvertToVector512Int32(Vector128.Load(p))); // vpmovzxbd
 }
@@ -174,6 +178,9 @@ internal unsafe struct Simd256 : ISimd<Vector256<float>>
         x ^= Vector256.ShiftRightLogical(x, 16);
         return Vector256.ConvertToSingle(Vector256.ShiftRightLogical(x, 8)) * Vector256.Create(1f / 16777216f);
     }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> PermuteLanes(Vector256<float> v, int* idx) =>
+        Avx2.IsSupported ? Avx2.PermuteVar8x32(v, Vector256.Load(idx)) : Vector256.Shuffle(v, Vector256.Load(idx));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> LoadBytes(byte* p) => Avx2.IsSupported
         ? Vector256.ConvertToSingle(Avx2.ConvertToVector256Int32(Vector128.CreateScalar(*(ulong*)p).AsByte()))
