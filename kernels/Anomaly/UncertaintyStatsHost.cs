@@ -51,10 +51,12 @@ public static unsafe class UncertaintyStatsHost
         {
             int count = Math.Min(Block, end - r0), nv = (count + l - 1) / l;
             for (int v = 0; v < nv; v++) acc[v] = StatsAccumulator<TS, TV>.Start;
+            int full = count / l; // whole vectors by plain loads, the ragged one (if any) through the stack slot
             for (int c = 0; c < k; c++)
             {
                 float* row = sn + (long)c * hw + r0;
-                for (int v = 0; v < nv; v++) acc[v].Add(HostSimd.LoadTail<TS, TV>(row + v * l, count - v * l));
+                for (int v = 0; v < full; v++) acc[v].Add(TS.Load(row + v * l));
+                if (full < nv) acc[full].Add(HostSimd.LoadTail<TS, TV>(row + full * l, count - full * l));
             }
             for (int v = 0; v < nv; v++) acc[v].Store(on + r0 + v * l, hw, count - v * l);
         }

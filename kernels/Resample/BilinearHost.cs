@@ -65,7 +65,7 @@ public static unsafe class BilinearHost
     }
 
     // torch's source coordinate for output index d (clamped at 0), the two taps and the weight of the second.
-    private static void Tap(float scale, int d, int inSize, out int i0, out int i1, out float l1)
+    internal static void Tap(float scale, int d, int inSize, out int i0, out int i1, out float l1)
     {
         float s = MathF.Max(scale * (d + 0.5f) - 0.5f, 0f);
         i0 = Math.Min((int)s, inSize - 1);
@@ -79,12 +79,7 @@ public static unsafe class BilinearHost
     private static void Row<TS, TV>(float* r0, float* r1, float ly, float* t, int inW, int* table, float* lambdas, float* y, int outW, bool stream)
         where TS : struct, ISimd<TV> where TV : unmanaged
     {
-        TV a = TS.Splat(1f - ly), b = TS.Splat(ly);
-        for (int i = 0; i < inW; i += TS.Lanes)
-        {
-            int n = Math.Min(TS.Lanes, inW - i);
-            HostSimd.StoreTail<TS, TV>(t + i, TS.Fma(a, HostSimd.LoadTail<TS, TV>(r0 + i, n), TS.Mul(b, HostSimd.LoadTail<TS, TV>(r1 + i, n))), n);
-        }
+        HostSimd.Lerp<TS, TV>(r0, r1, TS.Splat(1f - ly), TS.Splat(ly), t, inW);
         int* x0 = table, x1 = x0 + outW, rel0 = x1 + outW, rel1 = rel0 + outW, bases = rel1 + outW;
         bool nt = stream && ((nint)y & (TS.Lanes * sizeof(float) - 1)) == 0;
         int ox = 0;

@@ -45,12 +45,10 @@ public static unsafe class TrainOpsHost
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ReluBackwardBlock<TS, TV>(float* yv, float* g, float* o, int n) where TS : struct, ISimd<TV> where TV : unmanaged
     {
-        for (int i = 0; i < n; i += TS.Lanes)
-        {
-            int lanes = Math.Min(TS.Lanes, n - i);
-            var keep = TS.GreaterThan(HostSimd.LoadTail<TS, TV>(yv + i, lanes), TS.Zero);
-            HostSimd.StoreTail<TS, TV>(o + i, TS.Select(keep, HostSimd.LoadTail<TS, TV>(g + i, lanes), TS.Zero), lanes);
-        }
+        int i = 0;
+        for (; i + TS.Lanes <= n; i += TS.Lanes) TS.Store(o + i, TS.Select(TS.GreaterThan(TS.Load(yv + i), TS.Zero), TS.Load(g + i), TS.Zero));
+        if (i < n)
+            HostSimd.StoreTail<TS, TV>(o + i, TS.Select(TS.GreaterThan(HostSimd.LoadTail<TS, TV>(yv + i, n - i), TS.Zero), HostSimd.LoadTail<TS, TV>(g + i, n - i), TS.Zero), n - i);
     }
 
     /// <summary>Same contract as <see cref="TrainOps.Dropout"/> (same mask as the kernel), on host memory.</summary>
@@ -171,11 +169,7 @@ public static unsafe class TrainOpsHost
     {
         int n = w * c;
         TV top = TS.Splat(1f - ly), bottom = TS.Splat(ly);
-        for (int i = 0; i < n; i += TS.Lanes)
-        {
-            int lanes = Math.Min(TS.Lanes, n - i);
-            HostSimd.StoreTail<TS, TV>(t + i, TS.Fma(top, HostSimd.LoadTail<TS, TV>(r0 + i, lanes), TS.Mul(bottom, HostSimd.LoadTail<TS, TV>(r1 + i, lanes))), lanes);
-        }
+        HostSimd.Lerp<TS, TV>(r0, r1, top, bottom, t, n);
         for (int px = 0; px < ow; px++, dst += c)
         {
             TrainOps.Taps(px, w, ow, out int x0, out int x1, out float lx);
@@ -184,14 +178,10 @@ public static unsafe class TrainOpsHost
             if (stream)
                 for (int ch = 0; ch < c; ch += TS.Lanes)
                     TS.StoreStream(dst + ch, TS.Fma(a, TS.Load(v0 + ch), TS.Mul(bl, TS.Load(v1 + ch))));
-            else
-                for (int ch = 0; ch < c; ch += TS.Lanes)
-                {
-                    int lanes = Math.Min(TS.Lanes, c - ch);
-                    HostSimd.StoreTail<TS, TV>(dst + ch, TS.Fma(a, HostSimd.LoadTail<TS, TV>(v0 + ch, lanes), TS.Mul(bl, HostSimd.LoadTail<TS, TV>(v1 + ch, lanes))), lanes);
-                }
+            else HostSimd.Lerp<TS, TV>(v0, v1, a, bl, dst, c);
         }
     }
+
 
     /// <summary>Same contract as <see cref="TrainOps.UpsampleBackward"/> (dx overwritten), on host memory.</summary>
     public static void UpsampleBackward(Tensor dy, Tensor dx)
@@ -230,9 +220,16 @@ public static unsafe class TrainOpsHost
             TrainOps.Taps(px, w, ow, out int x0, out int x1, out float lx);
             float* t0 = t + (long)x0 * c, t1 = t + (long)x1 * c;
             TV a = TS.Splat(1f - lx), bl = TS.Splat(lx);
-            for (int ch = 0; ch < c; ch += TS.Lanes)
+            int ch = 0;
+            for (; ch + TS.Lanes <= c; ch += TS.Lanes)
             {
-                int lanes = Math.Min(TS.Lanes, c - ch);
+                var g = TS.Load(gr + ch);
+                TS.Store(t0 + ch, TS.Fma(a, g, TS.Load(t0 + ch)));
+                TS.Store(t1 + ch, TS.Fma(bl, g, TS.Load(t1 + ch)));
+            }
+            if (ch < c)
+            {
+                int lanes = c - ch;
                 var g = HostSimd.LoadTail<TS, TV>(gr + ch, lanes);
                 HostSimd.StoreTail<TS, TV>(t0 + ch, TS.Fma(a, g, HostSimd.LoadTail<TS, TV>(t0 + ch, lanes)), lanes);
                 HostSimd.StoreTail<TS, TV>(t1 + ch, TS.Fma(bl, g, HostSimd.LoadTail<TS, TV>(t1 + ch, lanes)), lanes);
@@ -247,10 +244,8 @@ public static unsafe class TrainOpsHost
     private static void AddScaled<TS, TV>(float* g, float s, float* d, int n) where TS : struct, ISimd<TV> where TV : unmanaged
     {
         var vs = TS.Splat(s);
-        for (int i = 0; i < n; i += TS.Lanes)
-        {
-            int lanes = Math.Min(TS.Lanes, n - i);
-            HostSimd.StoreTail<TS, TV>(d + i, TS.Fma(vs, HostSimd.LoadTail<TS, TV>(g + i, lanes), HostSimd.LoadTail<TS, TV>(d + i, lanes)), lanes);
-        }
+        int i = 0;
+        for (; i + TS.Lanes <= n; i += TS.Lanes) TS.Store(d + i, TS.Fma(vs, TS.Load(g + i), TS.Load(d + i)));
+        if (i < n) HostSimd.StoreTail<TS, TV>(d + i, TS.Fma(vs, HostSimd.LoadTail<TS, TV>(g + i, n - i), HostSimd.LoadTail<TS, TV>(d + i, n - i)), n - i);
     }
 }
