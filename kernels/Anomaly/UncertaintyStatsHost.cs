@@ -38,7 +38,7 @@ public static unsafe class UncertaintyStatsHost
     }
 
     // One block of ≤ 1024 pixels, channel plane by channel plane: the K planes lie hw floats apart (a multiple of 4 KB
-    // at 640²), so walking all K planes per vector of pixels would map K lines to one L1 set (K = 19 > 12 ways) and
+    // at 640²), so walking all K planes per vector of pixels would map K lines to one L1 set (K = 19 > 8 ways) and
     // miss on every load; plane-outer, each plane's run of the block is one contiguous 4 KB stream (a page: the
     // prefetchers see whole pages) and the 3 × 64 accumulators (12 KB) stay in L1.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
