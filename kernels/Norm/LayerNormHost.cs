@@ -11,6 +11,7 @@
 //   host  rows over the cores (~64 K floats per item); per row: Welford over full vectors (2 sub + 2 FMA per vector,
 //         one chain: ~8 cycles per 16 floats, under the memory time), Chan merge of the lanes, then
 //         y = ((x − μ)·rstd)·γ + β with one FMA per vector.
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using NativeEngine.Tensors;
 
@@ -48,6 +49,7 @@ public static unsafe class LayerNormHost
         else Row<Simd256, Vector256<float>>(x, gamma, beta, y, n, eps);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Row<TS, TV>(float* x, float* gamma, float* beta, float* y, int n, float eps)
         where TS : struct, ISimd<TV> where TV : unmanaged
     {
