@@ -21,6 +21,7 @@ public static class OpTable
         Gemm.Op,
         HalfConvert.Op,
         LayerNorm.Op,
+        LayerNormLinear.Op,
         Attention.Op,
         Attention.MaskOp,
         Attention.PatchMaskedOp,

@@ -108,10 +108,10 @@ public static partial class SemanticMap
         a => 4.0 * ((double)a.MaskLogits.Length + a.ClassLogits.Length + a.Map.Length), ThreadPerElement, SmemTile64)
         .WithHost(a => SemanticMapHost.Forward(a.MaskLogits, a.ClassLogits, a.Map));
 
-    // The class probabilities (B, Q, K+1) both versions read, in a pooled temporary.
+    // The class probabilities (B, Q, K+1) both versions read, in the device's kept scratch (no allocation per call).
     private static void WithProbs(SemanticMapArgs a, Action<Tensor> map)
     {
-        using var probs = Tensor.Empty(a.Map.Device, a.ClassLogits.Shape);
+        var probs = a.Map.Device.Scratch.Get("semantic_map.class_probs", a.ClassLogits.Shape);
         if (a.Q > 0) LaunchClassProbsV1(a.Map.Device, a.B * a.Q, a.ClassLogits.View, probs.View, a.K + 1);
         map(probs);
     }

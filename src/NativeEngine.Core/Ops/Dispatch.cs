@@ -11,9 +11,9 @@ public static class Dispatch
     /// <summary>
     /// Host backend: host version, else the simple kernel (the grouped ones pay OS-level barriers there). Simulator:
     /// the simple kernel (what the simulator is for), grouped next, tensor cores last. CUDA: tensor cores, grouped,
-    /// simple. Precision is not a rank: it is in the call's arguments (the user's choice), and each version's predicate
-    /// says which precisions it serves, so a float32 call never lands on a tensor-core version and a bf16 call never
-    /// on a float32 one.
+    /// simple. A composite version (other ops run one after another) comes last everywhere. Precision is not a rank: it
+    /// is in the call's arguments (the user's choice), and each version's predicate says which precisions it serves, so
+    /// a float32 call never lands on a tensor-core version and a bf16 call never on a float32 one.
     /// </summary>
     public static int Rank(OpVersion version, ComputeDevice device) =>
         (device.Kind, version.Kind) switch
@@ -25,6 +25,7 @@ public static class Dispatch
             (DeviceKind.Cuda, VersionKind.TensorCore) => 0,
             (DeviceKind.Cuda, VersionKind.Grouped) => 1,
             (DeviceKind.Cuda, VersionKind.Simple) => 2,
+            (_, VersionKind.Composite) => 4, // the unfused form: only where no fused version runs
             _ => Never, // host versions on the simulator (it runs the CUDA kernels) and on CUDA (no host memory)
         };
 }

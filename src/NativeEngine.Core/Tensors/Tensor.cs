@@ -14,15 +14,50 @@ public sealed class Tensor : IDisposable
 {
     private MemoryBuffer1D<byte, Stride1D.Dense>? owned;
     private readonly ArrayView<byte> bytes;
+    private readonly StorageState state; // shared by a tensor and all its views
 
-    private Tensor(ComputeDevice device, Shape shape, DType dtype, ArrayView<byte> bytes, MemoryBuffer1D<byte, Stride1D.Dense>? owned)
+    private Tensor(ComputeDevice device, Shape shape, DType dtype, ArrayView<byte> bytes, MemoryBuffer1D<byte, Stride1D.Dense>? owned,
+        StorageState? state = null)
     {
         Device = device;
         Shape = shape;
         DType = dtype;
         this.bytes = bytes;
         this.owned = owned;
+        this.state = state ?? new StorageState();
     }
+
+    // Whether the storage is declared constant, and how often it was declared modified since.
+    private sealed class StorageState
+    {
+        public long Generation;
+        public volatile bool Constant;
+    }
+
+    /// <summary>
+    /// True once <see cref="MarkConstant"/> declared the storage constant (model weights): host versions may then keep
+    /// data derived from it (the host GEMM's packed weight panels), keyed on this tensor and <see cref="Generation"/>.
+    /// Shared with every view of the same storage.
+    /// </summary>
+    public bool IsConstant => state.Constant;
+
+    /// <summary>Counts the writes declared on this storage (<see cref="MarkModified"/>, <see cref="CopyTo"/> into it);
+    /// shared with every view. A cache built from a constant tensor is valid while its generation is unchanged.</summary>
+    public long Generation => Interlocked.Read(ref state.Generation);
+
+    /// <summary>
+    /// Declares the storage constant from now on (weights after loading) and returns this tensor. Whoever writes it
+    /// afterwards through a host pointer, a view or a kernel must call <see cref="MarkModified"/>, or caches derived from
+    /// it (packed GEMM panels) go stale; <see cref="CopyTo"/> does so itself.
+    /// </summary>
+    public Tensor MarkConstant()
+    {
+        state.Constant = true;
+        return this;
+    }
+
+    /// <summary>Declares that the storage was written: bumps <see cref="Generation"/>, so caches derived from it are rebuilt.</summary>
+    public void MarkModified() => Interlocked.Increment(ref state.Generation);
 
     /// <summary>The device holding the storage.</summary>
     public ComputeDevice Device { get; }
@@ -64,6 +99,7 @@ public sealed class Tensor : IDisposable
         if (data.Length != shape.Elements)
             throw new ArgumentException($"shape {shape} needs {shape.Elements} elements, got {data.Length}");
         var t = Empty(device, shape, dt);
+        device.CountUpload();
         t.bytes.Cast<T>().SubView(0, data.Length).CopyFromCPU(data.ToArray());
         return t;
     }
@@ -77,6 +113,7 @@ public sealed class Tensor : IDisposable
         if (DType.SizeOf() != Marshal.SizeOf<T>())
             throw new InvalidOperationException($"cannot read a {DType.Name()} tensor as {typeof(T).Name}");
         var result = new T[Length];
+        Device.CountDownload();
         if (Length > 0) bytes.Cast<T>().SubView(0, Length).CopyToCPU(result);
         return result;
     }
@@ -115,6 +152,18 @@ public sealed class Tensor : IDisposable
         return bytes.Length == 0 ? null : (T*)bytes.LoadEffectiveAddressAsPtr();
     }
 
+    /// <summary>
+    /// A view of this storage's first bytes as <paramref name="shape"/> of <paramref name="dtype"/> (no copy): how a
+    /// <see cref="Workspace"/> hands out a kept buffer at the shape of the call.
+    /// </summary>
+    internal Tensor Reinterpret(Shape shape, DType dtype)
+    {
+        long n = shape.Elements * dtype.SizeOf();
+        if (n > bytes.Length)
+            throw new ArgumentException($"a {shape} {dtype.Name()} view needs {n} bytes, the storage holds {bytes.Length}");
+        return new Tensor(Device, shape, dtype, bytes.SubView(0, n), null);
+    }
+
     /// <summary>A view with another shape of the same element count (no copy).</summary>
     public Tensor Reshape(params int[] dims)
     {
@@ -130,7 +179,7 @@ public sealed class Tensor : IDisposable
         var shape = new Shape(dims);
         if (shape.Elements != Length)
             throw new ArgumentException($"cannot reshape {Shape} ({Length} elements) to {shape}");
-        return new Tensor(Device, shape, DType, bytes, null);
+        return new Tensor(Device, shape, DType, bytes, null, state);
     }
 
     /// <summary>A view of rows [start, start+count) along the first dimension (no copy).</summary>
@@ -141,7 +190,7 @@ public sealed class Tensor : IDisposable
         long row = Length / Math.Max(Shape[0], 1) * DType.SizeOf();
         var dims = Shape.ToArray();
         dims[0] = count;
-        return new Tensor(Device, new Shape(dims), DType, bytes.SubView(start * row, count * row), null);
+        return new Tensor(Device, new Shape(dims), DType, bytes.SubView(start * row, count * row), null, state);
     }
 
     /// <summary>Copies this tensor's contents into <paramref name="destination"/> (same dtype and element count).</summary>
@@ -150,6 +199,7 @@ public sealed class Tensor : IDisposable
         if (destination.DType != DType || destination.Length != Length)
             throw new ArgumentException($"copy {Shape} {DType.Name()} into {destination.Shape} {destination.DType.Name()}: sizes differ");
         bytes.CopyTo(destination.bytes);
+        destination.MarkModified();
     }
 
     /// <summary>Throws unless the shape is exactly <paramref name="dims"/>; <paramref name="what"/> names the tensor.</summary>
