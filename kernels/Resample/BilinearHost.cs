@@ -73,7 +73,7 @@ public static unsafe class BilinearHost
     }
 
     // torch's source coordinate for output index d (clamped at 0), the two taps and the weight of the second.
-    private static void Tap(float scale, int d, int inSize, out int i0, out int i1, out float l1)
+    internal static void Tap(float scale, int d, int inSize, out int i0, out int i1, out float l1)
     {
         float s = MathF.Max(scale * (d + 0.5f) - 0.5f, 0f);
         i0 = Math.Min((int)s, inSize - 1);

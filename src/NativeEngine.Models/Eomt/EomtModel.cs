@@ -226,9 +226,7 @@ public sealed class EomtModel : IDisposable
         var a = arena ?? throw new InvalidOperationException("SemanticMap needs a Forward first");
         int s = Config.ImageSize;
         map.Expect("semantic_map", a.Batch, Config.Classes, s, s);
-        a.Upsampled ??= Tensor.Empty(device, new Shape(a.Batch, Config.Queries, s, s));
-        Bilinear.Resize(output.MasksQueriesLogits, a.Upsampled);
-        Kernels.SemanticMap.Forward(a.Upsampled, output.ClassQueriesLogits, map, V(Kernels.SemanticMap.Op));
+        Kernels.SemanticMap.ForwardUpsampled(output.MasksQueriesLogits, output.ClassQueriesLogits, map, V(Kernels.SemanticMap.UpsampledOp));
         Mark("semantic map");
     }
 
@@ -357,7 +355,7 @@ public sealed class EomtModel : IDisposable
         public readonly int Batch;
         public readonly Tensor Cols, Patches, Tokens, Hidden, Normed, Branch, Qkv, Attn, Mlp, Queries, Cls, Embed1, Embed2, FeatA, FeatB, FeatC, Masks;
         public readonly Tensor? Gate;
-        public Tensor? Upsampled, Grid;
+        public Tensor? Grid;
 
         public Arena(EomtModel m, int b)
         {
@@ -395,7 +393,6 @@ public sealed class EomtModel : IDisposable
         public void Dispose()
         {
             foreach (var t in all) t.Dispose();
-            Upsampled?.Dispose();
             Grid?.Dispose();
         }
     }
