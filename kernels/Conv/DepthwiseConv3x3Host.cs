@@ -4,8 +4,9 @@
 // 79 MB out, 0.35 GFLOP: ~8 ms at ~20 GB/s against ~1 ms of FMAs on the 2-core Zen 5: bandwidth-bound.
 // Loops: work item = one (b, c) plane (100 KB at 160²: L2), so the three input rows an output row needs are L1/L2
 // hits after their first read. Per output row, 16 outputs per zmm: 9 unaligned loads (rows h−1, h, h+1 at column
-// offsets −1, 0, +1) and 9 FMAs with the 9 weights held in registers (9 of 32 zmm). Columns 0 and W − 1 and the
-// ragged tail, which would read outside the row, take a scalar path with the bounds checks.
+// offsets −1, 0, +1) and 9 FMAs with the 9 weights held in registers (9 of 32 zmm). Columns 0 and W − 1, which would read outside the
+// row, take a scalar path with the bounds checks; the ragged tail is one more vector ending at W − 2 (it overlaps the
+// last full one and rewrites the same values), so a 160-wide row has 2 scalar outputs, not 17.
 // Optimisations: weights broadcast once per plane; no padded copy of the input (the border is the scalar path).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -44,19 +45,28 @@ public static unsafe class DepthwiseConv3x3Host
             Scalar(x, k, y, h, w, r, 0);
             int col = 1;
             for (; col + 17 <= w; col += 16) // reads columns col − 1 … col + 16, all inside the row
+                Vector(mid + col, up == null ? null : up + col, down == null ? null : down + col, yr + col, k0, k1, k2, k3, k4, k5, k6, k7, k8);
+            if (col < w - 1 && w >= 18) // the ragged tail as one vector ending at column w − 2 (overlaps, same values)
             {
-                var acc = HostVector.Fma(k3, Vector512.Load(mid + col - 1),
-                    HostVector.Fma(k4, Vector512.Load(mid + col), k5 * Vector512.Load(mid + col + 1)));
-                if (up != null)
-                    acc = HostVector.Fma(k0, Vector512.Load(up + col - 1),
-                        HostVector.Fma(k1, Vector512.Load(up + col), HostVector.Fma(k2, Vector512.Load(up + col + 1), acc)));
-                if (down != null)
-                    acc = HostVector.Fma(k6, Vector512.Load(down + col - 1),
-                        HostVector.Fma(k7, Vector512.Load(down + col), HostVector.Fma(k8, Vector512.Load(down + col + 1), acc)));
-                acc.Store(yr + col);
+                col = w - 17;
+                Vector(mid + col, up == null ? null : up + col, down == null ? null : down + col, yr + col, k0, k1, k2, k3, k4, k5, k6, k7, k8);
+                col = w - 1;
             }
             for (; col < w; col++) Scalar(x, k, y, h, w, r, col);
         }
+    }
+
+    // 16 outputs at p (columns −1 … +16 read); up/down null at the plane's first/last row (zero padding).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Vector(float* mid, float* up, float* down, float* yr, Vector512<float> k0, Vector512<float> k1, Vector512<float> k2,
+        Vector512<float> k3, Vector512<float> k4, Vector512<float> k5, Vector512<float> k6, Vector512<float> k7, Vector512<float> k8)
+    {
+        var acc = HostVector.Fma(k3, Vector512.Load(mid - 1), HostVector.Fma(k4, Vector512.Load(mid), k5 * Vector512.Load(mid + 1)));
+        if (up != null)
+            acc = HostVector.Fma(k0, Vector512.Load(up - 1), HostVector.Fma(k1, Vector512.Load(up), HostVector.Fma(k2, Vector512.Load(up + 1), acc)));
+        if (down != null)
+            acc = HostVector.Fma(k6, Vector512.Load(down - 1), HostVector.Fma(k7, Vector512.Load(down), HostVector.Fma(k8, Vector512.Load(down + 1), acc)));
+        acc.Store(yr);
     }
 
     // One output with the bounds checks (borders and the tail), in the kernel's tap order.
