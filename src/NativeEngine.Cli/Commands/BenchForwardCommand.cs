@@ -99,16 +99,16 @@ public static class BenchForwardCommand
         foreach (var (family, t) in profiler.Milliseconds.OrderByDescending(kv => kv.Value))
         {
             string floor = "-", pct = "-", floorTc = "-", perCpu = "-";
-            double cpuMs = profiler.CpuMilliseconds.GetValueOrDefault(family);
+            double famCpu = profiler.CpuMilliseconds.GetValueOrDefault(family);
             if (peak is not null && floors.TryGetValue(family, out var cost))
             {
                 double ms32 = BenchRoofline.FloorMs(cost, peak.Fp32TeraFlops, peak.TeraBytesPerSecond);
                 floor = ms32.ToString("F3");
                 pct = (100 * ms32 / t).ToString("F1") + " %";
                 if (peak.HalfTeraFlops > 0) floorTc = BenchRoofline.FloorMs(cost, peak.HalfTeraFlops, peak.TeraBytesPerSecond).ToString("F3");
-                if (d.IsHost && cost.Flops > 0 && cpuMs > 0) perCpu = (100 * cost.Flops / (cpuMs * 1e6) / HostPeaks.PerCoreGflops).ToString("F1") + " %";
+                if (d.IsHost && cost.Flops > 0 && famCpu > 0) perCpu = (100 * cost.Flops / (famCpu * 1e6) / HostPeaks.PerCoreGflops).ToString("F1") + " %";
             }
-            Console.WriteLine($"  {family,-26} {t,10:F3}  {100 * t / total,5:F1} %  {floor,10}  {pct,10}  {floorTc,13}  {cpuMs,9:F1}  {perCpu,10}");
+            Console.WriteLine($"  {family,-26} {t,10:F3}  {100 * t / total,5:F1} %  {floor,10}  {pct,10}  {floorTc,13}  {famCpu,9:F1}  {perCpu,10}");
         }
     }
 
