@@ -23,73 +23,80 @@ public static unsafe class AnomalyHeadHost
     public static void Forward(PackedHead head, Tensor stats, Tensor? extra, Tensor logit)
     {
         int b = stats.Shape[0], hw = stats.Shape[2] * stats.Shape[3];
-        int ce = head.InputDim - UncertaintyStats.Count, h1 = head.Hidden1, h2 = head.Hidden2;
+        int ce = head.InputDim - UncertaintyStats.Count, h1 = head.Hidden1, h2 = head.Hidden2, cin = head.InputDim;
         nint sp = (nint)stats.HostPointer<float>(), lp = (nint)logit.HostPointer<float>(), wp = (nint)head.Params.HostPointer<float>();
         nint ep = ce > 0 ? (nint)extra!.HostPointer<float>() : 0;
-        HostVector.ForBlocks(b, hw, HostVector.BlockFor((long)b * hw, 256), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (n, start, end) =>
+        HostSplit.ForBlocks(b, hw, HostSplit.BlockFor((long)b * hw, 256), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (n, start, end) =>
         {
-            var buf = ArrayPool<Vector512<float>>.Shared.Rent(h1 + head.InputDim);
-            try
-            {
-                fixed (Vector512<float>* hidden = buf)
-                {
-                    Vector512<float>* x = hidden + h1;
-                    float* sn = (float*)sp + (long)n * UncertaintyStats.Count * hw;
-                    for (int r = start; r < end; r += HostVector.Lanes)
-                    {
-                        int lanes = Math.Min(HostVector.Lanes, end - r);
-                        for (int c = 0; c < UncertaintyStats.Count; c++) x[c] = HostVector.Load(sn + (long)c * hw + r, lanes);
-                        float* e = (float*)ep + (long)n * ce * hw + r; // extra features are channel planes (B,Ce,H,W)
-                        for (int c = 0; c < ce; c++) x[UncertaintyStats.Count + c] = HostVector.Load(e + (long)c * hw, lanes);
-                        HostVector.Store(Mlp((float*)wp, head.InputDim, h1, h2, x, hidden), (float*)lp + (long)n * hw + r, lanes);
-                    }
-                }
-            }
-            finally
-            {
-                ArrayPool<Vector512<float>>.Shared.Return(buf);
-            }
+            float* sn = (float*)sp + (long)n * UncertaintyStats.Count * hw, en = (float*)ep + (long)n * ce * hw, ln = (float*)lp + (long)n * hw;
+            if (HostSimd.Wide) ForwardBlock<Simd512, Vector512<float>>((float*)wp, cin, h1, h2, sn, en, ce, hw, ln, start, end);
+            else ForwardBlock<Simd256, Vector256<float>>((float*)wp, cin, h1, h2, sn, en, ce, hw, ln, start, end);
         });
     }
 
-    /// <summary>The packed MLP (W1|b1|W2|b2|w3|b3) on 16 pixels: x holds Cin vectors, hidden is scratch for H1.</summary>
+    // One block of pixels: Cin input vectors and the H1 hidden vectors in a pooled scratch (L1).
+    private static void ForwardBlock<TS, TV>(float* w, int cin, int h1, int h2, float* sn, float* e, int ce, int hw, float* logit, int start, int end)
+        where TS : struct, ISimd<TV> where TV : unmanaged
+    {
+        var buf = ArrayPool<TV>.Shared.Rent(h1 + cin);
+        try
+        {
+            fixed (TV* hidden = buf)
+            {
+                TV* x = hidden + h1;
+                for (int r = start; r < end; r += TS.Lanes)
+                {
+                    int lanes = Math.Min(TS.Lanes, end - r);
+                    for (int c = 0; c < UncertaintyStats.Count; c++) x[c] = HostSimd.LoadTail<TS, TV>(sn + (long)c * hw + r, lanes);
+                    for (int c = 0; c < ce; c++) x[UncertaintyStats.Count + c] = HostSimd.LoadTail<TS, TV>(e + (long)c * hw + r, lanes); // extra features are channel planes (B,Ce,H,W)
+                    HostSimd.StoreTail<TS, TV>(logit + r, Mlp<TS, TV>(w, cin, h1, h2, x, hidden), lanes);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<TV>.Shared.Return(buf);
+        }
+    }
+
+    /// <summary>The packed MLP (W1|b1|W2|b2|w3|b3) on one vector of pixels: x holds Cin vectors, hidden is scratch for H1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static Vector512<float> Mlp(float* w, int cin, int h1, int h2, Vector512<float>* x, Vector512<float>* hidden)
+    internal static TV Mlp<TS, TV>(float* w, int cin, int h1, int h2, TV* x, TV* hidden) where TS : struct, ISimd<TV> where TV : unmanaged
     {
         int b1 = h1 * cin, w2 = b1 + h1, b2 = w2 + h2 * h1, w3 = b2 + h2, b3 = w3 + h2;
         for (int i = 0; i < h1; i++)
         {
             float* row = w + i * cin;
-            var pre = Vector512.Create(w[b1 + i]);
-            for (int c = 0; c < cin; c++) pre = HostVector.Fma(Vector512.Create(row[c]), x[c], pre);
-            hidden[i] = Vector512.Max(pre, Vector512<float>.Zero);
+            var pre = TS.Splat(w[b1 + i]);
+            for (int c = 0; c < cin; c++) pre = TS.Fma(TS.Splat(row[c]), x[c], pre);
+            hidden[i] = TS.Max(pre, TS.Zero);
         }
-        var y = Vector512.Create(w[b3]);
+        var y = TS.Splat(w[b3]);
         int j = 0;
         for (; j + 4 <= h2; j += 4)
         {
             float* r0 = w + w2 + j * h1, r1 = r0 + h1, r2 = r1 + h1, r3 = r2 + h1;
-            Vector512<float> a0 = Vector512.Create(w[b2 + j]), a1 = Vector512.Create(w[b2 + j + 1]);
-            Vector512<float> a2 = Vector512.Create(w[b2 + j + 2]), a3 = Vector512.Create(w[b2 + j + 3]);
+            TV a0 = TS.Splat(w[b2 + j]), a1 = TS.Splat(w[b2 + j + 1]);
+            TV a2 = TS.Splat(w[b2 + j + 2]), a3 = TS.Splat(w[b2 + j + 3]);
             for (int i = 0; i < h1; i++)
             {
                 var h = hidden[i];
-                a0 = HostVector.Fma(Vector512.Create(r0[i]), h, a0);
-                a1 = HostVector.Fma(Vector512.Create(r1[i]), h, a1);
-                a2 = HostVector.Fma(Vector512.Create(r2[i]), h, a2);
-                a3 = HostVector.Fma(Vector512.Create(r3[i]), h, a3);
+                a0 = TS.Fma(TS.Splat(r0[i]), h, a0);
+                a1 = TS.Fma(TS.Splat(r1[i]), h, a1);
+                a2 = TS.Fma(TS.Splat(r2[i]), h, a2);
+                a3 = TS.Fma(TS.Splat(r3[i]), h, a3);
             }
-            y = HostVector.Fma(Vector512.Create(w[w3 + j]), Vector512.Max(a0, Vector512<float>.Zero), y);
-            y = HostVector.Fma(Vector512.Create(w[w3 + j + 1]), Vector512.Max(a1, Vector512<float>.Zero), y);
-            y = HostVector.Fma(Vector512.Create(w[w3 + j + 2]), Vector512.Max(a2, Vector512<float>.Zero), y);
-            y = HostVector.Fma(Vector512.Create(w[w3 + j + 3]), Vector512.Max(a3, Vector512<float>.Zero), y);
+            y = TS.Fma(TS.Splat(w[w3 + j]), TS.Max(a0, TS.Zero), y);
+            y = TS.Fma(TS.Splat(w[w3 + j + 1]), TS.Max(a1, TS.Zero), y);
+            y = TS.Fma(TS.Splat(w[w3 + j + 2]), TS.Max(a2, TS.Zero), y);
+            y = TS.Fma(TS.Splat(w[w3 + j + 3]), TS.Max(a3, TS.Zero), y);
         }
         for (; j < h2; j++)
         {
             float* r0 = w + w2 + j * h1;
-            var a0 = Vector512.Create(w[b2 + j]);
-            for (int i = 0; i < h1; i++) a0 = HostVector.Fma(Vector512.Create(r0[i]), hidden[i], a0);
-            y = HostVector.Fma(Vector512.Create(w[w3 + j]), Vector512.Max(a0, Vector512<float>.Zero), y);
+            var a0 = TS.Splat(w[b2 + j]);
+            for (int i = 0; i < h1; i++) a0 = TS.Fma(TS.Splat(r0[i]), hidden[i], a0);
+            y = TS.Fma(TS.Splat(w[w3 + j]), TS.Max(a0, TS.Zero), y);
         }
         return y;
     }
@@ -113,14 +120,21 @@ public static unsafe class AnomalyHeadHost
     public static void Average(Tensor sum, Tensor count, Tensor result, bool sigmoid)
     {
         nint sp = (nint)sum.HostPointer<float>(), cp = (nint)count.HostPointer<float>(), rp = (nint)result.HostPointer<float>();
-        HostVector.ForBlocks(1, (int)sum.Length, HostVector.BlockFor(sum.Length, 16384), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, start, end) =>
+        HostSplit.ForBlocks(1, (int)sum.Length, HostSplit.BlockFor(sum.Length, 16384), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, start, end) =>
         {
-            for (int i = start; i < end; i += HostVector.Lanes)
-            {
-                int lanes = Math.Min(HostVector.Lanes, end - i);
-                var l = HostVector.Load((float*)sp + i, lanes) / Vector512.Max(HostVector.Load((float*)cp + i, lanes), Vector512<float>.One);
-                HostVector.Store(sigmoid ? HostVector.Sigmoid(l) : l, (float*)rp + i, lanes);
-            }
+            if (HostSimd.Wide) AverageBlock<Simd512, Vector512<float>>((float*)sp, (float*)cp, (float*)rp, start, end, sigmoid);
+            else AverageBlock<Simd256, Vector256<float>>((float*)sp, (float*)cp, (float*)rp, start, end, sigmoid);
         });
+    }
+
+    private static void AverageBlock<TS, TV>(float* sum, float* count, float* result, int start, int end, bool sigmoid)
+        where TS : struct, ISimd<TV> where TV : unmanaged
+    {
+        for (int i = start; i < end; i += TS.Lanes)
+        {
+            int lanes = Math.Min(TS.Lanes, end - i);
+            var l = TS.Div(HostSimd.LoadTail<TS, TV>(sum + i, lanes), TS.Max(HostSimd.LoadTail<TS, TV>(count + i, lanes), TS.One));
+            HostSimd.StoreTail<TS, TV>(result + i, sigmoid ? HostMath.Sigmoid<TS, TV>(l) : l, lanes);
+        }
     }
 }

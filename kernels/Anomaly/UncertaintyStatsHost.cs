@@ -7,7 +7,7 @@
 // Loops: work item = a pixel block of one batch item; per 16 pixels (one zmm per statistic) the K channel planes are
 // walked with max, sum and entropy in 3 registers — every quantity of a pixel in one pass, one load per value.
 // The baselines re-read the pixel's K values from L1 for the exp pass (max first, so no online rescaling is needed).
-// Optimisations: Vector512.Log/Exp inline (no temporary planes); tails through the same vector code (HostVector).
+// Optimisations: vector log/exp inline (no temporary planes); tails through the same vector code (HostSimd).
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -26,17 +26,24 @@ public static unsafe class UncertaintyStatsHost
     public static void Stats(float* s, float* stats, int b, int k, int hw)
     {
         nint sp = (nint)s, op = (nint)stats;
-        HostVector.ForBlocks(b, hw, HostVector.BlockFor((long)b * hw), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (n, start, end) =>
+        HostSplit.ForBlocks(b, hw, HostSplit.BlockFor((long)b * hw), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (n, start, end) =>
         {
             float* sn = (float*)sp + (long)n * k * hw, on = (float*)op + (long)n * UncertaintyStats.Count * hw;
-            for (int r = start; r < end; r += HostVector.Lanes)
-            {
-                int lanes = Math.Min(HostVector.Lanes, end - r);
-                var acc = StatsAccumulator.Start;
-                for (int c = 0; c < k; c++) acc.Add(HostVector.Load(sn + (long)c * hw + r, lanes));
-                acc.Store(on + r, hw, lanes);
-            }
+            if (HostSimd.Wide) StatsBlock<Simd512, Vector512<float>>(sn, on, k, hw, start, end);
+            else StatsBlock<Simd256, Vector256<float>>(sn, on, k, hw, start, end);
         });
+    }
+
+    private static void StatsBlock<TS, TV>(float* sn, float* on, int k, int hw, int start, int end)
+        where TS : struct, ISimd<TV> where TV : unmanaged
+    {
+        for (int r = start; r < end; r += TS.Lanes)
+        {
+            int lanes = Math.Min(TS.Lanes, end - r);
+            var acc = StatsAccumulator<TS, TV>.Start;
+            for (int c = 0; c < k; c++) acc.Add(HostSimd.LoadTail<TS, TV>(sn + (long)c * hw + r, lanes));
+            acc.Store(on + r, hw, lanes);
+        }
     }
 
     /// <summary>Same contract as <see cref="AnomalyScores.Baseline"/>, on host memory.</summary>
@@ -47,69 +54,76 @@ public static unsafe class UncertaintyStatsHost
     public static void Baseline(float* s, float* score, int b, int k, int hw, BaselineMethod method, float invT)
     {
         nint sp = (nint)s, op = (nint)score;
-        HostVector.ForBlocks(b, hw, HostVector.BlockFor((long)b * hw), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (n, start, end) =>
+        HostSplit.ForBlocks(b, hw, HostSplit.BlockFor((long)b * hw), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (n, start, end) =>
         {
             float* sn = (float*)sp + (long)n * k * hw, on = (float*)op + (long)n * hw;
-            var t = Vector512.Create(invT);
-            for (int r = start; r < end; r += HostVector.Lanes)
+            if (HostSimd.Wide) BaselineBlock<Simd512, Vector512<float>>(sn, on, k, hw, start, end, method, invT);
+            else BaselineBlock<Simd256, Vector256<float>>(sn, on, k, hw, start, end, method, invT);
+        });
+    }
+
+    private static void BaselineBlock<TS, TV>(float* sn, float* on, int k, int hw, int start, int end, BaselineMethod method, float invT)
+        where TS : struct, ISimd<TV> where TV : unmanaged
+    {
+        var t = TS.Splat(invT);
+        for (int r = start; r < end; r += TS.Lanes)
+        {
+            int lanes = Math.Min(TS.Lanes, end - r);
+            var m = TS.Splat(float.NegativeInfinity);
+            var rba = TS.Zero;
+            for (int c = 0; c < k; c++)
             {
-                int lanes = Math.Min(HostVector.Lanes, end - r);
-                var m = Vector512.Create(float.NegativeInfinity);
-                var rba = Vector512<float>.Zero;
+                var z = TS.Mul(HostSimd.LoadTail<TS, TV>(sn + (long)c * hw + r, lanes), t);
+                m = TS.Max(m, z);
+                if (method == BaselineMethod.RbA) rba = TS.Add(rba, Tanh<TS, TV>(TS.Max(z, TS.Zero)));
+            }
+            TV result;
+            if (method == BaselineMethod.MaxLogit) result = TS.Neg(m);
+            else if (method == BaselineMethod.RbA) result = TS.Neg(rba);
+            else
+            {
+                TV se = TS.Zero, sz = TS.Zero;
                 for (int c = 0; c < k; c++)
                 {
-                    var z = HostVector.Load(sn + (long)c * hw + r, lanes) * t;
-                    m = Vector512.Max(m, z);
-                    if (method == BaselineMethod.RbA) rba += Tanh(Vector512.Max(z, Vector512<float>.Zero));
+                    var d = TS.Sub(TS.Mul(HostSimd.LoadTail<TS, TV>(sn + (long)c * hw + r, lanes), t), m);
+                    var e = TS.Exp(d);
+                    se = TS.Add(se, e);
+                    sz = TS.Fma(e, d, sz);
                 }
-                Vector512<float> result;
-                if (method == BaselineMethod.MaxLogit) result = -m;
-                else if (method == BaselineMethod.RbA) result = -rba;
-                else
-                {
-                    Vector512<float> se = Vector512<float>.Zero, sz = Vector512<float>.Zero;
-                    for (int c = 0; c < k; c++)
-                    {
-                        var d = HostVector.Load(sn + (long)c * hw + r, lanes) * t - m;
-                        var e = Vector512.Exp(d);
-                        se += e;
-                        sz = HostVector.Fma(e, d, sz);
-                    }
-                    result = method == BaselineMethod.Msp ? Vector512<float>.One - Vector512<float>.One / se : Vector512.Log(se) - sz / se;
-                }
-                HostVector.Store(result, on + r, lanes);
+                result = method == BaselineMethod.Msp ? TS.Sub(TS.One, TS.Div(TS.One, se)) : TS.Sub(TS.Log(se), TS.Div(sz, se));
             }
-        });
+            HostSimd.StoreTail<TS, TV>(on + r, result, lanes);
+        }
     }
 
     // tanh(x) for x ≥ 0 as 1 − 2/(e^(2x) + 1): 1 at +∞, NaN stays NaN; absolute error ~1e-7.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Tanh(Vector512<float> x) =>
-        Vector512<float>.One - Vector512.Create(2f) / (Vector512.Exp(x + x) + Vector512<float>.One);
+    private static TV Tanh<TS, TV>(TV x) where TS : struct, ISimd<TV> where TV : unmanaged =>
+        TS.Sub(TS.One, TS.Div(TS.Splat(2f), TS.Add(TS.Exp(TS.Add(x, x)), TS.One)));
 
-    /// <summary>Running max, entropy and sum of 16 pixels over the classes.</summary>
-    private struct StatsAccumulator
+    /// <summary>Running max, entropy and sum of one vector of pixels over the classes.</summary>
+    private struct StatsAccumulator<TS, TV> where TS : struct, ISimd<TV> where TV : unmanaged
     {
-        public Vector512<float> Max, Entropy, Sum;
+        public TV Max, Entropy, Sum;
 
-        public static StatsAccumulator Start => new() { Max = Vector512.Create(float.NegativeInfinity) };
+        public static StatsAccumulator<TS, TV> Start => new() { Max = TS.Splat(float.NegativeInfinity), Entropy = TS.Zero, Sum = TS.Zero };
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Add(Vector512<float> v)
+        public void Add(TV v)
         {
-            Max = Vector512.Max(Max, v);
-            Sum += v;
-            var cl = Vector512.Max(v, Vector512.Create(UncertaintyStats.EntropyClamp));
-            Entropy -= cl * Vector512.Log(cl);
+            Max = TS.Max(Max, v);
+            Sum = TS.Add(Sum, v);
+            var cl = TS.Max(v, TS.Splat(UncertaintyStats.EntropyClamp));
+            Entropy = TS.Sub(Entropy, TS.Mul(cl, TS.Log(cl)));
         }
 
         // stats planes (4, HW) starting at this pixel.
         public readonly void Store(float* o, long hw, int lanes)
         {
-            HostVector.Store(Max, o, lanes);
-            HostVector.Store(Entropy, o + hw, lanes);
-            HostVector.Store(Sum, o + 2 * hw, lanes);
-            HostVector.Store(Vector512<float>.One - Max, o + 3 * hw, lanes);
+            HostSimd.StoreTail<TS, TV>(o, Max, lanes);
+            HostSimd.StoreTail<TS, TV>(o + hw, Entropy, lanes);
+            HostSimd.StoreTail<TS, TV>(o + 2 * hw, Sum, lanes);
+            HostSimd.StoreTail<TS, TV>(o + 3 * hw, TS.Sub(TS.One, Max), lanes);
         }
     }
 }

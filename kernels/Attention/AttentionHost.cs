@@ -104,9 +104,8 @@ public static unsafe class AttentionHost
 
     private static void Dispatch(float* qkv, float* output, int b, int n, int heads, int d, Mask mask)
     {
-        if (Vector512.IsHardwareAccelerated) Run<Simd512, Vector512<float>>(qkv, output, b, n, heads, d, mask);
-        else if (Vector256.IsHardwareAccelerated) Run<Simd256, Vector256<float>>(qkv, output, b, n, heads, d, mask);
-        else Run<Simd128, Vector128<float>>(qkv, output, b, n, heads, d, mask);
+        if (HostSimd.Wide) Run<Simd512, Vector512<float>>(qkv, output, b, n, heads, d, mask);
+        else Run<Simd256, Vector256<float>>(qkv, output, b, n, heads, d, mask);
     }
 
     private static void Run<TS, TV>(float* qkv, float* output, int b, int n, int heads, int d, Mask mask)

@@ -4,9 +4,9 @@
 // 79 MB out, 0.35 GFLOP: ~8 ms at ~20 GB/s against ~1 ms of FMAs on the 2-core Zen 5: bandwidth-bound.
 // Loops: work item = one (b, c) plane (100 KB at 160²: L2), so the three input rows an output row needs are L1/L2
 // hits after their first read. Per output row, 16 outputs per zmm: 9 unaligned loads (rows h−1, h, h+1 at column
-// offsets −1, 0, +1) and 9 FMAs with the 9 weights held in registers (9 of 32 zmm). Columns 0 and W − 1, which would read outside the
-// row, take a scalar path with the bounds checks; the ragged tail is one more vector ending at W − 2 (it overlaps the
-// last full one and rewrites the same values), so a 160-wide row has 2 scalar outputs, not 17.
+// offsets −1, 0, +1) and 9 FMAs with the 9 weights held in registers (9 of 32 zmm). Columns 0 and W − 1, which would read
+// outside the row, take a scalar path with the bounds checks; the ragged tail is one more vector ending at W − 2 (it
+// overlaps the last full one and rewrites the same values), so a 160-wide row has 2 scalar outputs, not up to 17.
 // Optimisations: weights broadcast once per plane; no padded copy of the input (the border is the scalar path).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -35,38 +35,45 @@ public static unsafe class DepthwiseConv3x3Host
 
     private static void Plane(float* x, float* k, float* y, int h, int w)
     {
-        var k0 = Vector512.Create(k[0]); var k1 = Vector512.Create(k[1]); var k2 = Vector512.Create(k[2]);
-        var k3 = Vector512.Create(k[3]); var k4 = Vector512.Create(k[4]); var k5 = Vector512.Create(k[5]);
-        var k6 = Vector512.Create(k[6]); var k7 = Vector512.Create(k[7]); var k8 = Vector512.Create(k[8]);
+        if (HostSimd.Wide) Plane<Simd512, Vector512<float>>(x, k, y, h, w);
+        else Plane<Simd256, Vector256<float>>(x, k, y, h, w);
+    }
+
+    private static void Plane<TS, TV>(float* x, float* k, float* y, int h, int w) where TS : struct, ISimd<TV> where TV : unmanaged
+    {
+        TV k0 = TS.Splat(k[0]), k1 = TS.Splat(k[1]), k2 = TS.Splat(k[2]);
+        TV k3 = TS.Splat(k[3]), k4 = TS.Splat(k[4]), k5 = TS.Splat(k[5]);
+        TV k6 = TS.Splat(k[6]), k7 = TS.Splat(k[7]), k8 = TS.Splat(k[8]);
+        int l = TS.Lanes;
         for (int r = 0; r < h; r++)
         {
             float* yr = y + (long)r * w, mid = x + (long)r * w;
             float* up = r > 0 ? mid - w : null, down = r < h - 1 ? mid + w : null;
             Scalar(x, k, y, h, w, r, 0);
             int col = 1;
-            for (; col + 17 <= w; col += 16) // reads columns col − 1 … col + 16, all inside the row
-                Vector(mid + col, up == null ? null : up + col, down == null ? null : down + col, yr + col, k0, k1, k2, k3, k4, k5, k6, k7, k8);
-            if (col < w - 1 && w >= 18) // the ragged tail as one vector ending at column w − 2 (overlaps, same values)
+            for (; col + l + 1 <= w; col += l) // reads columns col − 1 … col + Lanes, all inside the row
+                Vector<TS, TV>(mid + col, up == null ? null : up + col, down == null ? null : down + col, yr + col, k0, k1, k2, k3, k4, k5, k6, k7, k8);
+            if (col < w - 1 && w >= l + 2) // the ragged tail as one vector ending at column w − 2 (overlaps, same values)
             {
-                col = w - 17;
-                Vector(mid + col, up == null ? null : up + col, down == null ? null : down + col, yr + col, k0, k1, k2, k3, k4, k5, k6, k7, k8);
+                col = w - 1 - l;
+                Vector<TS, TV>(mid + col, up == null ? null : up + col, down == null ? null : down + col, yr + col, k0, k1, k2, k3, k4, k5, k6, k7, k8);
                 col = w - 1;
             }
             for (; col < w; col++) Scalar(x, k, y, h, w, r, col);
         }
     }
 
-    // 16 outputs at p (columns −1 … +16 read); up/down null at the plane's first/last row (zero padding).
+    // Lanes outputs at mid (columns −1 … +Lanes read); up/down null at the plane's first/last row (zero padding).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Vector(float* mid, float* up, float* down, float* yr, Vector512<float> k0, Vector512<float> k1, Vector512<float> k2,
-        Vector512<float> k3, Vector512<float> k4, Vector512<float> k5, Vector512<float> k6, Vector512<float> k7, Vector512<float> k8)
+    private static void Vector<TS, TV>(float* mid, float* up, float* down, float* yr, TV k0, TV k1, TV k2, TV k3, TV k4, TV k5, TV k6, TV k7, TV k8)
+        where TS : struct, ISimd<TV> where TV : unmanaged
     {
-        var acc = HostVector.Fma(k3, Vector512.Load(mid - 1), HostVector.Fma(k4, Vector512.Load(mid), k5 * Vector512.Load(mid + 1)));
+        var acc = TS.Fma(k3, TS.Load(mid - 1), TS.Fma(k4, TS.Load(mid), TS.Mul(k5, TS.Load(mid + 1))));
         if (up != null)
-            acc = HostVector.Fma(k0, Vector512.Load(up - 1), HostVector.Fma(k1, Vector512.Load(up), HostVector.Fma(k2, Vector512.Load(up + 1), acc)));
+            acc = TS.Fma(k0, TS.Load(up - 1), TS.Fma(k1, TS.Load(up), TS.Fma(k2, TS.Load(up + 1), acc)));
         if (down != null)
-            acc = HostVector.Fma(k6, Vector512.Load(down - 1), HostVector.Fma(k7, Vector512.Load(down), HostVector.Fma(k8, Vector512.Load(down + 1), acc)));
-        acc.Store(yr);
+            acc = TS.Fma(k6, TS.Load(down - 1), TS.Fma(k7, TS.Load(down), TS.Fma(k8, TS.Load(down + 1), acc)));
+        TS.Store(yr, acc);
     }
 
     // One output with the bounds checks (borders and the tail), in the kernel's tap order.

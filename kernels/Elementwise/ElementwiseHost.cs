@@ -63,9 +63,8 @@ public static unsafe class ElementwiseHost
     /// <summary>y = a + b over n floats on the calling thread (for host ops that add one row inside their own loop).</summary>
     internal static void AddInline(float* a, float* b, float* y, int n)
     {
-        if (Vector512.IsHardwareAccelerated) Map2Core<AddOp, Simd512, Vector512<float>>(a, b, y, n);
-        else if (Vector256.IsHardwareAccelerated) Map2Core<AddOp, Simd256, Vector256<float>>(a, b, y, n);
-        else Map2Core<AddOp, Simd128, Vector128<float>>(a, b, y, n);
+        if (HostSimd.Wide) Map2Core<AddOp, Simd512, Vector512<float>>(a, b, y, n);
+        else Map2Core<AddOp, Simd256, Vector256<float>>(a, b, y, n);
     }
 
     /// <summary>y = f(x) over n floats on all cores.</summary>
@@ -75,9 +74,8 @@ public static unsafe class ElementwiseHost
         HostSplit.Chunks(n, HostSplit.StreamChunk, (start, count) =>
         {
             float* xs = (float*)px + start, ys = (float*)py + start;
-            if (Vector512.IsHardwareAccelerated) MapCore<TOp, Simd512, Vector512<float>>(xs, ys, count);
-            else if (Vector256.IsHardwareAccelerated) MapCore<TOp, Simd256, Vector256<float>>(xs, ys, count);
-            else MapCore<TOp, Simd128, Vector128<float>>(xs, ys, count);
+            if (HostSimd.Wide) MapCore<TOp, Simd512, Vector512<float>>(xs, ys, count);
+            else MapCore<TOp, Simd256, Vector256<float>>(xs, ys, count);
         });
     }
 
@@ -88,9 +86,8 @@ public static unsafe class ElementwiseHost
         HostSplit.Chunks(n, HostSplit.StreamChunk, (start, count) =>
         {
             float* az = (float*)pa + start, bz = (float*)pb + start, yz = (float*)py + start;
-            if (Vector512.IsHardwareAccelerated) Map2Core<TOp, Simd512, Vector512<float>>(az, bz, yz, count);
-            else if (Vector256.IsHardwareAccelerated) Map2Core<TOp, Simd256, Vector256<float>>(az, bz, yz, count);
-            else Map2Core<TOp, Simd128, Vector128<float>>(az, bz, yz, count);
+            if (HostSimd.Wide) Map2Core<TOp, Simd512, Vector512<float>>(az, bz, yz, count);
+            else Map2Core<TOp, Simd256, Vector256<float>>(az, bz, yz, count);
         });
     }
 
@@ -108,9 +105,8 @@ public static unsafe class ElementwiseHost
             {
                 long o = r * cols;
                 float* xr = (float*)px + o, yr = (float*)py + o, hr = h is null ? null : (float*)ph + o;
-                if (Vector512.IsHardwareAccelerated) RowCore<Simd512, Vector512<float>>(xr, hr, (float*)pg, yr, cols);
-                else if (Vector256.IsHardwareAccelerated) RowCore<Simd256, Vector256<float>>(xr, hr, (float*)pg, yr, cols);
-                else RowCore<Simd128, Vector128<float>>(xr, hr, (float*)pg, yr, cols);
+                if (HostSimd.Wide) RowCore<Simd512, Vector512<float>>(xr, hr, (float*)pg, yr, cols);
+                else RowCore<Simd256, Vector256<float>>(xr, hr, (float*)pg, yr, cols);
             }
         });
     }

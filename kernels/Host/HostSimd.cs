@@ -1,12 +1,17 @@
-// One vector vocabulary for the host versions, so each op's loop is written once and runs at the widest width the
-// CPU accelerates (TensorPrimitives' tiers): Vector512 on AVX-512, Vector256 on AVX2, Vector128 elsewhere.
-// A host kernel is a generic method over TS : struct, ISimd<TV>; the JIT compiles one specialised copy per width and
-// inlines every TS member (static abstract calls on a struct type argument are resolved at JIT time), so the
-// generated loop is the same as one written against Vector512 directly.
-// Tails (the last n mod Lanes elements) go through a Lanes-wide stack buffer so they use the same vector math as the
-// body: a tail element rounds exactly as its neighbours do.
+// The one vector vocabulary of the host versions (kernels/*/…Host.cs): each op's loop is written once, generic over
+// TS : struct, ISimd<TV>, and runs at the widest width the CPU accelerates — Simd512 (Vector512, one zmm per op) on
+// AVX-512, Simd256 (Vector256) otherwise (TensorPrimitives' tiers; on CPUs without 256-bit SIMD .NET runs Vector256 as
+// two 128-bit halves). The JIT compiles one specialised copy per width and inlines every TS member (static abstract
+// calls on a struct type argument are resolved at JIT time), so the generated loop is the one written against
+// Vector512 directly. A host version picks the width once per call: `if (HostSimd.Wide) F<Simd512, Vector512<float>>(…)
+// else F<Simd256, Vector256<float>>(…)`.
+// Tails (the last n mod Lanes elements): HostSimd.LoadTail/StoreTail go through a zero-padded Lanes-wide stack slot so
+// a tail runs the same vector math as the body (a tail element rounds exactly as its neighbours do).
+// Work splitting (HostSplit) is here too: contiguous chunks of ≥ 64 K floats (256 KB) per work item, so dispatch
+// (~µs) is amortised over ~10 µs of memory traffic.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace NativeEngine.Kernels;
 
@@ -15,6 +20,7 @@ internal unsafe interface ISimd<TV> where TV : unmanaged
 {
     static abstract int Lanes { get; }
     static abstract TV Zero { get; }
+    static abstract TV One { get; }
     static abstract TV Splat(float x);
     static abstract TV Load(float* p);
     static abstract void Store(float* p, TV v);
@@ -22,14 +28,20 @@ internal unsafe interface ISimd<TV> where TV : unmanaged
     static abstract TV Sub(TV a, TV b);
     static abstract TV Mul(TV a, TV b);
     static abstract TV Div(TV a, TV b);
+    static abstract TV Neg(TV a);
     /// <summary>a·b + c, fused where the CPU has FMA.</summary>
     static abstract TV Fma(TV a, TV b, TV c);
     /// <summary>The hardware max (vmaxps): NaN handling is the second operand's; callers make NaN reach the output some other way.</summary>
     static abstract TV MaxNative(TV a, TV b);
-    static abstract TV Abs(TV a);
-    /// <summary>e^a, float32 (<see cref="HostMath.Exp{TS, TV}"/>).</summary>
-    static abstract TV Exp(TV a);
     static abstract TV MinNative(TV a, TV b);
+    /// <summary>IEEE max (NaN in either operand gives NaN), as MathF.Max.</summary>
+    static abstract TV Max(TV a, TV b);
+    static abstract TV Abs(TV a);
+    static abstract TV Sqrt(TV a);
+    /// <summary>e^a, float32 in-lane (<see cref="HostMath.Exp{TS, TV}"/>).</summary>
+    static abstract TV Exp(TV a);
+    /// <summary>ln a (the BCL's vectorised log).</summary>
+    static abstract TV Log(TV a);
     /// <summary>Round to the nearest integer (ties to even), still as floats.</summary>
     static abstract TV Round(TV a);
     /// <summary>2^k for integral k in [−126, 127] (the exponent field written directly).</summary>
@@ -43,12 +55,17 @@ internal unsafe interface ISimd<TV> where TV : unmanaged
     static abstract float Sum(TV v);
     /// <summary>Horizontal max with vmaxps semantics (see <see cref="MaxNative"/>).</summary>
     static abstract float MaxAcross(TV v);
+    /// <summary>Lane i = TrainOps.Mix(key + first + i) &gt;&gt; 8 as a float in [0, 1) (the kernels' counter hash, integer lanes).</summary>
+    static abstract TV CounterUniform(uint key, uint first);
+    /// <summary>Lane i = (float)bytes[i]: widens Lanes bytes (the BCE's labels).</summary>
+    static abstract TV LoadBytes(byte* p);
 }
 
 internal unsafe struct Simd512 : ISimd<Vector512<float>>
 {
     public static int Lanes => Vector512<float>.Count;
     public static Vector512<float> Zero => Vector512<float>.Zero;
+    public static Vector512<float> One => Vector512<float>.One;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Splat(float x) => Vector512.Create(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Load(float* p) => Vector512.Load(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, Vector512<float> v) => v.Store(p);
@@ -56,11 +73,15 @@ internal unsafe struct Simd512 : ISimd<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Sub(Vector512<float> a, Vector512<float> b) => a - b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Mul(Vector512<float> a, Vector512<float> b) => a * b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Div(Vector512<float> a, Vector512<float> b) => a / b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Neg(Vector512<float> a) => -a;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> MaxNative(Vector512<float> a, Vector512<float> b) => Vector512.MaxNative(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Abs(Vector512<float> a) => Vector512.Abs(a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Exp(Vector512<float> a) => HostMath.Exp<Simd512, Vector512<float>>(a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> MinNative(Vector512<float> a, Vector512<float> b) => Vector512.MinNative(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Max(Vector512<float> a, Vector512<float> b) => Vector512.Max(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Abs(Vector512<float> a) => Vector512.Abs(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Sqrt(Vector512<float> a) => Vector512.Sqrt(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Exp(Vector512<float> a) => HostMath.Exp<Simd512, Vector512<float>>(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Log(Vector512<float> a) => Vector512.Log(a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Round(Vector512<float> a) => Vector512.Round(a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Pow2(Vector512<float> k) => Vector512.ShiftLeft(Vector512.ConvertToInt32(k) + Vector512.Create(127), 23).AsSingle();
@@ -72,12 +93,26 @@ internal unsafe struct Simd512 : ISimd<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector512<float> v) => Vector512.Sum(v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MaxAcross(Vector512<float> v) => Simd256.MaxAcross(Vector256.MaxNative(v.GetLower(), v.GetUpper()));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> CounterUniform(uint key, uint first)
+    {
+        var x = Vector512.Create(key + first) + Vector512.Create(0u, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        x ^= Vector512.ShiftRightLogical(x, 16);
+        x *= Vector512.Create(0x7feb352dU);
+        x ^= Vector512.ShiftRightLogical(x, 15);
+        x *= Vector512.Create(0x846ca68bU);
+        x ^= Vector512.ShiftRightLogical(x, 16);
+        return Vector512.ConvertToSingle(Vector512.ShiftRightLogical(x, 8)) * Vector512.Create(1f / 16777216f);
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> LoadBytes(byte* p) => Vector512.ConvertToSingle(Avx512F.ConvertToVector512Int32(Vector128.Load(p))); // vpmovzxbd
 }
 
 internal unsafe struct Simd256 : ISimd<Vector256<float>>
 {
     public static int Lanes => Vector256<float>.Count;
     public static Vector256<float> Zero => Vector256<float>.Zero;
+    public static Vector256<float> One => Vector256<float>.One;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Splat(float x) => Vector256.Create(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Load(float* p) => Vector256.Load(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, Vector256<float> v) => v.Store(p);
@@ -85,11 +120,15 @@ internal unsafe struct Simd256 : ISimd<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Sub(Vector256<float> a, Vector256<float> b) => a - b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Mul(Vector256<float> a, Vector256<float> b) => a * b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Div(Vector256<float> a, Vector256<float> b) => a / b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Neg(Vector256<float> a) => -a;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> MaxNative(Vector256<float> a, Vector256<float> b) => Vector256.MaxNative(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Abs(Vector256<float> a) => Vector256.Abs(a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Exp(Vector256<float> a) => HostMath.Exp<Simd256, Vector256<float>>(a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> MinNative(Vector256<float> a, Vector256<float> b) => Vector256.MinNative(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Max(Vector256<float> a, Vector256<float> b) => Vector256.Max(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Abs(Vector256<float> a) => Vector256.Abs(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Sqrt(Vector256<float> a) => Vector256.Sqrt(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Exp(Vector256<float> a) => HostMath.Exp<Simd256, Vector256<float>>(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Log(Vector256<float> a) => Vector256.Log(a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Round(Vector256<float> a) => Vector256.Round(a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Pow2(Vector256<float> k) => Vector256.ShiftLeft(Vector256.ConvertToInt32(k) + Vector256.Create(127), 23).AsSingle();
@@ -100,40 +139,65 @@ internal unsafe struct Simd256 : ISimd<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Select(Vector256<float> m, Vector256<float> a, Vector256<float> b) => Vector256.ConditionalSelect(m, a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector256<float> v) => Vector256.Sum(v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float MaxAcross(Vector256<float> v) => Simd128.MaxAcross(Vector128.MaxNative(v.GetLower(), v.GetUpper()));
+    public static float MaxAcross(Vector256<float> v)
+    {
+        var h = Vector128.MaxNative(v.GetLower(), v.GetUpper());
+        float m = h.GetElement(0);
+        for (int i = 1; i < 4; i++) m = MathF.Max(m, h.GetElement(i)); // NaN only matters through the exp that follows
+        return m;
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> CounterUniform(uint key, uint first)
+    {
+        var x = Vector256.Create(key + first) + Vector256.Create(0u, 1, 2, 3, 4, 5, 6, 7);
+        x ^= Vector256.ShiftRightLogical(x, 16);
+        x *= Vector256.Create(0x7feb352dU);
+        x ^= Vector256.ShiftRightLogical(x, 15);
+        x *= Vector256.Create(0x846ca68bU);
+        x ^= Vector256.ShiftRightLogical(x, 16);
+        return Vector256.ConvertToSingle(Vector256.ShiftRightLogical(x, 8)) * Vector256.Create(1f / 16777216f);
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> LoadBytes(byte* p) => Avx2.IsSupported
+        ? Vector256.ConvertToSingle(Avx2.ConvertToVector256Int32(Vector128.CreateScalar(*(ulong*)p).AsByte()))
+        : Vector256.Create((float)p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
 }
 
-internal unsafe struct Simd128 : ISimd<Vector128<float>>
+/// <summary>Width choice, ragged tails and vector math the host versions share.</summary>
+internal static unsafe class HostSimd
 {
-    public static int Lanes => Vector128<float>.Count;
-    public static Vector128<float> Zero => Vector128<float>.Zero;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Splat(float x) => Vector128.Create(x);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Load(float* p) => Vector128.Load(p);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, Vector128<float> v) => v.Store(p);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Add(Vector128<float> a, Vector128<float> b) => a + b;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Sub(Vector128<float> a, Vector128<float> b) => a - b;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Mul(Vector128<float> a, Vector128<float> b) => a * b;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Div(Vector128<float> a, Vector128<float> b) => a / b;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Fma(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.FusedMultiplyAdd(a, b, c);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> MaxNative(Vector128<float> a, Vector128<float> b) => Vector128.MaxNative(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Abs(Vector128<float> a) => Vector128.Abs(a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Exp(Vector128<float> a) => HostMath.Exp<Simd128, Vector128<float>>(a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> MinNative(Vector128<float> a, Vector128<float> b) => Vector128.MinNative(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Round(Vector128<float> a) => Vector128.Round(a);
+    /// <summary>True when the host versions run Simd512 (AVX-512), else Simd256.</summary>
+    public static bool Wide { get; } = Vector512.IsHardwareAccelerated;
+
+    /// <summary>Loads <paramref name="n"/> floats (all Lanes when n ≥ Lanes) from <paramref name="p"/>, zero-filling the missing lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Pow2(Vector128<float> k) => Vector128.ShiftLeft(Vector128.ConvertToInt32(k) + Vector128.Create(127), 23).AsSingle();
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> EqualsMask(Vector128<float> a, Vector128<float> b) => Vector128.Equals(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> LessThan(Vector128<float> a, Vector128<float> b) => Vector128.LessThan(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> GreaterThan(Vector128<float> a, Vector128<float> b) => Vector128.GreaterThan(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> GreaterThanOrEqual(Vector128<float> a, Vector128<float> b) => Vector128.GreaterThanOrEqual(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Select(Vector128<float> m, Vector128<float> a, Vector128<float> b) => Vector128.ConditionalSelect(m, a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector128<float> v) => Vector128.Sum(v);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float MaxAcross(Vector128<float> v)
+    public static TV LoadTail<TS, TV>(float* p, int n) where TS : struct, ISimd<TV> where TV : unmanaged =>
+        n >= TS.Lanes ? TS.Load(p) : LoadPartial<TS, TV>(p, n);
+
+    // The ragged tail, out of line so the full-vector path inlines to one load (a stackalloc blocks inlining).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static TV LoadPartial<TS, TV>(float* p, int n) where TS : struct, ISimd<TV> where TV : unmanaged
     {
-        float m = v.GetElement(0);
-        for (int i = 1; i < 4; i++) m = MathF.Max(m, v.GetElement(i)); // NaN only matters through the exp that follows
-        return m;
+        float* t = stackalloc float[16];
+        new Span<float>(t, 16).Clear();
+        new ReadOnlySpan<float>(p, n).CopyTo(new Span<float>(t, n));
+        return TS.Load(t);
+    }
+
+    /// <summary>Stores the first <paramref name="n"/> lanes (all when n ≥ Lanes) of <paramref name="v"/> to <paramref name="p"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreTail<TS, TV>(float* p, TV v, int n) where TS : struct, ISimd<TV> where TV : unmanaged
+    {
+        if (n >= TS.Lanes) TS.Store(p, v);
+        else StorePartial<TS, TV>(p, v, n);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void StorePartial<TS, TV>(float* p, TV v, int n) where TS : struct, ISimd<TV> where TV : unmanaged
+    {
+        float* t = stackalloc float[16];
+        TS.Store(t, v);
+        new ReadOnlySpan<float>(t, n).CopyTo(new Span<float>(p, n));
     }
 }
 
@@ -166,6 +230,11 @@ internal static class HostMath
         e = TS.Select(TS.LessThan(x, TS.Splat(-87.3f)), TS.Zero, e);
         return TS.Select(TS.EqualsMask(x, x), e, x);
     }
+
+    /// <summary>1 / (1 + e^(−x)): 0 at −∞, 1 at +∞, NaN stays NaN (as the kernels' 1/(1+exp(−x))).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Sigmoid<TS, TV>(TV x) where TS : struct, ISimd<TV> where TV : unmanaged =>
+        TS.Div(TS.One, TS.Add(TS.One, TS.Exp(TS.Neg(x))));
 }
 
 /// <summary>Work splitting shared by the host versions.</summary>
@@ -193,4 +262,26 @@ internal static class HostSplit
 
     /// <summary>Rows per work item so that one item moves about <see cref="StreamChunk"/> floats (at least one row).</summary>
     public static int RowsPerItem(int cols) => Math.Max(1, StreamChunk / Math.Max(cols, 1));
+
+    /// <summary>
+    /// Runs body(batch, start, end) over [0, count) of every one of <paramref name="batches"/> items, in blocks of
+    /// <paramref name="block"/> elements spread over the cores (a block never straddles two batch items).
+    /// </summary>
+    public static void ForBlocks(int batches, int count, int block, Action<int, int, int> body)
+    {
+        if (batches <= 0 || count <= 0) return;
+        int perBatch = (count + block - 1) / block;
+        Runtime.HostCpu.For(batches * perBatch, i =>
+        {
+            int b = i / perBatch, start = (i - b * perBatch) * block;
+            body(b, start, Math.Min(count, start + block));
+        });
+    }
+
+    /// <summary>A block size that gives every core about four work items but at least <paramref name="min"/>, a multiple of 16.</summary>
+    public static int BlockFor(long total, int min = 1024)
+    {
+        long per = Math.Max(min, total / (4L * Runtime.HostCpu.Cores));
+        return (int)Math.Min(int.MaxValue - 16, (per + 15) / 16 * 16);
+    }
 }

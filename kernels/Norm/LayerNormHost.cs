@@ -28,9 +28,8 @@ public static unsafe class LayerNormHost
             for (long r = r0; r < r0 + count; r++)
             {
                 float* xr = (float*)px + r * cols, yr = (float*)py + r * cols;
-                if (Vector512.IsHardwareAccelerated) Row<Simd512, Vector512<float>>(xr, (float*)pg, (float*)pb, yr, cols, eps);
-                else if (Vector256.IsHardwareAccelerated) Row<Simd256, Vector256<float>>(xr, (float*)pg, (float*)pb, yr, cols, eps);
-                else Row<Simd128, Vector128<float>>(xr, (float*)pg, (float*)pb, yr, cols, eps);
+                if (HostSimd.Wide) Row<Simd512, Vector512<float>>(xr, (float*)pg, (float*)pb, yr, cols, eps);
+                else Row<Simd256, Vector256<float>>(xr, (float*)pg, (float*)pb, yr, cols, eps);
             }
         });
     }

@@ -46,7 +46,7 @@ public static unsafe class BilinearHost
                 HostCpu.For(planes * bands, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (item) =>
                 {
                     int plane = item / bands, oy0 = (item - plane * bands) * band;
-                    var row = ArrayPool<float>.Shared.Rent(inW + HostVector.Lanes);
+                    var row = ArrayPool<float>.Shared.Rent(inW + 16);
                     try
                     {
                         fixed (float* t = row)
@@ -83,12 +83,17 @@ public static unsafe class BilinearHost
 
     private static void Vertical(float* r0, float* r1, float ly, float* t, int n)
     {
-        var a = Vector512.Create(1f - ly);
-        var b = Vector512.Create(ly);
-        for (int i = 0; i < n; i += HostVector.Lanes)
+        if (HostSimd.Wide) Vertical<Simd512, Vector512<float>>(r0, r1, ly, t, n);
+        else Vertical<Simd256, Vector256<float>>(r0, r1, ly, t, n);
+    }
+
+    private static void Vertical<TS, TV>(float* r0, float* r1, float ly, float* t, int n) where TS : struct, ISimd<TV> where TV : unmanaged
+    {
+        TV a = TS.Splat(1f - ly), b = TS.Splat(ly);
+        for (int i = 0; i < n; i += TS.Lanes)
         {
-            int lanes = Math.Min(HostVector.Lanes, n - i);
-            HostVector.Store(HostVector.Fma(a, HostVector.Load(r0 + i, lanes), b * HostVector.Load(r1 + i, lanes)), t + i, lanes);
+            int lanes = Math.Min(TS.Lanes, n - i);
+            HostSimd.StoreTail<TS, TV>(t + i, TS.Fma(a, HostSimd.LoadTail<TS, TV>(r0 + i, lanes), TS.Mul(b, HostSimd.LoadTail<TS, TV>(r1 + i, lanes))), lanes);
         }
     }
 

@@ -6,7 +6,7 @@
 // A 2-core Zen 5 (2 × 2 FMA pipes × 16 lanes × ~3 GHz ≈ 380 GFLOP/s, ~20 GB/s copy) does the FMAs in ~5 ms and
 // streams the bytes in ~10 ms: bandwidth-bound by a small margin, so one read of the logits is what matters.
 // Loops:
-//   work item = a block of pixels of one batch item (HostVector.ForBlocks; ~4 items per core).
+//   work item = a block of pixels of one batch item (HostSplit.ForBlocks; ~4 items per core).
 //   per 16 pixels: the Q sigmoids go to a per-item buffer of Q vectors (6.4 KB at Q = 100: L1), then the classes
 //   are accumulated 4 at a time: per query one sigmoid load and 4 broadcast-FMAs (5 loads : 4 FMAs, registers:
 //   4 accumulators + 1 operand), the probabilities read k-major from a transposed (K, Q) copy made once per call.
@@ -20,11 +20,13 @@
 // it reads the 10 MB of low-resolution logits (two source rows per output row, L2-resident) and writes the 31 MB map.
 // Work item = one output row of one batch item (S·B items); per 64-pixel tile (4 vectors):
 //   1. per query: the vertical lerp of a 16-column source window (2 loads, 2 ops), the horizontal taps by two
-//      in-register permutes (vpermps) of that window, σ with the float32 exp (HostMath.Exp) → sig[q][4] (Q·256 B:
-//      25.6 KB at Q = 100, L1);
+//      in-register permutes (vpermps) of that window, σ by a 12-op exp2 (vscalefps) and one divide → sig[q][4]
+//      (Q·256 B: 25.6 KB at Q = 100, L1);
 //   2. classes 4 at a time: 16 accumulators (4 classes × 4 vectors), per query 4 σ loads + 4 broadcasts : 16 FMAs.
 // Per 16 pixels and query ~30 ops of taps and σ against K = 19 FMAs: ~50 ops, compute-bound at ~25 ms of one core
-// for 640² (vs ~150 CPU-ms for the unfused pair on the 2-core Zen 5).
+// for 640²; measured 34 CPU-ms against ~127 for bilinear_resize + semantic_map (2-core Zen 5, loaded machine).
+// Written against Vector512 only (16-column windows, vpermps): elsewhere .NET splits each op into halves and the
+// permute falls back to Vector512.Shuffle: correct, slower.
 using System.Buffers;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using System.Runtime.CompilerServices;
@@ -78,27 +80,11 @@ public static unsafe class SemanticMapHost
         nint ptp = (nint)pt.Pointer, mp = (nint)masks, op = (nint)map;
         try
         {
-            HostVector.ForBlocks(b, hw, HostVector.BlockFor((long)b * hw, 512), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (n, start, end) =>
+            HostSplit.ForBlocks(b, hw, HostSplit.BlockFor((long)b * hw, 512), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (n, start, end) =>
             {
-                var buf = ArrayPool<Vector512<float>>.Shared.Rent(q + k);
-                try
-                {
-                    fixed (Vector512<float>* sig = buf)
-                    {
-                        Vector512<float>* s = sig + q;
-                        float* ptn = (float*)ptp + (long)n * k * q, mn = (float*)mp + (long)n * q * hw, on = (float*)op + (long)n * k * hw;
-                        for (int r = start; r < end; r += HostVector.Lanes)
-                        {
-                            int lanes = Math.Min(HostVector.Lanes, end - r);
-                            MixSigmoids(ptn, k, q, mn + r, hw, lanes, sig, s);
-                            for (int c = 0; c < k; c++) HostVector.Store(s[c], on + (long)c * hw + r, lanes);
-                        }
-                    }
-                }
-                finally
-                {
-                    ArrayPool<Vector512<float>>.Shared.Return(buf);
-                }
+                float* ptn = (float*)ptp + (long)n * k * q, mn = (float*)mp + (long)n * q * hw, on = (float*)op + (long)n * k * hw;
+                if (HostSimd.Wide) MapBlock<Simd512, Vector512<float>>(ptn, mn, on, q, k, hw, start, end);
+                else MapBlock<Simd256, Vector256<float>>(ptn, mn, on, q, k, hw, start, end);
             });
         }
         finally
@@ -107,26 +93,50 @@ public static unsafe class SemanticMapHost
         }
     }
 
+    private static void MapBlock<TS, TV>(float* ptn, float* mn, float* on, int q, int k, int hw, int start, int end)
+        where TS : struct, ISimd<TV> where TV : unmanaged
+    {
+        var buf = ArrayPool<TV>.Shared.Rent(q + k);
+        try
+        {
+            fixed (TV* sig = buf)
+            {
+                TV* s = sig + q;
+                for (int r = start; r < end; r += TS.Lanes)
+                {
+                    int lanes = Math.Min(TS.Lanes, end - r);
+                    MixSigmoids<TS, TV>(ptn, k, q, mn + r, hw, lanes, sig, s);
+                    for (int c = 0; c < k; c++) HostSimd.StoreTail<TS, TV>(on + (long)c * hw + r, s[c], lanes);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<TV>.Shared.Return(buf);
+        }
+    }
+
     /// <summary>
     /// s[c] (c &lt; K) = Σ_j pt[c, j]·σ(masks[j·hw]) for <paramref name="lanes"/> pixels starting at
     /// <paramref name="masks"/>; <paramref name="sig"/> is scratch for Q vectors.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void MixSigmoids(float* pt, int k, int q, float* masks, long hw, int lanes, Vector512<float>* sig, Vector512<float>* s)
+    internal static void MixSigmoids<TS, TV>(float* pt, int k, int q, float* masks, long hw, int lanes, TV* sig, TV* s)
+        where TS : struct, ISimd<TV> where TV : unmanaged
     {
-        for (int j = 0; j < q; j++) sig[j] = HostVector.Sigmoid(HostVector.Load(masks + j * hw, lanes));
+        for (int j = 0; j < q; j++) sig[j] = HostMath.Sigmoid<TS, TV>(HostSimd.LoadTail<TS, TV>(masks + j * hw, lanes));
         int c = 0;
         for (; c + 4 <= k; c += 4)
         {
             float* p0 = pt + (long)c * q, p1 = p0 + q, p2 = p1 + q, p3 = p2 + q;
-            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            TV a0 = TS.Zero, a1 = TS.Zero, a2 = TS.Zero, a3 = TS.Zero;
             for (int j = 0; j < q; j++)
             {
                 var g = sig[j];
-                a0 = HostVector.Fma(Vector512.Create(p0[j]), g, a0);
-                a1 = HostVector.Fma(Vector512.Create(p1[j]), g, a1);
-                a2 = HostVector.Fma(Vector512.Create(p2[j]), g, a2);
-                a3 = HostVector.Fma(Vector512.Create(p3[j]), g, a3);
+                a0 = TS.Fma(TS.Splat(p0[j]), g, a0);
+                a1 = TS.Fma(TS.Splat(p1[j]), g, a1);
+                a2 = TS.Fma(TS.Splat(p2[j]), g, a2);
+                a3 = TS.Fma(TS.Splat(p3[j]), g, a3);
             }
             s[c] = a0;
             s[c + 1] = a1;
@@ -136,8 +146,8 @@ public static unsafe class SemanticMapHost
         for (; c < k; c++)
         {
             float* p0 = pt + (long)c * q;
-            Vector512<float> a0 = default;
-            for (int j = 0; j < q; j++) a0 = HostVector.Fma(Vector512.Create(p0[j]), sig[j], a0);
+            TV a0 = TS.Zero;
+            for (int j = 0; j < q; j++) a0 = TS.Fma(TS.Splat(p0[j]), sig[j], a0);
             s[c] = a0;
         }
     }
@@ -283,8 +293,8 @@ public static unsafe class SemanticMapUpsampledHost
         var l0 = Vector512<float>.One - lam;
         for (int j = 0; j < q; j++, r0 += rowStride, r1 += rowStride, sig += TileVectors)
         {
-            var win = HostVector.Fma(a, Vector512.Load(r0), b * Vector512.Load(r1));
-            *sig = Sigmoid(HostVector.Fma(l0, Permute(win, i0), lam * Permute(win, i1)));
+            var win = Vector512.FusedMultiplyAdd(a, Vector512.Load(r0), b * Vector512.Load(r1));
+            *sig = Sigmoid(Vector512.FusedMultiplyAdd(l0, Permute(win, i0), lam * Permute(win, i1)));
         }
     }
 
@@ -301,13 +311,13 @@ public static unsafe class SemanticMapUpsampledHost
             Vector512<float>* s = sig + j * TileVectors;
             Vector512<float> s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];
             var w = Vector512.Create(p0[j]);
-            a00 = HostVector.Fma(w, s0, a00); a01 = HostVector.Fma(w, s1, a01); a02 = HostVector.Fma(w, s2, a02); a03 = HostVector.Fma(w, s3, a03);
+            a00 = Vector512.FusedMultiplyAdd(w, s0, a00); a01 = Vector512.FusedMultiplyAdd(w, s1, a01); a02 = Vector512.FusedMultiplyAdd(w, s2, a02); a03 = Vector512.FusedMultiplyAdd(w, s3, a03);
             w = Vector512.Create(p1[j]);
-            a10 = HostVector.Fma(w, s0, a10); a11 = HostVector.Fma(w, s1, a11); a12 = HostVector.Fma(w, s2, a12); a13 = HostVector.Fma(w, s3, a13);
+            a10 = Vector512.FusedMultiplyAdd(w, s0, a10); a11 = Vector512.FusedMultiplyAdd(w, s1, a11); a12 = Vector512.FusedMultiplyAdd(w, s2, a12); a13 = Vector512.FusedMultiplyAdd(w, s3, a13);
             w = Vector512.Create(p2[j]);
-            a20 = HostVector.Fma(w, s0, a20); a21 = HostVector.Fma(w, s1, a21); a22 = HostVector.Fma(w, s2, a22); a23 = HostVector.Fma(w, s3, a23);
+            a20 = Vector512.FusedMultiplyAdd(w, s0, a20); a21 = Vector512.FusedMultiplyAdd(w, s1, a21); a22 = Vector512.FusedMultiplyAdd(w, s2, a22); a23 = Vector512.FusedMultiplyAdd(w, s3, a23);
             w = Vector512.Create(p3[j]);
-            a30 = HostVector.Fma(w, s0, a30); a31 = HostVector.Fma(w, s1, a31); a32 = HostVector.Fma(w, s2, a32); a33 = HostVector.Fma(w, s3, a33);
+            a30 = Vector512.FusedMultiplyAdd(w, s0, a30); a31 = Vector512.FusedMultiplyAdd(w, s1, a31); a32 = Vector512.FusedMultiplyAdd(w, s2, a32); a33 = Vector512.FusedMultiplyAdd(w, s3, a33);
         }
         tile[0] = a00; tile[1] = a01; tile[2] = a02; tile[3] = a03;
         tile[4] = a10; tile[5] = a11; tile[6] = a12; tile[7] = a13;
@@ -320,7 +330,7 @@ public static unsafe class SemanticMapUpsampledHost
     {
         for (int c = 0; c < classes; c++, o += plane)
             for (int t = 0; t < TileVectors && t * Window < pixels; t++)
-                HostVector.Store(tile[c * TileVectors + t], o + t * Window, Math.Min(Window, pixels - t * Window));
+                HostSimd.StoreTail<Simd512, Vector512<float>>(o + t * Window, tile[c * TileVectors + t], Math.Min(Window, pixels - t * Window));
     }
 
     // win[idx] per lane: one vpermps on AVX-512, the portable shuffle elsewhere.
@@ -353,12 +363,12 @@ public static unsafe class SemanticMapUpsampledHost
         t = Vector512.MinNative(Vector512.Create(126f), Vector512.MaxNative(Vector512.Create(-126f), t));
         var k = Vector512.Round(t);
         var f = t - k;
-        var p = HostVector.Fma(Vector512.Create(1.5337577497e-4f), f, Vector512.Create(1.3399859890e-3f));
-        p = HostVector.Fma(p, f, Vector512.Create(9.6185198054e-3f));
-        p = HostVector.Fma(p, f, Vector512.Create(5.5503290147e-2f));
-        p = HostVector.Fma(p, f, Vector512.Create(2.4022646248e-1f));
-        p = HostVector.Fma(p, f, Vector512.Create(6.9314718246e-1f));
-        p = HostVector.Fma(p, f, Vector512<float>.One);
+        var p = Vector512.FusedMultiplyAdd(Vector512.Create(1.5337577497e-4f), f, Vector512.Create(1.3399859890e-3f));
+        p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(9.6185198054e-3f));
+        p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(5.5503290147e-2f));
+        p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(2.4022646248e-1f));
+        p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(6.9314718246e-1f));
+        p = Vector512.FusedMultiplyAdd(p, f, Vector512<float>.One);
         var e = Avx512F.IsSupported ? Avx512F.Scale(p, k)
             : p * Vector512.ShiftLeft(Vector512.ConvertToInt32(k) + Vector512.Create(127), 23).AsSingle();
         return Vector512<float>.One / (Vector512<float>.One + e);

@@ -25,9 +25,8 @@ public static unsafe class SoftmaxHost
             for (long r = r0; r < r0 + count; r++)
             {
                 float* xr = (float*)px + r * cols, yr = (float*)py + r * cols;
-                if (Vector512.IsHardwareAccelerated) Row<Simd512, Vector512<float>>(xr, yr, cols);
-                else if (Vector256.IsHardwareAccelerated) Row<Simd256, Vector256<float>>(xr, yr, cols);
-                else Row<Simd128, Vector128<float>>(xr, yr, cols);
+                if (HostSimd.Wide) Row<Simd512, Vector512<float>>(xr, yr, cols);
+                else Row<Simd256, Vector256<float>>(xr, yr, cols);
             }
         });
     }

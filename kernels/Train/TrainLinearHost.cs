@@ -6,7 +6,7 @@
 // What bounds it: the head's layers are thin (I, O ≤ 64) and N is the pixel count: EoMT-B-640's 0.41 M pixels ×
 // 4→64 is 105 MB written for 0.2 GFLOP, 64→32 reads 105 MB and writes 52 MB for 1.7 GFLOP: bandwidth-bound on the
 // 2-core Zen 5 (~20 GB/s, ~380 GFLOP/s), so each row is read once and written once, never transposed.
-// Loops (rows in blocks over the cores): wide outputs (≥ 16) by a 4-row × 32-column register block (8 zmm
+// Loops (rows in blocks over the cores): wide outputs (≥ 16) by a 4-row × 2-vector (32 columns on AVX-512) register block (8 zmm
 // accumulators, independent FMA chains; per k step 2 loads of the L1-resident, zero-padded weight panel + 4
 // broadcasts for 8 FMAs); narrow ones (O = 1, I = 4) as dot products of the input row with the rows of the other
 // orientation (TensorPrimitives.Dot). dW: per chunk, 4 × 32 blocks of the outer-product sum Σ_n dy[n]ᵀ ⊗ x[n] (O × I,
@@ -47,14 +47,15 @@ public static unsafe class TrainLinearHost
     private static void RowsTimesMatrix(float* a, float* w, float* bias, float* y, int n, int k, int o, bool matrixIsOutByIn)
     {
         if (n == 0 || o == 0) return;
-        if (o < HostVector.Lanes)
+        if (o < 16)
         {
             Narrow(a, w, bias, y, n, k, o, matrixIsOutByIn);
             return;
         }
-        // M copied once into a (K, OP) panel zero-padded to OP = O rounded up to 32 columns, the bias likewise, so
-        // the micro-kernel only ever loads whole vectors; only the stores of a ragged last vector are partial.
-        int op = (o + 2 * HostVector.Lanes - 1) / (2 * HostVector.Lanes) * (2 * HostVector.Lanes);
+        // M copied once into a (K, OP) panel zero-padded to OP = O rounded up to two vectors of columns, the bias
+        // likewise, so the micro-kernel only ever loads whole vectors; only the stores of a ragged last vector are partial.
+        int tile = 2 * (HostSimd.Wide ? Simd512.Lanes : Simd256.Lanes);
+        int op = (o + tile - 1) / tile * tile;
         using var panel = new PooledFloats(k * op + op);
         float* m = panel.Pointer, bpad = m + (long)k * op;
         new Span<float>(m, k * op + op).Clear();
@@ -62,52 +63,60 @@ public static unsafe class TrainLinearHost
             for (int j = 0; j < o; j++) m[(long)i * op + j] = matrixIsOutByIn ? w[(long)j * k + i] : w[(long)i * o + j];
         if (bias != null) new ReadOnlySpan<float>(bias, o).CopyTo(new Span<float>(bpad, o));
         nint ap = (nint)a, mp = (nint)m, bp = (nint)bpad, yp = (nint)y;
-        HostVector.ForBlocks(1, n, HostVector.BlockFor(n, 256), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, start, end) =>
+        HostSplit.ForBlocks(1, n, HostSplit.BlockFor(n, 256), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, start, end) =>
         {
-            for (int r = start; r < end; r += 4)
-                for (int j = 0; j < o; j += 2 * HostVector.Lanes)
-                    Block4x32((float*)ap, k, (float*)mp, op, (float*)bp, (float*)yp, o, r, Math.Min(4, end - r), j);
+            if (HostSimd.Wide) RowBlocks<Simd512, Vector512<float>>((float*)ap, k, (float*)mp, op, (float*)bp, (float*)yp, o, start, end);
+            else RowBlocks<Simd256, Vector256<float>>((float*)ap, k, (float*)mp, op, (float*)bp, (float*)yp, o, start, end);
         });
     }
 
-    // Rows r0 … r0+rows−1 (≤ 4) × columns j0 … j0+31 of y: 8 accumulators (4 rows × 2 zmm), per k step 2 panel loads,
-    // 4 broadcasts and 8 FMAs (independent chains, so the FMA latency is hidden). Missing rows repeat the first row
-    // and are not stored.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Block4x32(float* a, int k, float* m, int op, float* bias, float* y, int o, int r0, int rows, int j0)
+    private static void RowBlocks<TS, TV>(float* a, int k, float* m, int op, float* bias, float* y, int o, int start, int end)
+        where TS : struct, ISimd<TV> where TV : unmanaged
     {
-        var t = new Tile4x32(Vector512.Load(bias + j0), Vector512.Load(bias + j0 + HostVector.Lanes));
+        for (int r = start; r < end; r += 4)
+            for (int j = 0; j < o; j += 2 * TS.Lanes)
+                Block4<TS, TV>(a, k, m, op, bias, y, o, r, Math.Min(4, end - r), j);
+    }
+
+    // Rows r0 … r0+rows−1 (≤ 4) × two vectors of columns from j0 of y: 8 accumulators (4 rows × 2 vectors), per k step
+    // 2 panel loads, 4 broadcasts and 8 FMAs (independent chains, so the FMA latency is hidden). Missing rows repeat
+    // the first row and are not stored.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Block4<TS, TV>(float* a, int k, float* m, int op, float* bias, float* y, int o, int r0, int rows, int j0)
+        where TS : struct, ISimd<TV> where TV : unmanaged
+    {
+        var t = new Tile4x2<TS, TV>(TS.Load(bias + j0), TS.Load(bias + j0 + TS.Lanes));
         float* a0 = a + (long)r0 * k, a1 = rows > 1 ? a0 + k : a0, a2 = rows > 2 ? a0 + 2 * k : a0, a3 = rows > 3 ? a0 + 3 * k : a0;
         float* mj = m + j0;
         for (int i = 0; i < k; i++, mj += op)
-            t.Step(Vector512.Load(mj), Vector512.Load(mj + HostVector.Lanes), a0[i], a1[i], a2[i], a3[i]);
+            t.Step(TS.Load(mj), TS.Load(mj + TS.Lanes), a0[i], a1[i], a2[i], a3[i]);
         t.Store(y + (long)r0 * o + j0, o, rows, o - j0);
     }
 
-    /// <summary>4 rows × 32 columns of accumulators (8 zmm) and the rank-1 step both linear micro-kernels take.</summary>
-    private struct Tile4x32(Vector512<float> lo, Vector512<float> hi)
+    /// <summary>4 rows × 2 vectors of accumulators (8 registers) and the rank-1 step both linear micro-kernels take.</summary>
+    private struct Tile4x2<TS, TV>(TV lo, TV hi) where TS : struct, ISimd<TV> where TV : unmanaged
     {
-        private Vector512<float> c00 = lo, c01 = hi, c10 = lo, c11 = hi, c20 = lo, c21 = hi, c30 = lo, c31 = hi;
+        private TV c00 = lo, c01 = hi, c10 = lo, c11 = hi, c20 = lo, c21 = hi, c30 = lo, c31 = hi;
 
         // c[t, :] += x_t · [m0 | m1] for the 4 rows t.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Step(Vector512<float> m0, Vector512<float> m1, float x0, float x1, float x2, float x3)
+        public void Step(TV m0, TV m1, float x0, float x1, float x2, float x3)
         {
-            var x = Vector512.Create(x0);
-            c00 = HostVector.Fma(x, m0, c00);
-            c01 = HostVector.Fma(x, m1, c01);
-            x = Vector512.Create(x1);
-            c10 = HostVector.Fma(x, m0, c10);
-            c11 = HostVector.Fma(x, m1, c11);
-            x = Vector512.Create(x2);
-            c20 = HostVector.Fma(x, m0, c20);
-            c21 = HostVector.Fma(x, m1, c21);
-            x = Vector512.Create(x3);
-            c30 = HostVector.Fma(x, m0, c30);
-            c31 = HostVector.Fma(x, m1, c31);
+            var x = TS.Splat(x0);
+            c00 = TS.Fma(x, m0, c00);
+            c01 = TS.Fma(x, m1, c01);
+            x = TS.Splat(x1);
+            c10 = TS.Fma(x, m0, c10);
+            c11 = TS.Fma(x, m1, c11);
+            x = TS.Splat(x2);
+            c20 = TS.Fma(x, m0, c20);
+            c21 = TS.Fma(x, m1, c21);
+            x = TS.Splat(x3);
+            c30 = TS.Fma(x, m0, c30);
+            c31 = TS.Fma(x, m1, c31);
         }
 
-        // The first `rows` rows (row stride `stride`), min(32, left) columns each.
+        // The first `rows` rows (row stride `stride`), min(2·Lanes, left) columns each.
         public readonly void Store(float* p, int stride, int rows, int left)
         {
             StoreRow(c00, c01, p, left);
@@ -115,13 +124,13 @@ public static unsafe class TrainLinearHost
             if (rows > 2) StoreRow(c20, c21, p + 2 * stride, left);
             if (rows > 3) StoreRow(c30, c31, p + 3 * stride, left);
         }
-    }
 
-    // The first min(32, left) columns of a row from two vectors.
-    private static void StoreRow(Vector512<float> lo, Vector512<float> hi, float* y, int left)
-    {
-        HostVector.Store(lo, y, Math.Min(HostVector.Lanes, left));
-        if (left > HostVector.Lanes) HostVector.Store(hi, y + HostVector.Lanes, Math.Min(HostVector.Lanes, left - HostVector.Lanes));
+        // The first min(2·Lanes, left) columns of a row from two vectors.
+        private static void StoreRow(TV lo, TV hi, float* y, int left)
+        {
+            HostSimd.StoreTail<TS, TV>(y, lo, Math.Min(TS.Lanes, left));
+            if (left > TS.Lanes) HostSimd.StoreTail<TS, TV>(y + TS.Lanes, hi, Math.Min(TS.Lanes, left - TS.Lanes));
+        }
     }
 
     // Outputs narrower than a vector (O = 1 or 4): one dot product of the input row per output, against Mᵀ (O, K).
@@ -136,7 +145,7 @@ public static unsafe class TrainLinearHost
             mt = t.Pointer;
         }
         nint ap = (nint)a, mp = (nint)mt, bp = (nint)bias, yp = (nint)y;
-        HostVector.ForBlocks(1, n, HostVector.BlockFor(n, 256), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, start, end) =>
+        HostSplit.ForBlocks(1, n, HostSplit.BlockFor(n, 256), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, start, end) =>
         {
             float* bb = (float*)bp;
             for (int r = start; r < end; r++)
@@ -163,9 +172,8 @@ public static unsafe class TrainLinearHost
         nint rp = (nint)rowsSrc, cp = (nint)colsSrc;
         ChunkedSums(n, rows * cols, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end, partial) =>
         {
-            for (int i = 0; i < rows; i += 4)
-                for (int c = 0; c < cols; c += 2 * HostVector.Lanes)
-                    OuterBlock((float*)rp, rows, (float*)cp, cols, start, end, i, Math.Min(4, rows - i), c, partial);
+            if (HostSimd.Wide) OuterBlocks<Simd512, Vector512<float>>((float*)rp, rows, (float*)cp, cols, start, end, partial);
+            else OuterBlocks<Simd256, Vector256<float>>((float*)rp, rows, (float*)cp, cols, start, end, partial);
         }, target, 1f, byOut && accumulate);
         if (byOut) return;
         for (int o = 0; o < outDim; o++)
@@ -195,14 +203,21 @@ public static unsafe class TrainLinearHost
                 partial[0] = TensorPrimitives.Sum(new ReadOnlySpan<float>(rows + start, end - start));
                 return;
             }
-            for (int j = 0; j < cols; j += HostVector.Lanes)
-            {
-                int lanes = Math.Min(HostVector.Lanes, cols - j);
-                var acc = Vector512<float>.Zero;
-                for (int r = start; r < end; r++) acc += HostVector.Load(rows + (long)r * cols + j, lanes);
-                HostVector.Store(acc, partial + j, lanes);
-            }
+            if (HostSimd.Wide) SumRows<Simd512, Vector512<float>>(rows, cols, start, end, partial);
+            else SumRows<Simd256, Vector256<float>>(rows, cols, start, end, partial);
         }, y, scale, accumulate);
+    }
+
+    // partial[j] = Σ_{r ∈ [start, end)} x[r, j], rows in order.
+    private static void SumRows<TS, TV>(float* x, int cols, int start, int end, float* partial) where TS : struct, ISimd<TV> where TV : unmanaged
+    {
+        for (int j = 0; j < cols; j += TS.Lanes)
+        {
+            int lanes = Math.Min(TS.Lanes, cols - j);
+            var acc = TS.Zero;
+            for (int r = start; r < end; r++) acc = TS.Add(acc, HostSimd.LoadTail<TS, TV>(x + (long)r * cols + j, lanes));
+            HostSimd.StoreTail<TS, TV>(partial + j, acc, lanes);
+        }
     }
 
     /// <summary>Fills one zeroed partial row of <paramref name="width"/> floats per chunk (rows start … end).</summary>
@@ -224,14 +239,8 @@ public static unsafe class TrainLinearHost
                 nint p = (nint)pp;
                 new Span<float>(pp, chunks * width).Clear();
                 HostCpu.For(chunks, i => body(i * rows, Math.Min(n, (i + 1) * rows), (float*)p + (long)i * width));
-                for (int c = 0; c < width; c += HostVector.Lanes)
-                {
-                    int lanes = Math.Min(HostVector.Lanes, width - c);
-                    var acc = Vector512<float>.Zero;
-                    for (int k = 0; k < chunks; k++) acc += HostVector.Load(pp + (long)k * width + c, lanes);
-                    var prior = accumulate ? HostVector.Load(y + c, lanes) : Vector512<float>.Zero;
-                    HostVector.Store(prior + Vector512.Create(scale) * acc, y + c, lanes);
-                }
+                if (HostSimd.Wide) AddChunks<Simd512, Vector512<float>>(pp, chunks, width, y, scale, accumulate);
+                else AddChunks<Simd256, Vector256<float>>(pp, chunks, width, y, scale, accumulate);
             }
         }
         finally
@@ -240,18 +249,41 @@ public static unsafe class TrainLinearHost
         }
     }
 
-    // partial[i0 … i0+ni−1, c0 … c0+31] = Σ_{r ∈ [start, end)} a[r, i]·b[r, c], rows r in order (as the kernel sums):
-    // 8 accumulators (4 × 2 zmm) held across the chunk; per row 4 broadcasts, 2 loads, 8 FMAs.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void OuterBlock(float* a, int aw, float* b, int bw, int start, int end, int i0, int ni, int c0, float* partial)
+    // y[c] = (accumulate ? y[c] : 0) + scale·Σ_chunk partial[chunk, c], chunks in order.
+    private static void AddChunks<TS, TV>(float* partial, int chunks, int width, float* y, float scale, bool accumulate)
+        where TS : struct, ISimd<TV> where TV : unmanaged
     {
-        int l0 = Math.Min(HostVector.Lanes, bw - c0), l1 = Math.Min(HostVector.Lanes, bw - c0 - HostVector.Lanes);
-        var t = new Tile4x32(default, default);
+        for (int c = 0; c < width; c += TS.Lanes)
+        {
+            int lanes = Math.Min(TS.Lanes, width - c);
+            var acc = TS.Zero;
+            for (int k = 0; k < chunks; k++) acc = TS.Add(acc, HostSimd.LoadTail<TS, TV>(partial + (long)k * width + c, lanes));
+            var prior = accumulate ? HostSimd.LoadTail<TS, TV>(y + c, lanes) : TS.Zero;
+            HostSimd.StoreTail<TS, TV>(y + c, TS.Add(prior, TS.Mul(TS.Splat(scale), acc)), lanes);
+        }
+    }
+
+    private static void OuterBlocks<TS, TV>(float* a, int aw, float* b, int bw, int start, int end, float* partial)
+        where TS : struct, ISimd<TV> where TV : unmanaged
+    {
+        for (int i = 0; i < aw; i += 4)
+            for (int c = 0; c < bw; c += 2 * TS.Lanes)
+                OuterBlock<TS, TV>(a, aw, b, bw, start, end, i, Math.Min(4, aw - i), c, partial);
+    }
+
+    // partial[i0 … i0+ni−1, c0 … c0+2·Lanes−1] = Σ_{r ∈ [start, end)} a[r, i]·b[r, c], rows r in order (as the kernel
+    // sums): 8 accumulators (4 × 2 vectors) held across the chunk; per row 4 broadcasts, 2 loads, 8 FMAs.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void OuterBlock<TS, TV>(float* a, int aw, float* b, int bw, int start, int end, int i0, int ni, int c0, float* partial)
+        where TS : struct, ISimd<TV> where TV : unmanaged
+    {
+        int l0 = Math.Min(TS.Lanes, bw - c0), l1 = Math.Min(TS.Lanes, bw - c0 - TS.Lanes);
+        var t = new Tile4x2<TS, TV>(TS.Zero, TS.Zero);
         int i1 = ni > 1 ? i0 + 1 : i0, i2 = ni > 2 ? i0 + 2 : i0, i3 = ni > 3 ? i0 + 3 : i0;
         for (int r = start; r < end; r++)
         {
             float* br = b + (long)r * bw + c0, ar = a + (long)r * aw;
-            t.Step(HostVector.Load(br, l0), l1 > 0 ? HostVector.Load(br + HostVector.Lanes, l1) : default, ar[i0], ar[i1], ar[i2], ar[i3]);
+            t.Step(HostSimd.LoadTail<TS, TV>(br, l0), l1 > 0 ? HostSimd.LoadTail<TS, TV>(br + TS.Lanes, l1) : TS.Zero, ar[i0], ar[i1], ar[i2], ar[i3]);
         }
         t.Store(partial + (long)i0 * bw + c0, bw, ni, bw - c0);
     }

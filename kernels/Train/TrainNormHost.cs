@@ -30,16 +30,8 @@ public static unsafe class TrainNormHost
             nint xa = (nint)xp, ma = (nint)mp;
             TrainLinearHost.ChunkedSums(n, c, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end, partial) =>
             {
-                for (int r = start; r < end; r++)
-                {
-                    float* row = (float*)xa + (long)r * c;
-                    for (int j = 0; j < c; j += HostVector.Lanes)
-                    {
-                        int lanes = Math.Min(HostVector.Lanes, c - j);
-                        var d = HostVector.Load(row + j, lanes) - HostVector.Load((float*)ma + j, lanes);
-                        HostVector.Store(HostVector.Fma(d, d, HostVector.Load(partial + j, lanes)), partial + j, lanes);
-                    }
-                }
+                if (HostSimd.Wide) SquaredDeviations<Simd512, Vector512<float>>((float*)xa, (float*)ma, c, start, end, partial);
+                else SquaredDeviations<Simd256, Vector256<float>>((float*)xa, (float*)ma, c, start, end, partial);
             }, varSum.Pointer, 1f, false);
         }
         for (int ch = 0; ch < c; ch++) // batchnorm_finalize
@@ -60,17 +52,41 @@ public static unsafe class TrainNormHost
         }
         nint xs = (nint)xp, ms = (nint)mp, rs = (nint)rp, gs = (nint)gamma.HostPointer<float>(), bs = (nint)beta.HostPointer<float>();
         nint ys = (nint)y.HostPointer<float>();
-        HostVector.ForBlocks(1, n, HostVector.BlockFor(n, 1024), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, start, end) =>
+        HostSplit.ForBlocks(1, n, HostSplit.BlockFor(n, 1024), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, start, end) =>
         {
-            for (int r = start; r < end; r++)
-                for (int j = 0; j < c; j += HostVector.Lanes)
-                {
-                    int lanes = Math.Min(HostVector.Lanes, c - j);
-                    long o = (long)r * c + j;
-                    var v = (HostVector.Load((float*)xs + o, lanes) - HostVector.Load((float*)ms + j, lanes)) * HostVector.Load((float*)rs + j, lanes);
-                    HostVector.Store(v * HostVector.Load((float*)gs + j, lanes) + HostVector.Load((float*)bs + j, lanes), (float*)ys + o, lanes);
-                }
+            if (HostSimd.Wide) Normalize<Simd512, Vector512<float>>((float*)xs, (float*)ms, (float*)rs, (float*)gs, (float*)bs, (float*)ys, c, start, end);
+            else Normalize<Simd256, Vector256<float>>((float*)xs, (float*)ms, (float*)rs, (float*)gs, (float*)bs, (float*)ys, c, start, end);
         });
+    }
+
+    // partial[j] += Σ_r (x[r, j] − mean[j])², rows in order.
+    private static void SquaredDeviations<TS, TV>(float* x, float* mean, int c, int start, int end, float* partial)
+        where TS : struct, ISimd<TV> where TV : unmanaged
+    {
+        for (int r = start; r < end; r++)
+        {
+            float* row = x + (long)r * c;
+            for (int j = 0; j < c; j += TS.Lanes)
+            {
+                int lanes = Math.Min(TS.Lanes, c - j);
+                var d = TS.Sub(HostSimd.LoadTail<TS, TV>(row + j, lanes), HostSimd.LoadTail<TS, TV>(mean + j, lanes));
+                HostSimd.StoreTail<TS, TV>(partial + j, TS.Fma(d, d, HostSimd.LoadTail<TS, TV>(partial + j, lanes)), lanes);
+            }
+        }
+    }
+
+    // y = (x − mean)·rstd·gamma + beta over rows [start, end).
+    private static void Normalize<TS, TV>(float* x, float* mean, float* rstd, float* gamma, float* beta, float* y, int c, int start, int end)
+        where TS : struct, ISimd<TV> where TV : unmanaged
+    {
+        for (int r = start; r < end; r++)
+            for (int j = 0; j < c; j += TS.Lanes)
+            {
+                int lanes = Math.Min(TS.Lanes, c - j);
+                long o = (long)r * c + j;
+                var v = TS.Mul(TS.Sub(HostSimd.LoadTail<TS, TV>(x + o, lanes), HostSimd.LoadTail<TS, TV>(mean + j, lanes)), HostSimd.LoadTail<TS, TV>(rstd + j, lanes));
+                HostSimd.StoreTail<TS, TV>(y + o, TS.Add(TS.Mul(v, HostSimd.LoadTail<TS, TV>(gamma + j, lanes)), HostSimd.LoadTail<TS, TV>(beta + j, lanes)), lanes);
+            }
     }
 
     /// <summary>Same contract as <see cref="TrainNorm.Backward"/>, on host memory.</summary>
@@ -83,33 +99,14 @@ public static unsafe class TrainNormHost
         using var sums = new PooledFloats(2 * c);
         TrainLinearHost.ChunkedSums(n, 2 * c, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end, partial) =>
         {
-            for (int r = start; r < end; r++)
-                for (int j = 0; j < c; j += HostVector.Lanes)
-                {
-                    int lanes = Math.Min(HostVector.Lanes, c - j);
-                    long o = (long)r * c + j;
-                    var g = HostVector.Load((float*)gs + o, lanes);
-                    var xhat = (HostVector.Load((float*)xs + o, lanes) - HostVector.Load((float*)ms + j, lanes)) * HostVector.Load((float*)rs + j, lanes);
-                    HostVector.Store(HostVector.Load(partial + j, lanes) + g, partial + j, lanes);
-                    HostVector.Store(HostVector.Fma(g, xhat, HostVector.Load(partial + c + j, lanes)), partial + c + j, lanes);
-                }
+            if (HostSimd.Wide) BackwardSums<Simd512, Vector512<float>>((float*)xs, (float*)gs, (float*)ms, (float*)rs, c, start, end, partial);
+            else BackwardSums<Simd256, Vector256<float>>((float*)xs, (float*)gs, (float*)ms, (float*)rs, c, start, end, partial);
         }, sums.Pointer, 1f, false);
         nint ss = (nint)sums.Pointer;
-        HostVector.ForBlocks(1, n, HostVector.BlockFor(n, 1024), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, start, end) =>
+        HostSplit.ForBlocks(1, n, HostSplit.BlockFor(n, 1024), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, start, end) =>
         {
-            var count = Vector512.Create((float)n);
-            for (int r = start; r < end; r++)
-                for (int j = 0; j < c; j += HostVector.Lanes)
-                {
-                    int lanes = Math.Min(HostVector.Lanes, c - j);
-                    long o = (long)r * c + j;
-                    var rsd = HostVector.Load((float*)rs + j, lanes);
-                    var xhat = (HostVector.Load((float*)xs + o, lanes) - HostVector.Load((float*)ms + j, lanes)) * rsd;
-                    var sd = HostVector.Load((float*)ss + j, lanes) / count;
-                    var sdx = HostVector.Load((float*)ss + c + j, lanes) / count;
-                    var v = HostVector.Load((float*)gm + j, lanes) * rsd * (HostVector.Load((float*)gs + o, lanes) - sd - xhat * sdx);
-                    HostVector.Store(v, (float*)ds + o, lanes);
-                }
+            if (HostSimd.Wide) BackwardDx<Simd512, Vector512<float>>((float*)xs, (float*)gs, (float*)ms, (float*)rs, (float*)gm, (float*)ss, (float*)ds, n, c, start, end);
+            else BackwardDx<Simd256, Vector256<float>>((float*)xs, (float*)gs, (float*)ms, (float*)rs, (float*)gm, (float*)ss, (float*)ds, n, c, start, end);
         });
         float* dgp = dgamma.HostPointer<float>(), dbp = dbeta.HostPointer<float>();
         for (int ch = 0; ch < c; ch++)
@@ -117,5 +114,40 @@ public static unsafe class TrainNormHost
             dbp[ch] = accumulate ? dbp[ch] + sums.Pointer[ch] : sums.Pointer[ch];
             dgp[ch] = accumulate ? dgp[ch] + sums.Pointer[c + ch] : sums.Pointer[c + ch];
         }
+    }
+
+    // partial = [Σ dy (C) | Σ dy·x̂ (C)] over rows [start, end), in order.
+    private static void BackwardSums<TS, TV>(float* x, float* dy, float* mean, float* rstd, int c, int start, int end, float* partial)
+        where TS : struct, ISimd<TV> where TV : unmanaged
+    {
+        for (int r = start; r < end; r++)
+            for (int j = 0; j < c; j += TS.Lanes)
+            {
+                int lanes = Math.Min(TS.Lanes, c - j);
+                long o = (long)r * c + j;
+                var g = HostSimd.LoadTail<TS, TV>(dy + o, lanes);
+                var xhat = TS.Mul(TS.Sub(HostSimd.LoadTail<TS, TV>(x + o, lanes), HostSimd.LoadTail<TS, TV>(mean + j, lanes)), HostSimd.LoadTail<TS, TV>(rstd + j, lanes));
+                HostSimd.StoreTail<TS, TV>(partial + j, TS.Add(HostSimd.LoadTail<TS, TV>(partial + j, lanes), g), lanes);
+                HostSimd.StoreTail<TS, TV>(partial + c + j, TS.Fma(g, xhat, HostSimd.LoadTail<TS, TV>(partial + c + j, lanes)), lanes);
+            }
+    }
+
+    // dx = gamma·rstd·(dy − Σdy/N − x̂·Σdy·x̂/N) over rows [start, end).
+    private static void BackwardDx<TS, TV>(float* x, float* dy, float* mean, float* rstd, float* gamma, float* sums, float* dx, int n, int c, int start, int end)
+        where TS : struct, ISimd<TV> where TV : unmanaged
+    {
+        var count = TS.Splat(n);
+        for (int r = start; r < end; r++)
+            for (int j = 0; j < c; j += TS.Lanes)
+            {
+                int lanes = Math.Min(TS.Lanes, c - j);
+                long o = (long)r * c + j;
+                var rsd = HostSimd.LoadTail<TS, TV>(rstd + j, lanes);
+                var xhat = TS.Mul(TS.Sub(HostSimd.LoadTail<TS, TV>(x + o, lanes), HostSimd.LoadTail<TS, TV>(mean + j, lanes)), rsd);
+                var sd = TS.Div(HostSimd.LoadTail<TS, TV>(sums + j, lanes), count);
+                var sdx = TS.Div(HostSimd.LoadTail<TS, TV>(sums + c + j, lanes), count);
+                var v = TS.Mul(TS.Mul(HostSimd.LoadTail<TS, TV>(gamma + j, lanes), rsd), TS.Sub(TS.Sub(HostSimd.LoadTail<TS, TV>(dy + o, lanes), sd), TS.Mul(xhat, sdx)));
+                HostSimd.StoreTail<TS, TV>(dx + o, v, lanes);
+            }
     }
 }

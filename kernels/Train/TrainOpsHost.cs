@@ -34,13 +34,19 @@ public static unsafe class TrainOpsHost
     public static void ReluBackward(Tensor y, Tensor dy, Tensor dx) =>
         Blocks(y.Length, y.HostPointer<float>(), dx.HostPointer<float>(), dy.HostPointer<float>(), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (yv, o, g, n) =>
         {
-            for (int i = 0; i < n; i += HostVector.Lanes)
-            {
-                int lanes = Math.Min(HostVector.Lanes, n - i);
-                var keep = Vector512.GreaterThan(HostVector.Load(yv + i, lanes), Vector512<float>.Zero);
-                HostVector.Store(Vector512.ConditionalSelect(keep, HostVector.Load(g + i, lanes), Vector512<float>.Zero), o + i, lanes);
-            }
+            if (HostSimd.Wide) ReluBackwardBlock<Simd512, Vector512<float>>(yv, g, o, n);
+            else ReluBackwardBlock<Simd256, Vector256<float>>(yv, g, o, n);
         }, secondIsOutput: false);
+
+    private static void ReluBackwardBlock<TS, TV>(float* yv, float* g, float* o, int n) where TS : struct, ISimd<TV> where TV : unmanaged
+    {
+        for (int i = 0; i < n; i += TS.Lanes)
+        {
+            int lanes = Math.Min(TS.Lanes, n - i);
+            var keep = TS.GreaterThan(HostSimd.LoadTail<TS, TV>(yv + i, lanes), TS.Zero);
+            HostSimd.StoreTail<TS, TV>(o + i, TS.Select(keep, HostSimd.LoadTail<TS, TV>(g + i, lanes), TS.Zero), lanes);
+        }
+    }
 
     /// <summary>Same contract as <see cref="TrainOps.Dropout"/> (same mask as the kernel), on host memory.</summary>
     public static void Dropout(Tensor x, Tensor y, float p, int seed, int stream)
@@ -51,29 +57,23 @@ public static unsafe class TrainOpsHost
         Blocks(x.Length, x0, y.HostPointer<float>(), null, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (a, _, o, n) =>
         {
             uint first = (uint)(a - x0);
-            var lane = Vector512.Create(0u, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-            var vp = Vector512.Create(p);
-            var vs = Vector512.Create(scale);
-            for (int i = 0; i < n; i += HostVector.Lanes)
-            {
-                int lanes = Math.Min(HostVector.Lanes, n - i);
-                var h = Mix(Vector512.Create(key) + Vector512.Create(first + (uint)i) + lane);
-                var u = Vector512.ConvertToSingle(Vector512.ShiftRightLogical(h, 8)) * Vector512.Create(1f / 16777216f);
-                var v = HostVector.Load(a + i, lanes) * vs;
-                HostVector.Store(Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(u, vp), v, Vector512<float>.Zero), o + i, lanes);
-            }
+            if (HostSimd.Wide) DropoutBlock<Simd512, Vector512<float>>(a, o, n, key, first, p, scale);
+            else DropoutBlock<Simd256, Vector256<float>>(a, o, n, key, first, p, scale);
         });
     }
 
-    // TrainOps.Mix on 16 lanes.
-    private static Vector512<uint> Mix(Vector512<uint> x)
+    // The lowbias32 hash of (key + index) drawn per lane in integer lanes (ISimd.CounterUniform), as the kernel draws it.
+    private static void DropoutBlock<TS, TV>(float* a, float* o, int n, uint key, uint first, float p, float scale)
+        where TS : struct, ISimd<TV> where TV : unmanaged
     {
-        x ^= Vector512.ShiftRightLogical(x, 16);
-        x *= Vector512.Create(0x7feb352dU);
-        x ^= Vector512.ShiftRightLogical(x, 15);
-        x *= Vector512.Create(0x846ca68bU);
-        x ^= Vector512.ShiftRightLogical(x, 16);
-        return x;
+        TV vp = TS.Splat(p), vs = TS.Splat(scale);
+        for (int i = 0; i < n; i += TS.Lanes)
+        {
+            int lanes = Math.Min(TS.Lanes, n - i);
+            var u = TS.CounterUniform(key, first + (uint)i);
+            var v = TS.Mul(HostSimd.LoadTail<TS, TV>(a + i, lanes), vs);
+            HostSimd.StoreTail<TS, TV>(o + i, TS.Select(TS.GreaterThanOrEqual(u, vp), v, TS.Zero), lanes);
+        }
     }
 
     private delegate void BlockBody(float* a, float* b, float* o, int n);
@@ -83,7 +83,7 @@ public static unsafe class TrainOpsHost
     {
         int n = (int)length;
         nint ap = (nint)a, op = (nint)o, bp = (nint)b;
-        HostVector.ForBlocks(1, n, HostVector.BlockFor(n, 16384), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, start, end) =>
+        HostSplit.ForBlocks(1, n, HostSplit.BlockFor(n, 16384), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, start, end) =>
         {
             float* bs = bp == 0 ? null : (float*)bp + start;
             if (secondIsOutput) body((float*)ap + start, bs, (float*)op + start, end - start);
@@ -96,7 +96,7 @@ public static unsafe class TrainOpsHost
     {
         int b = x.Shape[0], c = x.Shape[1], hw = x.Shape[2] * x.Shape[3];
         nint xp = (nint)x.HostPointer<float>(), yp = (nint)y.HostPointer<float>();
-        HostVector.ForBlocks(b, hw, HostVector.BlockFor((long)b * hw, 4096), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (n, start, end) =>
+        HostSplit.ForBlocks(b, hw, HostSplit.BlockFor((long)b * hw, 4096), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (n, start, end) =>
         {
             float* src = (float*)xp + (long)n * c * hw, dst = (float*)yp + (long)n * hw * c;
             for (int p0 = start; p0 < end; p0 += 64)
@@ -116,7 +116,7 @@ public static unsafe class TrainOpsHost
     {
         int ca = a.Shape[-1], cb = b.Shape[-1], n = (int)(y.Length / Math.Max(1, ca + cb));
         nint ap = (nint)a.HostPointer<float>(), bp = (nint)b.HostPointer<float>(), yp = (nint)y.HostPointer<float>();
-        HostVector.ForBlocks(1, n, HostVector.BlockFor(n, 4096), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, start, end) =>
+        HostSplit.ForBlocks(1, n, HostSplit.BlockFor(n, 4096), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, start, end) =>
         {
             for (long r = start; r < end; r++)
             {
@@ -132,7 +132,7 @@ public static unsafe class TrainOpsHost
     {
         int total = y.Shape[-1], width = o.Shape[-1], n = (int)(o.Length / Math.Max(1, width));
         nint yp = (nint)y.HostPointer<float>(), op = (nint)o.HostPointer<float>();
-        HostVector.ForBlocks(1, n, HostVector.BlockFor(n, 4096), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, start, end) =>
+        HostSplit.ForBlocks(1, n, HostSplit.BlockFor(n, 4096), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, start, end) =>
         {
             for (long r = start; r < end; r++)
                 new ReadOnlySpan<float>((float*)yp + r * total + offset, width).CopyTo(new Span<float>((float*)op + r * width, width));
@@ -155,17 +155,8 @@ public static unsafe class TrainOpsHost
                 float* v00 = src + ((long)y0 * w + x0) * c, v01 = src + ((long)y0 * w + x1) * c;
                 float* v10 = src + ((long)y1 * w + x0) * c, v11 = src + ((long)y1 * w + x1) * c;
                 float* dst = (float*)yp + ((long)row * ow + px) * c;
-                var a = Vector512.Create(1f - lx);
-                var bl = Vector512.Create(lx);
-                var top = Vector512.Create(1f - ly);
-                var bottom = Vector512.Create(ly);
-                for (int ch = 0; ch < c; ch += HostVector.Lanes)
-                {
-                    int lanes = Math.Min(HostVector.Lanes, c - ch);
-                    var t = a * HostVector.Load(v00 + ch, lanes) + bl * HostVector.Load(v01 + ch, lanes);
-                    var u = a * HostVector.Load(v10 + ch, lanes) + bl * HostVector.Load(v11 + ch, lanes);
-                    HostVector.Store(top * t + bottom * u, dst + ch, lanes);
-                }
+                if (HostSimd.Wide) Mix4<Simd512, Vector512<float>>(v00, v01, v10, v11, lx, ly, dst, c);
+                else Mix4<Simd256, Vector256<float>>(v00, v01, v10, v11, lx, ly, dst, c);
             }
         });
     }
@@ -206,14 +197,34 @@ public static unsafe class TrainOpsHost
         });
     }
 
+    // dst[0..c) = (1 − ly)·((1 − lx)·v00 + lx·v01) + ly·((1 − lx)·v10 + lx·v11), the kernel's operation order.
+    private static void Mix4<TS, TV>(float* v00, float* v01, float* v10, float* v11, float lx, float ly, float* dst, int c)
+        where TS : struct, ISimd<TV> where TV : unmanaged
+    {
+        TV a = TS.Splat(1f - lx), bl = TS.Splat(lx), top = TS.Splat(1f - ly), bottom = TS.Splat(ly);
+        for (int ch = 0; ch < c; ch += TS.Lanes)
+        {
+            int lanes = Math.Min(TS.Lanes, c - ch);
+            var t = TS.Add(TS.Mul(a, HostSimd.LoadTail<TS, TV>(v00 + ch, lanes)), TS.Mul(bl, HostSimd.LoadTail<TS, TV>(v01 + ch, lanes)));
+            var u = TS.Add(TS.Mul(a, HostSimd.LoadTail<TS, TV>(v10 + ch, lanes)), TS.Mul(bl, HostSimd.LoadTail<TS, TV>(v11 + ch, lanes)));
+            HostSimd.StoreTail<TS, TV>(dst + ch, TS.Add(TS.Mul(top, t), TS.Mul(bottom, u)), lanes);
+        }
+    }
+
     // d[0..c) += s·g[0..c), as the kernel's atomic adds of (weight·g) (product first, then one add).
     private static void AddScaled(float* g, float s, float* d, int c)
     {
-        var vs = Vector512.Create(s);
-        for (int ch = 0; ch < c; ch += HostVector.Lanes)
+        if (HostSimd.Wide) AddScaled<Simd512, Vector512<float>>(g, s, d, c);
+        else AddScaled<Simd256, Vector256<float>>(g, s, d, c);
+    }
+
+    private static void AddScaled<TS, TV>(float* g, float s, float* d, int c) where TS : struct, ISimd<TV> where TV : unmanaged
+    {
+        var vs = TS.Splat(s);
+        for (int ch = 0; ch < c; ch += TS.Lanes)
         {
-            int lanes = Math.Min(HostVector.Lanes, c - ch);
-            HostVector.Store(HostVector.Load(d + ch, lanes) + vs * HostVector.Load(g + ch, lanes), d + ch, lanes);
+            int lanes = Math.Min(TS.Lanes, c - ch);
+            HostSimd.StoreTail<TS, TV>(d + ch, TS.Add(HostSimd.LoadTail<TS, TV>(d + ch, lanes), TS.Mul(vs, HostSimd.LoadTail<TS, TV>(g + ch, lanes))), lanes);
         }
     }
 }

@@ -21,30 +21,33 @@ public static unsafe class TrainOptimHost
     {
         nint pp = (nint)p.HostPointer<float>(), gp = (nint)grad.HostPointer<float>(), mp = (nint)m.HostPointer<float>(), vp = (nint)v.HostPointer<float>();
         int n = (int)p.Length;
-        HostVector.ForBlocks(1, n, HostVector.BlockFor(n, 65536), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, start, end) =>
+        HostSplit.ForBlocks(1, n, HostSplit.BlockFor(n, 65536), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, start, end) =>
         {
-            var vScale = Vector512.Create(gradScale);
-            var vB1 = Vector512.Create(beta1);
-            var vB2 = Vector512.Create(beta2);
-            var vC1 = Vector512.Create(1f - beta1);
-            var vC2 = Vector512.Create(1f - beta2);
-            var vL2 = Vector512.Create(l2);
-            var vDecay = Vector512.Create(decay);
-            var vStep = Vector512.Create(stepSize);
-            var vBc2 = Vector512.Create(bc2Sqrt);
-            var vEps = Vector512.Create(eps);
-            for (int i = start; i < end; i += HostVector.Lanes)
-            {
-                int lanes = Math.Min(HostVector.Lanes, end - i);
-                var w = HostVector.Load((float*)pp + i, lanes) * vDecay;
-                var g = HostVector.Load((float*)gp + i, lanes) * vScale + vL2 * w;
-                var mi = HostVector.Load((float*)mp + i, lanes) * vB1 + vC1 * g;
-                var vi = HostVector.Load((float*)vp + i, lanes) * vB2 + vC2 * g * g;
-                HostVector.Store(mi, (float*)mp + i, lanes);
-                HostVector.Store(vi, (float*)vp + i, lanes);
-                HostVector.Store(w - vStep * (mi / (Vector512.Sqrt(vi) / vBc2 + vEps)), (float*)pp + i, lanes);
-            }
+            var k = new AdamConstants(gradScale, beta1, beta2, eps, l2, decay, stepSize, bc2Sqrt);
+            if (HostSimd.Wide) AdamBlock<Simd512, Vector512<float>>((float*)pp, (float*)gp, (float*)mp, (float*)vp, start, end, k);
+            else AdamBlock<Simd256, Vector256<float>>((float*)pp, (float*)gp, (float*)mp, (float*)vp, start, end, k);
         });
+    }
+
+    private readonly record struct AdamConstants(float Scale, float Beta1, float Beta2, float Eps, float L2, float Decay, float Step, float Bc2Sqrt);
+
+    private static void AdamBlock<TS, TV>(float* pp, float* gp, float* mp, float* vp, int start, int end, AdamConstants k)
+        where TS : struct, ISimd<TV> where TV : unmanaged
+    {
+        TV vScale = TS.Splat(k.Scale), vB1 = TS.Splat(k.Beta1), vB2 = TS.Splat(k.Beta2), vC1 = TS.Splat(1f - k.Beta1);
+        TV vC2 = TS.Splat(1f - k.Beta2), vL2 = TS.Splat(k.L2), vDecay = TS.Splat(k.Decay), vStep = TS.Splat(k.Step);
+        TV vBc2 = TS.Splat(k.Bc2Sqrt), vEps = TS.Splat(k.Eps);
+        for (int i = start; i < end; i += TS.Lanes)
+        {
+            int lanes = Math.Min(TS.Lanes, end - i);
+            var w = TS.Mul(HostSimd.LoadTail<TS, TV>(pp + i, lanes), vDecay);
+            var g = TS.Add(TS.Mul(HostSimd.LoadTail<TS, TV>(gp + i, lanes), vScale), TS.Mul(vL2, w));
+            var mi = TS.Add(TS.Mul(HostSimd.LoadTail<TS, TV>(mp + i, lanes), vB1), TS.Mul(vC1, g));
+            var vi = TS.Add(TS.Mul(HostSimd.LoadTail<TS, TV>(vp + i, lanes), vB2), TS.Mul(TS.Mul(vC2, g), g));
+            HostSimd.StoreTail<TS, TV>(mp + i, mi, lanes);
+            HostSimd.StoreTail<TS, TV>(vp + i, vi, lanes);
+            HostSimd.StoreTail<TS, TV>(pp + i, TS.Sub(w, TS.Mul(vStep, TS.Div(mi, TS.Add(TS.Div(TS.Sqrt(vi), vBc2), vEps)))), lanes);
+        }
     }
 
     /// <summary>Same contract as <see cref="TrainOptim.SumSquares"/>, on host memory.</summary>

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using NativeEngine.Runtime;
+using NativeEngine.Training.Optim;
 
 namespace NativeEngine.Cli;
 
@@ -102,4 +103,32 @@ public static class Cli
             : type == typeof(float) ? float.TryParse(v, NumberStyles.Float, c, out _)
             : type != typeof(bool) || bool.TryParse(v, out _);
     }
+}
+
+/// <summary>
+/// An option that takes one of a few names (case-insensitive), parsed here once into <typeparamref name="T"/>: any other
+/// value is a usage error that lists the names. Help shows the names, not the enum's member names.
+/// </summary>
+public sealed class ChoiceOption<T> : Option<T?> where T : struct
+{
+    /// <summary>Creates <paramref name="name"/> over <paramref name="choices"/>, <paramref name="defaultValue"/> when absent.</summary>
+    public ChoiceOption(string name, string description, IReadOnlyList<(string Name, T Value)> choices, T defaultValue) : base(name)
+    {
+        Default = defaultValue;
+        HelpName = string.Join("|", choices.Select(c => c.Name));
+        Description = $"{description} (default {choices.First(c => EqualityComparer<T>.Default.Equals(c.Value, defaultValue)).Name})";
+        CustomParser = r =>
+        {
+            var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+            if (TrainingChoices.TryParse(choices, text, out var value)) return value;
+            r.AddError($"{name} '{text}': use {TrainingChoices.List(choices)}");
+            return null;
+        };
+    }
+
+    /// <summary>The value when the option is absent.</summary>
+    public T Default { get; }
+
+    /// <summary>The value given, else <see cref="Default"/>.</summary>
+    public T ValueIn(ParseResult parsed) => parsed.GetValue(this) ?? Default;
 }

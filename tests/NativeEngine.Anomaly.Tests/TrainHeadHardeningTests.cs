@@ -1,4 +1,5 @@
 using NativeEngine.Weights.SafeTensors;
+using NativeEngine.Tensors;
 
 namespace NativeEngine.Tests;
 
@@ -50,6 +51,8 @@ public sealed class TrainHeadHardeningTests : IDisposable
     [InlineData("--steps", "0", "--steps 0")]
     [InlineData("--warmup-steps", "-2", "--warmup-steps -2")]
     [InlineData("--hidden", "64,x", "--hidden '64,x'")]
+    [InlineData("--optimizer", "sgd", "--optimizer 'sgd': use adamw or adam")]
+    [InlineData("--schedule", "cosine", "--schedule 'cosine': use constant or warmup-poly")]
     public void OptionsOutOfRangeAreRefusedBeforeAnyWork(string option, string value, string expected)
     {
         var (f, l) = Write("d");
@@ -88,7 +91,7 @@ public sealed class TrainHeadHardeningTests : IDisposable
             Assert.Contains($"the last good checkpoint {output}.ckpt (step {step - 1}) is kept", r.Stderr);
             using var ck = SafeTensorsFile.Open(output + ".ckpt");
             Assert.Equal((step - 1).ToString(), ck.Metadata["checkpoint.step"]);
-            foreach (var name in ck.Tensors.Keys.Where(k => ck.Tensors[k].DType == "F32"))
+            foreach (var name in ck.Tensors.Keys.Where(k => ck.Tensors[k].DType == DType.Float32))
                 Assert.All(ck.ReadFloat32(name), v => Assert.True(float.IsFinite(v), name));
         }
     }

@@ -3,6 +3,7 @@ using NativeEngine.Cli;
 using NativeEngine.Cli.Commands;
 using NativeEngine.Models.Anomaly;
 using NativeEngine.Training.Head;
+using NativeEngine.Training.Optim;
 using NativeEngine.Weights.SafeTensors;
 
 namespace NativeEngine.Tests;
@@ -103,7 +104,7 @@ public sealed class TrainHeadTests(DeviceFixture fx) : IDisposable
         var data = FeatureDataset.Load(f, l);
         var init = AnomalyHead.Create(new AnomalyHeadOptions(AnomalyHeadLayout.Plain, Dropout: 0.1f), 1);
         string ckpt = Path.Combine(dir, "crash.ckpt");
-        var options = new HeadTrainingOptions(10, 100, 3, "adam", 5e-3, 0.01, 0.5, "constant", 0, 10f, 4, ckpt);
+        var options = new HeadTrainingOptions(10, 100, 3, OptimizerKind.Adam, 5e-3, 0.01, 0.5, ScheduleKind.Constant, 0, 10f, 4, ckpt);
         AnomalyHead expected;
         using (var t = new HeadTrainer(fx.Device, init, data, options with { CheckpointPath = null }))
         {
@@ -127,7 +128,7 @@ public sealed class TrainHeadTests(DeviceFixture fx) : IDisposable
         var (f, l) = WriteData();
         var data = FeatureDataset.Load(f, l);
         var init = AnomalyHead.Create(new AnomalyHeadOptions(Dropout: 0f), 2);
-        using var t = new HeadTrainer(fx.Device, init, data, new HeadTrainingOptions(15, 600, 0, "adamw", 3e-2, 0.05));
+        using var t = new HeadTrainer(fx.Device, init, data, new HeadTrainingOptions(15, 600, 0, OptimizerKind.AdamW, 3e-2, 0.05));
         var losses = new List<float>();
         t.Run(r => losses.Add(r.Loss));
         Assert.True(losses[^1] < 0.9 * losses[0], $"loss {losses[0]:F4} → {losses[^1]:F4}");

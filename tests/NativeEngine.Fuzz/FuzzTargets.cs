@@ -8,6 +8,7 @@ using NativeEngine.Weights;
 using NativeEngine.Weights.Eomt;
 using NativeEngine.Weights.SafeTensors;
 using NativeEngine.Weights.Torch;
+using NativeEngine.Tensors;
 
 namespace NativeEngine.Fuzz;
 
@@ -90,8 +91,7 @@ public sealed class FuzzTargets : IDisposable
     private void ParseSafeTensors(byte[] data)
     {
         using var f = SafeTensorsFile.Open(Write("input.safetensors", data));
-        foreach (var e in f.Tensors.Values)
-            if (DTypeConvert.IsSupported(e.DType)) f.ReadFloat32(e.Name);
+        foreach (var e in f.Tensors.Values) f.ReadFloat32(e.Name);
     }
 
     private void ParseIndex(byte[] data)
@@ -113,7 +113,7 @@ public sealed class FuzzTargets : IDisposable
         using var c = TorchCheckpoint.Open(Write("input.pth", data));
         foreach (var (name, info) in c.Infos)
         {
-            long bytes = info.Shape.Aggregate(1L, (a, b) => a * b) * DTypeConvert.SizeOf(info.DType);
+            long bytes = info.Shape.Aggregate(1L, (a, b) => a * b) * info.DType.SizeOf();
             if (bytes <= MaxTensorBytes) c.ReadBytes(name, 0, new byte[bytes]);
         }
     }
@@ -178,7 +178,7 @@ public sealed class FuzzTargets : IDisposable
         var device = ComputeDevice.Create(DeviceKind.Cpu);
         var data = FuzzSeeds.FeatureData();
         var init = AnomalyHead.Create(new AnomalyHeadOptions(NativeEngine.Models.Anomaly.AnomalyHeadLayout.Plain, Hidden1: 8, Hidden2: 4), 1);
-        return (device, new HeadTrainer(device, init, data, new HeadTrainingOptions(2, 4, 0, "adamw", 1e-3)));
+        return (device, new HeadTrainer(device, init, data, new HeadTrainingOptions(2, 4, 0, Lr: 1e-3)));
     }
 
     private IEnumerable<(string, byte[])> CheckpointSeeds()

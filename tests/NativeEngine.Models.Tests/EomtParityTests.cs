@@ -1,6 +1,7 @@
 using NativeEngine.Models.Eomt;
 using NativeEngine.Models.Imaging;
 using NativeEngine.Tensors;
+using NativeEngine.Weights.Eomt;
 using NativeEngine.Weights.SafeTensors;
 using Xunit.Abstractions;
 
@@ -39,7 +40,7 @@ public class EomtParityTests(DeviceFixture fx, ITestOutputHelper output)
         try
         {
             File.Copy(Fixtures.Path(folder + "/config.json"), Path.Combine(dir.FullName, "config.json"));
-            var config = EomtWeights.ReadConfig(Path.Combine(dir.FullName, "config.json"));
+            var config = EomtConfig.Read(Path.Combine(dir.FullName, "config.json"));
             using (var w = new EomtRandomWeights(config, seed))
                 EomtWeights.WriteSafeTensors(w, w.Names.Keys, Path.Combine(dir.FullName, "model.safetensors"));
             CheckForward(dir.FullName, fixture);
@@ -54,7 +55,7 @@ public class EomtParityTests(DeviceFixture fx, ITestOutputHelper output)
     public void RandomWeightsAreBitIdenticalToThePythonGenerator()
     {
         using var file = SafeTensorsFile.Open(Fixtures.Path("eomt/tiny/model.safetensors"));
-        using var w = new EomtRandomWeights(EomtWeights.ReadConfig(Fixtures.Path("eomt/tiny/config.json")), 1);
+        using var w = new EomtRandomWeights(EomtConfig.Read(Fixtures.Path("eomt/tiny/config.json")), 1);
         Assert.Equal(file.Tensors.Keys.Order(), w.Names.Keys.Order());
         foreach (var name in w.Names.Keys.Where(n => n != "attn_mask_probs"))
             Assert.True(file.ReadFloat32(name).AsSpan().SequenceEqual(w.ReadFloat32(name)), $"{name} differs from the committed weights");
@@ -63,7 +64,7 @@ public class EomtParityTests(DeviceFixture fx, ITestOutputHelper output)
     [Fact]
     public void RefusesStochasticMaskProbabilities()
     {
-        var config = EomtWeights.ReadConfig(Fixtures.Path("eomt/tiny/config.json"));
+        var config = EomtConfig.Read(Fixtures.Path("eomt/tiny/config.json"));
         using var w = new EomtRandomWeights(config, 1, [0.5f, 0f]);
         var e = Assert.Throws<NotSupportedException>(() => EomtModel.Load(fx.Device, w).Dispose());
         Assert.Contains("attn_mask_probs[0] = 0.5", e.Message);

@@ -1,3 +1,4 @@
+using NativeEngine.Tensors;
 using NativeEngine.Tests;
 using NativeEngine.Weights.Eomt;
 using NativeEngine.Weights.SafeTensors;
@@ -38,7 +39,7 @@ public class AnomalyHeadTests
         Assert.Equal(AnomalyHeadLayout.BatchNorm, h.Layout);
         Assert.Equal(["mlp.0", "mlp.4", "mlp.7"], h.LinearLayers);
         Assert.Equal([3f], h["mlp.2.num_batches_tracked"]);
-        Assert.Equal("I64", h.SourceDType("mlp.2.num_batches_tracked"));
+        Assert.Equal(DType.Int64, h.SourceDType("mlp.2.num_batches_tracked"));
         Assert.Equal(2433 + 128, h.ParameterCount);  // + BatchNorm1d(64) affine
         AssertMatchesReference(h, "bn");
     }

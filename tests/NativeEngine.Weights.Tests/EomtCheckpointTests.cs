@@ -1,3 +1,4 @@
+using NativeEngine.Tensors;
 using NativeEngine.Tests;
 using NativeEngine.Weights.Eomt;
 using NativeEngine.Weights.SafeTensors;
@@ -18,7 +19,7 @@ public class EomtCheckpointTests
         {
             Assert.Equal(refFile.Get(name).Shape, ck.Shape(name));
             Bits.AssertSame(refFile.ReadFloat32(name), ck.ReadFloat32(name), $"{ck.Path} {name}");
-            if (name != EomtLayout.AttnMaskProbs) Assert.Equal(expectedDType, ck.SourceDType(name));
+            if (name != EomtLayout.AttnMaskProbs) Assert.Equal(expectedDType, ck.SourceDType(name).SafeTensorsName());
         }
     }
 

@@ -17,6 +17,18 @@ public class WeightsToolTests
     }
 
     [Fact]
+    public void TheToolAndItsLibraryNeedNeitherCoreNorIlgpu()
+    {
+        // Issue 9: weights-tools shares only the dtype enum with the engine (NativeEngine.DTypes, a leaf assembly).
+        foreach (var assembly in new[] { typeof(WeightsToolApp).Assembly, typeof(SafeTensorsFile).Assembly, typeof(Tensors.DType).Assembly })
+        {
+            var names = assembly.GetReferencedAssemblies().Select(a => a.Name!).ToList();
+            Assert.DoesNotContain(names, n => n.StartsWith("ILGPU", StringComparison.Ordinal) || n == "NativeEngine.Core");
+        }
+        Assert.Equal("NativeEngine.DTypes", typeof(Tensors.DType).Assembly.GetName().Name);
+    }
+
+    [Fact]
     public void InspectJsonReportsTheArchitecture()
     {
         var (code, stdout, stderr) = Run("inspect", Fixtures.Path("weights/tiny_hf"), "--json");

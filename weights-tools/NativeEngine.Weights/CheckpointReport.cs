@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using NativeEngine.Weights.Eomt;
+using NativeEngine.Tensors;
 
 namespace NativeEngine.Weights;
 
@@ -62,7 +63,7 @@ public sealed class CheckpointReport
     public JsonObject ToJson()
     {
         var dtypes = new JsonObject();
-        foreach (var g in Tensors.GroupBy(t => t.DType).OrderBy(g => g.Key, StringComparer.Ordinal)) dtypes[g.Key] = g.Count();
+        foreach (var g in DTypeCounts()) dtypes[g.Name] = g.Count;
         var o = new JsonObject
         {
             ["path"] = Path,
@@ -116,11 +117,15 @@ public sealed class CheckpointReport
         o["tensors"] = new JsonArray(Tensors.Select(t => (JsonNode)new JsonObject
         {
             ["name"] = t.Name,
-            ["dtype"] = t.DType,
+            ["dtype"] = t.DType.SafeTensorsName(),
             ["shape"] = new JsonArray(t.Shape.Select(d => (JsonNode)d).ToArray()),
         }).ToArray());
         return o;
     }
+
+    // Tensors per dtype, by safetensors name in ordinal order (the spelling inspect has always printed).
+    private IEnumerable<(string Name, int Count)> DTypeCounts() =>
+        Tensors.GroupBy(t => t.DType.SafeTensorsName()).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => (g.Key, g.Count()));
 
     /// <summary>The report as text: a summary, then a table of tensors.</summary>
     public string ToText()
@@ -128,7 +133,7 @@ public sealed class CheckpointReport
         var sb = new StringBuilder();
         sb.AppendLine($"file:         {Path}");
         sb.AppendLine($"format:       {Format}");
-        sb.AppendLine($"tensors:      {Tensors.Count} ({string.Join(", ", Tensors.GroupBy(t => t.DType).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Count()} {g.Key}"))}), {Tensors.Sum(t => t.Elements):N0} stored elements");
+        sb.AppendLine($"tensors:      {Tensors.Count} ({string.Join(", ", DTypeCounts().Select(g => $"{g.Count} {g.Name}"))}), {Tensors.Sum(t => t.Elements):N0} stored elements");
         if (Eomt is { } ck)
         {
             sb.AppendLine($"naming:       {ck.Naming}");
@@ -143,7 +148,7 @@ public sealed class CheckpointReport
         sb.AppendLine();
         int w = Math.Max(4, Tensors.Count == 0 ? 4 : Tensors.Max(t => t.Name.Length));
         sb.AppendLine($"{"name".PadRight(w)}  dtype  shape");
-        foreach (var t in Tensors) sb.AppendLine($"{t.Name.PadRight(w)}  {t.DType,-5}  {t.ShapeText}");
+        foreach (var t in Tensors) sb.AppendLine($"{t.Name.PadRight(w)}  {t.DType.SafeTensorsName(),-5}  {t.ShapeText}");
         return sb.ToString();
     }
 }

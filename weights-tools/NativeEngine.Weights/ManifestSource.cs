@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using NativeEngine.Weights.SafeTensors;
 
 namespace NativeEngine.Weights;
 
@@ -76,7 +77,7 @@ public sealed class ManifestSource : ITensorSource
             var dtype = node?["dtype"]?.GetValue<string>() ?? throw new CheckpointException(path, $"manifest tensor '{name}' has no dtype");
             var shape = (node["shape"] as JsonArray)?.Select(x => x!.GetValue<long>()).ToArray()
                 ?? throw new CheckpointException(path, $"manifest tensor '{name}' has no shape");
-            infos[name] = new TensorInfo(name, dtype, shape);
+            infos[name] = new TensorInfo(name, DTypeConvert.FromSafeTensorsName(dtype, path, name), shape);
         }
         return new ManifestSource(path, root["model"]?.GetValue<string>() ?? System.IO.Path.GetFileNameWithoutExtension(path),
             root["config"]?.ToJsonString(), infos, root);

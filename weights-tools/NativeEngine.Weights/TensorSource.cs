@@ -1,18 +1,19 @@
 using NativeEngine.Weights.SafeTensors;
+using NativeEngine.Tensors;
 
 namespace NativeEngine.Weights;
 
 /// <summary>A tensor as a checkpoint declares it: name, element type (safetensors names: F32, F16, BF16, I64…) and shape.</summary>
 /// <param name="Name">The name as stored in the file.</param>
-/// <param name="DType">Element type by its safetensors name.</param>
+/// <param name="DType">Element type.</param>
 /// <param name="Shape">Dimensions, outermost first (empty for a scalar).</param>
-public sealed record TensorInfo(string Name, string DType, long[] Shape)
+public sealed record TensorInfo(string Name, DType DType, long[] Shape)
 {
     /// <summary>Number of elements (1 for a scalar).</summary>
     public long Elements => Shape.Aggregate(1L, (a, b) => checked(a * b));
 
     /// <summary>Bytes of the dense little-endian data.</summary>
-    public long ByteLength => checked(Elements * DTypeConvert.SizeOf(DType));
+    public long ByteLength => checked(Elements * DType.SizeOf());
 
     /// <summary>The shape written as (a,b,c).</summary>
     public string ShapeText => "(" + string.Join(",", Shape) + ")";

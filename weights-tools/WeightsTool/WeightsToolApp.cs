@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using NativeEngine.Weights;
 using NativeEngine.Weights.Eomt;
+using NativeEngine.Tensors;
 
 namespace NativeEngine.WeightsTool;
 
@@ -46,7 +47,7 @@ public static class WeightsToolApp
             var outPath = r.GetValue(output)!;
             if (!outPath.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
                 throw new ArgumentException($"output '{outPath}' must end in .safetensors");
-            int n = EomtConverter.Convert(r.GetValue(input)!, outPath, r.GetValue(dtype), r.GetValue(configJson));
+            int n = EomtConverter.Convert(r.GetValue(input)!, outPath, r.GetValue(dtype) is { } d ? DTypes.Parse(d) : null, r.GetValue(configJson));
             stdout.WriteLine($"wrote {n} tensors to {outPath}");
             return 0;
         });

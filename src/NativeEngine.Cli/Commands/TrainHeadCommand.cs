@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using NativeEngine.Models.Anomaly;
 using NativeEngine.Training.Head;
+using NativeEngine.Training.Optim;
 
 namespace NativeEngine.Cli.Commands;
 
@@ -30,13 +31,13 @@ public static class TrainHeadCommand
         var output = new Option<string>("--out") { Description = "where the trained head is written (seed tensor names)", Required = true };
         var steps = new Option<int>("--steps") { Description = "optimiser steps", Required = true };
         var lr = new Option<double>("--lr") { Description = "base learning rate", DefaultValueFactory = _ => 1e-4 };
-        var optimizer = new Option<string>("--optimizer") { Description = "adam | adamw", DefaultValueFactory = _ => "adamw" };
+        var optimizer = new ChoiceOption<OptimizerKind>("--optimizer", "optimiser; adamw decays weights decoupled, adam adds L2 decay to the gradient", TrainingChoices.Optimizers, OptimizerKind.AdamW);
         var wd = new Option<double>("--weight-decay") { Description = "weight decay (AdamW: decoupled; Adam: L2)", DefaultValueFactory = _ => 0.05 };
         var dropout = new Option<float?>("--dropout") { Description = "dropout probability (default: the --init file's, else 0.1)" };
         var batch = new Option<int>("--batch") { Description = "pixels per step", DefaultValueFactory = _ => 65536 };
         var seed = new Option<int>("--seed") { Description = "seed of batch order, dropout masks and a fresh init", DefaultValueFactory = _ => 0 };
         var clip = new Option<double>("--clip-norm") { Description = "gradient-norm clipping (0 = off; the seed used 0.01)", DefaultValueFactory = _ => 0 };
-        var schedule = new Option<string>("--schedule") { Description = "constant | warmup-poly", DefaultValueFactory = _ => "constant" };
+        var schedule = new ChoiceOption<ScheduleKind>("--schedule", "learning-rate schedule", TrainingChoices.Schedules, ScheduleKind.Constant);
         var warmup = new Option<int>("--warmup-steps") { Description = "warm-up steps of warmup-poly", DefaultValueFactory = _ => 0 };
         var layout = new Option<string?>("--layout") { Description = "plain | bn | hybrid (default: the --init file's, else plain)" };
         var hidden = new Option<string>("--hidden") { Description = "hidden sizes H1,H2 of a fresh head", DefaultValueFactory = _ => "64,32" };
@@ -56,8 +57,8 @@ public static class TrainHeadCommand
         {
             string outPath = r.GetValue(output)!;
             string ckpt = r.GetValue(checkpoint) ?? outPath + ".ckpt";
-            var options = new HeadTrainingOptions(r.GetValue(steps), r.GetValue(batch), r.GetValue(seed), r.GetValue(optimizer)!, r.GetValue(lr),
-                r.GetValue(wd), r.GetValue(clip), r.GetValue(schedule)!, r.GetValue(warmup), r.GetValue(posWeight), r.GetValue(every), ckpt,
+            var options = new HeadTrainingOptions(r.GetValue(steps), r.GetValue(batch), r.GetValue(seed), optimizer.ValueIn(r), r.GetValue(lr),
+                r.GetValue(wd), r.GetValue(clip), schedule.ValueIn(r), r.GetValue(warmup), r.GetValue(posWeight), r.GetValue(every), ckpt,
                 r.GetValue(voidAsNormal));
             TrainHeadChecks.BeforeWork(options, outPath, ckpt, r.GetValue(dropout), r.GetValue(pixels), r.GetValue(logEvery), r.GetValue(stopAfter), r.GetValue(hidden)!);
             using var d = Cli.OpenDevice(r.GetValue(device)!);
@@ -68,7 +69,7 @@ public static class TrainHeadCommand
             using var trainer = new HeadTrainer(d, head, data, options);
             Console.Error.WriteLine($"train-head: {head.Layout} head ({head.Tensors.Where(t => t.Trainable).Sum(t => t.Data.Length)} parameters), " +
                 $"{data.Count} pixels x {data.Dim}{(data.Patches is { } pf ? $" + patch features {pf.Channels}x{pf.Grid}x{pf.Grid} of {pf.Images} images" : "")}, " +
-                $"{trainer.BatchesPerEpoch} batches of {trainer.PixelsPerStep} pixels per epoch, {options.Optimizer} lr {options.Lr:G3}" +
+                $"{trainer.BatchesPerEpoch} batches of {trainer.PixelsPerStep} pixels per epoch, {options.Optimizer.Name()} lr {options.Lr:G3}" +
                 (options.VoidAsNormal ? ", void counted as normal" : ""));
             if (r.GetValue(resume) && File.Exists(ckpt))
                 Console.Error.WriteLine($"resumed from {ckpt} at step {trainer.Resume(ckpt)}");

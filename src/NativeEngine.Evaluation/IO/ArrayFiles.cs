@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using NativeEngine.Weights.SafeTensors;
+using NativeEngine.Tensors;
 
 namespace NativeEngine.Evaluation.IO;
 
@@ -20,9 +21,9 @@ public static class ArrayFiles
         if (IsNpy(path))
         {
             var (descr, shape, data) = ReadNpy(path);
-            string dtype = descr switch
+            var dtype = descr switch
             {
-                "<f4" => "F32", "<f2" => "F16", "<f8" => "F64", "|u1" => "U8", "<i4" => "I32", "<i8" => "I64",
+                "<f4" => DType.Float32, "<f2" => DType.Float16, "<f8" => DType.Float64, "|u1" => DType.UInt8, "<i4" => DType.Int32, "<i8" => DType.Int64,
                 _ => throw new InvalidDataException($"{path}: .npy dtype '{descr}' is not supported (use float32)"),
             };
             return new(DTypeConvert.ToFloat32(dtype, data), shape);
@@ -51,9 +52,9 @@ public static class ArrayFiles
         {
             using var f = SafeTensorsFile.Open(path);
             var e = Pick(f, name, "labels");
-            if (e.DType is "U8" or "BOOL") return new(f.ReadBytes(e.Name), e.Shape);
-            if (e.DType is not ("I8" or "I32" or "I64" or "U16" or "I16"))
-                throw new InvalidDataException($"{path}: tensor '{e.Name}' is {e.DType}; labels must be uint8 (or integers 0..255)");
+            if (e.DType is DType.UInt8 or DType.Bool) return new(f.ReadBytes(e.Name), e.Shape);
+            if (e.DType is not (DType.Int8 or DType.Int32 or DType.Int64 or DType.UInt16 or DType.Int16))
+                throw new InvalidDataException($"{path}: tensor '{e.Name}' is {e.DType.SafeTensorsName()}; labels must be uint8 (or integers 0..255)");
             values = f.ReadFloat32(e.Name);
             shape = e.Shape;
         }

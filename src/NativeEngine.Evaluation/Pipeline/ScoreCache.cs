@@ -5,6 +5,7 @@ using System.Text;
 using NativeEngine.Evaluation.IO;
 using NativeEngine.Evaluation.Metrics;
 using NativeEngine.Weights.SafeTensors;
+using NativeEngine.Tensors;
 
 namespace NativeEngine.Evaluation.Pipeline;
 
@@ -85,7 +86,7 @@ public static class ScoreCache
     {
         using var f = SafeTensorsFile.Open(path);
         var e = f.Get(method.Key());
-        if (e.DType != "F32") throw new InvalidDataException($"{path}: cached map '{e.Name}' is {e.DType}, expected F32; delete the cache folder");
+        if (e.DType != DType.Float32) throw new InvalidDataException($"{path}: cached map '{e.Name}' is {e.DType.SafeTensorsName()}, expected F32; delete the cache folder");
         var raw = f.ReadBytes(e.Name);
         var scores = new float[raw.Length / 4];
         Buffer.BlockCopy(raw, 0, scores, 0, raw.Length);

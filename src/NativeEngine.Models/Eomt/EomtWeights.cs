@@ -1,4 +1,3 @@
-using System.Text.Json;
 using NativeEngine.Runtime;
 using NativeEngine.Tensors;
 using NativeEngine.Weights.Eomt;
@@ -57,25 +56,6 @@ public static class EomtWeights
     public static float[] AttnMaskProbs(IEomtWeightSource w) => w.Contains("attn_mask_probs")
         ? w.ReadFloat32("attn_mask_probs")
         : new float[w.Config.QueryBlocks];
-
-    /// <summary>Reads an HF config.json into an <see cref="EomtConfig"/> (keys of eomt.md §5.3, with their defaults).</summary>
-    public static EomtConfig ReadConfig(string configJson)
-    {
-        using var doc = JsonDocument.Parse(File.ReadAllText(configJson));
-        var r = doc.RootElement;
-        int Int(string k, int d) => r.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : d;
-        int c = Int("hidden_size", 1024);
-        bool swiglu = r.TryGetProperty("use_swiglu_ffn", out var s) && s.ValueKind == JsonValueKind.True;
-        double ratio = r.TryGetProperty("mlp_ratio", out var m) ? m.GetDouble() : 4;
-        // SwiGLU per-branch width as timm/HF compute it: (int(C·ratio·2/3) + 7) // 8 · 8 (4096 for giant).
-        int hidden = swiglu ? ((int)(c * ratio * 2 / 3) + 7) / 8 * 8 : (int)(c * ratio);
-        int classes = r.TryGetProperty("id2label", out var labels) ? labels.EnumerateObject().Count()
-            : throw new InvalidDataException($"{configJson}: no id2label (the class count K comes from it)");
-        float eps = r.TryGetProperty("layer_norm_eps", out var e) ? e.GetSingle() : 1e-6f;
-        return new EomtConfig(c, Int("num_hidden_layers", 24), Int("num_attention_heads", 16), Int("patch_size", 16),
-            Int("num_register_tokens", 4), Int("num_queries", 200), classes, Int("image_size", 640), Int("num_blocks", 4),
-            Int("num_upscale_blocks", 2), swiglu, hidden, eps);
-    }
 
     /// <summary>Uploads every weight of <paramref name="source"/> as a safetensors file (used to materialise random checkpoints).</summary>
     public static void WriteSafeTensors(IEomtWeightSource source, IEnumerable<string> names, string path) =>

@@ -13,12 +13,12 @@ namespace NativeEngine.Training.Head;
 /// <param name="Steps">Total optimiser steps.</param>
 /// <param name="Batch">Pixels per step (the last partial batch of an epoch is dropped, as the seed's loader does).</param>
 /// <param name="Seed">Seeds the batch order (per epoch) and the dropout masks (per step).</param>
-/// <param name="Optimizer">"adamw" (decoupled decay) or "adam" (L2 decay).</param>
+/// <param name="Optimizer">AdamW (decoupled decay) or Adam (L2 decay).</param>
 /// <param name="Lr">Base learning rate.</param>
 /// <param name="WeightDecay">Weight decay.</param>
 /// <param name="ClipNorm">Gradient-norm clipping threshold; 0 = off (the seed used 0.01).</param>
-/// <param name="Schedule">"constant" or "warmup-poly".</param>
-/// <param name="WarmupSteps">Linear warm-up steps of "warmup-poly".</param>
+/// <param name="Schedule">Constant or warm-up + poly.</param>
+/// <param name="WarmupSteps">Linear warm-up steps of <see cref="ScheduleKind.WarmupPoly"/>.</param>
 /// <param name="PosWeight">BCE pos_weight (seed: 10).</param>
 /// <param name="CheckpointEvery">Write a checkpoint every K steps (0 = only at the end when a path is given).</param>
 /// <param name="CheckpointPath">Where checkpoints go (written atomically: temp file, then rename).</param>
@@ -26,8 +26,8 @@ namespace NativeEngine.Training.Head;
 /// The seed's stats-only loss (seed.md §2.4 item 4): void pixels (255) count as normal (target 0) and the mean runs
 /// over every pixel. Off: the hybrid branch's / README's masked mean, void pixels ignored.
 /// </param>
-public sealed record HeadTrainingOptions(int Steps, int Batch = 65536, int Seed = 0, string Optimizer = "adamw", double Lr = 1e-4,
-    double WeightDecay = 0.05, double ClipNorm = 0, string Schedule = "constant", int WarmupSteps = 0, float PosWeight = 10f,
+public sealed record HeadTrainingOptions(int Steps, int Batch = 65536, int Seed = 0, OptimizerKind Optimizer = OptimizerKind.AdamW,
+    double Lr = 1e-4, double WeightDecay = 0.05, double ClipNorm = 0, ScheduleKind Schedule = ScheduleKind.Constant, int WarmupSteps = 0, float PosWeight = 10f,
     int CheckpointEvery = 0, string? CheckpointPath = null, bool VoidAsNormal = false);
 
 /// <summary>What one step reports.</summary>
@@ -85,22 +85,22 @@ public sealed class FeatureDataset
     {
         using var ff = SafeTensorsFile.Open(featuresPath);
         var fe = Pick(ff, "features", featuresPath);
-        if (fe.Shape.Length != 2 || fe.DType != "F32")
-            throw new ArgumentException($"{featuresPath}: {fe.Name} expected shape [N,4] or [N,36] F32, got [{string.Join(",", fe.Shape)}] {fe.DType}");
+        if (fe.Shape.Length != 2 || fe.DType != DType.Float32)
+            throw new ArgumentException($"{featuresPath}: {fe.Name} expected shape [N,4] or [N,36] F32, got [{string.Join(",", fe.Shape)}] {fe.DType.SafeTensorsName()}");
         HeadTrainingChecks.RequireColumns(featuresPath, fe.Shape[1]);
         using var lf = SafeTensorsFile.Open(labelsPath);
         var le = Pick(lf, "labels", labelsPath);
-        if (le.DType != "U8" || le.Elements != fe.Shape[0])
-            throw new ArgumentException($"{labelsPath}: {le.Name} expected shape [{fe.Shape[0]}] U8, got [{string.Join(",", le.Shape)}] {le.DType}");
+        if (le.DType != DType.UInt8 || le.Elements != fe.Shape[0])
+            throw new ArgumentException($"{labelsPath}: {le.Name} expected shape [{fe.Shape[0]}] U8, got [{string.Join(",", le.Shape)}] {le.DType.SafeTensorsName()}");
         var labels = lf.ReadBytes(le.Name);
         int bad = Array.FindIndex(labels, l => l is not (0 or 1 or 255));
         if (bad >= 0) throw new ArgumentException($"{labelsPath}: label {labels[bad]} at {bad}; labels must be 0, 1 or 255 (void)");
         PatchFeatureSet? patches = null;
         if (ff.Tensors.TryGetValue("patch_features", out var pe))
         {
-            if (pe.Shape.Length != 4 || pe.DType != "F32" || pe.Shape[2] != pe.Shape[3]
+            if (pe.Shape.Length != 4 || pe.DType != DType.Float32 || pe.Shape[2] != pe.Shape[3]
                 || !int.TryParse(ff.Metadata.GetValueOrDefault("image_size"), System.Globalization.CultureInfo.InvariantCulture, out int size))
-                throw new ArgumentException($"{featuresPath}: patch_features expected shape [I,C,G,G] F32 with image_size in the metadata, got [{string.Join(",", pe.Shape)}] {pe.DType}");
+                throw new ArgumentException($"{featuresPath}: patch_features expected shape [I,C,G,G] F32 with image_size in the metadata, got [{string.Join(",", pe.Shape)}] {pe.DType.SafeTensorsName()}");
             patches = new PatchFeatureSet(ff.ReadFloat32("patch_features"), (int)pe.Shape[0], (int)pe.Shape[1], (int)pe.Shape[2], size);
         }
         return new FeatureDataset(ff.ReadFloat32(fe.Name), (int)fe.Shape[1], labels, patches);
@@ -155,19 +155,9 @@ public sealed class HeadTrainer : IDisposable
         this.data = data;
         Options = options;
         head = new TrainableHead(init, device);
-        bool decoupled = options.Optimizer.ToLowerInvariant() switch
-        {
-            "adamw" => true,
-            "adam" => false,
-            _ => throw new ArgumentException($"optimizer '{options.Optimizer}': use adam or adamw"),
-        };
-        optimizer = new AdamOptimizer(head.Parameters, new AdamOptions(options.Lr, WeightDecay: options.WeightDecay, Decoupled: decoupled));
-        schedule = options.Schedule.ToLowerInvariant() switch
-        {
-            "constant" => LrSchedule.Constant(options.Lr),
-            "warmup-poly" => LrSchedule.WarmupPoly(options.Lr, options.WarmupSteps, options.Steps),
-            _ => throw new ArgumentException($"schedule '{options.Schedule}': use constant or warmup-poly"),
-        };
+        optimizer = new AdamOptimizer(head.Parameters,
+            new AdamOptions(options.Lr, WeightDecay: options.WeightDecay, Decoupled: options.Optimizer == OptimizerKind.AdamW));
+        schedule = LrSchedule.For(options.Schedule, options.Lr, options.WarmupSteps, options.Steps);
     }
 
     /// <summary>The device.</summary>
@@ -352,9 +342,9 @@ public sealed class HeadTrainer : IDisposable
     private string Fingerprint() => string.Join(";",
         $"layout={template.Layout}", $"in={template.InputDim}", $"h={template.Options.Hidden1},{template.Options.Hidden2}",
         $"dropout={template.Options.Dropout.ToString("R", CultureInfo.InvariantCulture)}", $"n={data.Count}",
-        $"steps={Options.Steps}", $"batch={Options.Batch}", $"seed={Options.Seed}", $"opt={Options.Optimizer}",
+        $"steps={Options.Steps}", $"batch={Options.Batch}", $"seed={Options.Seed}", $"opt={Options.Optimizer.Name()}",
         $"lr={Options.Lr.ToString("R", CultureInfo.InvariantCulture)}", $"wd={Options.WeightDecay.ToString("R", CultureInfo.InvariantCulture)}",
-        $"clip={Options.ClipNorm.ToString("R", CultureInfo.InvariantCulture)}", $"schedule={Options.Schedule}", $"warmup={Options.WarmupSteps}",
+        $"clip={Options.ClipNorm.ToString("R", CultureInfo.InvariantCulture)}", $"schedule={Options.Schedule.Name()}", $"warmup={Options.WarmupSteps}",
         $"pw={Options.PosWeight.ToString("R", CultureInfo.InvariantCulture)}")
         + (Options.VoidAsNormal ? ";void=normal" : "") + (hybridImages ? $";images={data.Patches!.Images}" : "");
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using NativeEngine.Training.Autograd;
+using NativeEngine.Training.Optim;
 
 namespace NativeEngine.Training.Head;
 
@@ -19,6 +20,8 @@ public static class HeadTrainingChecks
     {
         static string G(double v) => v.ToString("G", CultureInfo.InvariantCulture);
         if (o.Steps < 1) throw new ArgumentException($"--steps {o.Steps}: give at least 1 optimiser step");
+        if (!Enum.IsDefined(o.Optimizer)) throw new ArgumentException($"optimizer {(int)o.Optimizer}: use {TrainingChoices.List(TrainingChoices.Optimizers)}");
+        if (!Enum.IsDefined(o.Schedule)) throw new ArgumentException($"schedule {(int)o.Schedule}: use {TrainingChoices.List(TrainingChoices.Schedules)}");
         if (o.Batch < 1) throw new ArgumentException($"--batch {o.Batch}: give at least 1 pixel per step");
         if (!double.IsFinite(o.Lr) || o.Lr <= 0) throw new ArgumentException($"--lr {G(o.Lr)}: the learning rate must be a finite number above 0 (e.g. 1e-4)");
         if (!double.IsFinite(o.WeightDecay) || o.WeightDecay < 0) throw new ArgumentException($"--weight-decay {G(o.WeightDecay)}: must be a finite number ≥ 0 (e.g. 0.05)");

@@ -3,6 +3,14 @@ namespace NativeEngine.Training.Optim;
 /// <summary>Learning-rate schedules: step t (0-based, the t-th update) → lr.</summary>
 public static class LrSchedule
 {
+    /// <summary>The schedule <paramref name="kind"/> for a run of <paramref name="totalSteps"/> steps.</summary>
+    public static Func<int, double> For(ScheduleKind kind, double lr, int warmupSteps, int totalSteps) => kind switch
+    {
+        ScheduleKind.Constant => Constant(lr),
+        ScheduleKind.WarmupPoly => WarmupPoly(lr, warmupSteps, totalSteps),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+    };
+
     /// <summary>lr at every step.</summary>
     public static Func<int, double> Constant(double lr) => _ => lr;
 

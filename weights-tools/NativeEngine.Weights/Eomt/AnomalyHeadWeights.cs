@@ -1,4 +1,5 @@
 using NativeEngine.Weights.SafeTensors;
+using NativeEngine.Tensors;
 
 namespace NativeEngine.Weights.Eomt;
 
@@ -24,10 +25,10 @@ public sealed class AnomalyHeadWeights
 {
     private readonly Dictionary<string, float[]>? tensors;
     private readonly Dictionary<string, long[]> shapes;
-    private readonly Dictionary<string, string> dtypes;
+    private readonly Dictionary<string, DType> dtypes;
 
     private AnomalyHeadWeights(AnomalyHeadLayout layout, int inputFeatures, int[] hidden, int featureChannels, int projectedChannels,
-        Dictionary<string, float[]>? tensors, Dictionary<string, long[]> shapes, Dictionary<string, string> dtypes)
+        Dictionary<string, float[]>? tensors, Dictionary<string, long[]> shapes, Dictionary<string, DType> dtypes)
     {
         Layout = layout;
         InputFeatures = inputFeatures;
@@ -69,7 +70,7 @@ public sealed class AnomalyHeadWeights
     public long[] Shape(string name) => shapes.TryGetValue(name, out var s) ? s : throw new KeyNotFoundException($"anomaly head has no tensor '{name}' (layout {Layout})");
 
     /// <summary>A tensor's dtype in the file.</summary>
-    public string SourceDType(string name) => dtypes.TryGetValue(name, out var s) ? s : throw new KeyNotFoundException($"anomaly head has no tensor '{name}' (layout {Layout})");
+    public DType SourceDType(string name) => dtypes.TryGetValue(name, out var s) ? s : throw new KeyNotFoundException($"anomaly head has no tensor '{name}' (layout {Layout})");
 
     /// <summary>Whether the head has a tensor of that name.</summary>
     public bool Contains(string name) => shapes.ContainsKey(name);
@@ -151,8 +152,8 @@ public sealed class AnomalyHeadWeights
         if (extra.Count > 0) problems.Add($"anomaly head ({layout}) has unexpected {string.Join(", ", extra)}");
         if (misShaped.Count > 0) problems.Add($"anomaly head ({layout}) mis-shaped: {string.Join("; ", misShaped)}");
         foreach (var (n, stored) in names)
-            if (!DTypeConvert.IsFloat(src.Infos[stored].DType) && !n.EndsWith("num_batches_tracked", StringComparison.Ordinal))
-                problems.Add($"anomaly head {n} is {src.Infos[stored].DType}, not a floating type");
+            if (!src.Infos[stored].DType.IsFloat() && !n.EndsWith("num_batches_tracked", StringComparison.Ordinal))
+                problems.Add($"anomaly head {n} is {src.Infos[stored].DType.SafeTensorsName()}, not a floating type");
         if (problems.Count > before) return null;
 
         var values = src.HasData ? names.ToDictionary(kv => kv.Key, kv => src.ReadAllFloat32(kv.Value), StringComparer.Ordinal) : null;

@@ -1,4 +1,5 @@
 using NativeEngine.Weights.SafeTensors;
+using NativeEngine.Tensors;
 
 namespace NativeEngine.Weights.Eomt;
 
@@ -94,7 +95,7 @@ public sealed class EomtCheckpoint : IDisposable
     public long[] Shape(string name) => Ref(name).Shape.ToArray();
 
     /// <summary>The dtype the tensor is stored in (F32, F16, BF16…).</summary>
-    public string SourceDType(string name) => Source.Infos[Ref(name).SourceName].DType;
+    public DType SourceDType(string name) => Source.Infos[Ref(name).SourceName].DType;
 
     /// <summary>The stored name a canonical tensor comes from (e.g. <c>network.encoder.backbone.blocks.3.attn.qkv.weight</c>).</summary>
     public string SourceName(string name) => Ref(name).SourceName;
@@ -107,7 +108,7 @@ public sealed class EomtCheckpoint : IDisposable
             // Memory-mapped: convert straight from the mapping, no intermediate byte copy.
             var r = Ref(name);
             var dtype = Source.Infos[r.SourceName].DType;
-            int size = DTypeConvert.SizeOf(dtype);
+            int size = dtype.SizeOf();
             return DTypeConvert.ToFloat32(dtype, mapped.GetSpan(r.SourceName).Slice(checked((int)(r.ElementOffset * size)), checked((int)(r.Elements * size))));
         }
         var (dt, bytes) = ReadRaw(name);
@@ -115,11 +116,11 @@ public sealed class EomtCheckpoint : IDisposable
     }
 
     /// <summary>The tensor's stored dtype and dense little-endian bytes (for uploading half types as they are).</summary>
-    public (string DType, byte[] Data) ReadRaw(string name)
+    public (DType DType, byte[] Data) ReadRaw(string name)
     {
         var r = Ref(name);
         var dtype = Source.Infos[r.SourceName].DType;
-        int size = DTypeConvert.SizeOf(dtype);
+        int size = dtype.SizeOf();
         var data = new byte[checked((int)(r.Elements * size))];
         Source.ReadBytes(r.SourceName, r.ElementOffset * size, data);
         return (dtype, data);
@@ -177,18 +178,7 @@ public sealed class EomtCheckpoint : IDisposable
                  && File.Exists(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!, "config.json")))
             (configJson, configSource) = (File.ReadAllText(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!, "config.json")),
                 "config.json beside the file");
-        EomtConfig? declared = null;
-        if (configJson is not null)
-        {
-            try
-            {
-                declared = EomtConfig.FromConfigJson(configJson);
-            }
-            catch (Exception e) when (e is FormatException or System.Text.Json.JsonException or InvalidOperationException or OverflowException)
-            {
-                throw new CheckpointException(path, $"{configSource} is not a usable EoMT config: {e.Message}");
-            }
-        }
+        var declared = configJson is null ? null : EomtConfig.Parse(configJson, path, configSource!);
 
         // 2. The architecture the shapes imply, checked against the declared one.
         var unknown = new List<string>();
@@ -206,8 +196,8 @@ public sealed class EomtCheckpoint : IDisposable
         var unexpected = map.Canonical.Keys.Where(n => !want.ContainsKey(n)).Select(n => map.Canonical[n].SourceName).Concat(map.Unexpected).Distinct().ToList();
         var misShaped = map.Canonical.Values.Where(r => want.TryGetValue(r.Name, out var s) && !s.SequenceEqual(r.Shape))
             .Select(r => $"{r.Name} {Text(r.Shape)} (expected {Text(want[r.Name])}{(r.SourceName != r.Name ? $"; stored as {r.SourceName}" : "")})").ToList();
-        var badType = map.Canonical.Values.Where(r => !DTypeConvert.IsFloat(source.Infos[r.SourceName].DType))
-            .Select(r => $"{r.SourceName} is {source.Infos[r.SourceName].DType}").Distinct().ToList();
+        var badType = map.Canonical.Values.Where(r => !source.Infos[r.SourceName].DType.IsFloat())
+            .Select(r => $"{r.SourceName} is {source.Infos[r.SourceName].DType.SafeTensorsName()}").Distinct().ToList();
         Report(problems, "missing", missing);
         Report(problems, "unexpected", unexpected);
         Report(problems, "mis-shaped", misShaped);

@@ -59,48 +59,80 @@ public sealed record EomtConfig(
     public string SizeName => HiddenSize switch { 384 => "S", 768 => "B", 1024 => "L", 1536 => "g", _ => $"C{HiddenSize}" };
 
     /// <summary>
-    /// Reads a Hugging Face config.json (eomt.md §5.3). Missing keys take the HF defaults; K comes from
-    /// id2label (or num_labels). SwiGLU's per-branch width follows HF: ((int)(C·mlp_ratio·2/3) + 7) / 8 · 8.
+    /// Reads a config.json file (the one parser of EoMT configs: checkpoints, <c>--config</c>, fixtures). A file that is
+    /// not a usable config is a <see cref="CheckpointException"/> naming the file and the key.
+    /// </summary>
+    public static EomtConfig Read(string path) => Parse(File.ReadAllText(path), path, "config.json");
+
+    // FromConfigJson with its refusals as a CheckpointException naming the file and where the JSON came from.
+    internal static EomtConfig Parse(string json, string path, string source)
+    {
+        try
+        {
+            return FromConfigJson(json);
+        }
+        catch (Exception e) when (e is FormatException or JsonException or InvalidOperationException or OverflowException)
+        {
+            throw new CheckpointException(path, $"{source} is not a usable EoMT config: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Parses a Hugging Face config.json (eomt.md §5.3). Missing (or null) keys take the HF defaults; K comes from
+    /// id2label (or num_labels). SwiGLU's per-branch width follows HF: ((int)(C·mlp_ratio·2/3) + 7) / 8 · 8. Duplicate
+    /// keys, values of the wrong type, fractions where an integer belongs and sizes the model divides or counts by
+    /// that are not positive are a <see cref="FormatException"/> naming the key (or a <see cref="JsonException"/>).
     /// </summary>
     public static EomtConfig FromConfigJson(string json)
     {
         // Duplicate keys are a JsonException here, not an ArgumentException on first access (found by tests/fuzz).
         var o = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 16, AllowDuplicateProperties = false }) as JsonObject
             ?? throw new FormatException("config.json is not a JSON object");
-        int I(string k, int def) => o[k] is JsonValue v && v.TryGetValue<double>(out var d)
-            ? (d == Math.Floor(d) ? checked((int)d) : throw new FormatException($"config.json {k} is {d}, not an integer"))
-            : def;
-        double D(string k, double def) => o[k] is JsonValue v && v.TryGetValue<double>(out var d) ? d : def;
-        bool B(string k, bool def) => o[k] is JsonValue v && v.TryGetValue<bool>(out var b) ? b : def;
+        // A present, non-null value must have the key's type: a string "1024" for hidden_size is refused, not defaulted.
+        JsonValue? Value(string k, string what, params JsonValueKind[] kinds) => o[k] switch
+        {
+            null => null,
+            JsonValue v when kinds.Contains(v.GetValueKind()) => v,
+            var n => throw new FormatException($"config.json {k} is {n.ToJsonString()}, not {what}"),
+        };
+        double D(string k, double def) => Value(k, "a number", JsonValueKind.Number)?.GetValue<double>() ?? def;
+        int I(string k, int def, int min = 1, int max = int.MaxValue)
+        {
+            double d = D(k, def);
+            if (d != Math.Floor(d)) throw new FormatException($"config.json {k} is {d}, not an integer");
+            if (d < min || d > max) throw new FormatException($"config.json {k} is {d}; it must be {(max == int.MaxValue ? $"at least {min}" : $"in {min}..{max}")}");
+            return (int)d;
+        }
+        bool B(string k, bool def) => Value(k, "true or false", JsonValueKind.True, JsonValueKind.False)?.GetValue<bool>() ?? def;
 
+        // Sizes the architecture divides or counts by must be positive (0 heads or patch 0 divided by zero: tests/fuzz).
         int c = I("hidden_size", 1024);
         double ratio = D("mlp_ratio", 4);
         bool swiglu = B("use_swiglu_ffn", false);
-        int classes = o["id2label"] is JsonObject labels ? labels.Count : I("num_labels", -1);
-        if (classes < 0) throw new FormatException("config.json has neither id2label nor num_labels (K is unknown)");
-        var act = o["hidden_act"]?.GetValue<string>() ?? "gelu";
+        int classes = o["id2label"] is not null
+            ? (o["id2label"] as JsonObject ?? throw new FormatException("config.json id2label is not an object")).Count
+            : o["num_labels"] is not null ? I("num_labels", 0, min: 0)
+            : throw new FormatException("config.json has neither id2label nor num_labels (K is unknown)");
+        var act = Value("hidden_act", "a string", JsonValueKind.String)?.GetValue<string>() ?? "gelu";
         if (!swiglu && act != "gelu") throw new FormatException($"config.json hidden_act '{act}' is not supported (EoMT uses exact 'gelu')");
-        int mlp = swiglu ? ((int)(c * ratio * 2 / 3) + 7) / 8 * 8 : (int)(c * ratio);
-        // Sizes the architecture divides by or counts with must be positive (0 heads or patch 0 divided by zero: tests/fuzz).
-        foreach (var (k, def) in new[] { ("hidden_size", 1024), ("num_hidden_layers", 24), ("num_attention_heads", 16), ("patch_size", 16),
-                     ("image_size", 640), ("num_queries", 200), ("num_channels", 3) })
-            if (I(k, def) < 1) throw new FormatException($"config.json {k} is {I(k, def)}; it must be at least 1");
-        foreach (var (k, def) in new[] { ("num_register_tokens", 4), ("num_blocks", 4), ("num_upscale_blocks", 2) })
-            if (I(k, def) is < 0 or > 1 << 16) throw new FormatException($"config.json {k} is {I(k, def)}; it must be in 0..65536");
+        double mlp = swiglu ? Math.Floor((Math.Floor(c * ratio * 2 / 3) + 7) / 8) * 8 : Math.Floor(c * ratio);
+        if (!(mlp >= 1 && mlp <= int.MaxValue)) throw new FormatException($"config.json mlp_ratio {ratio} gives an MLP width of {mlp}; it must be at least 1");
+        double eps = D("layer_norm_eps", 1e-6);
+        if (!(eps > 0 && double.IsFinite(eps))) throw new FormatException($"config.json layer_norm_eps is {eps}; it must be positive");
         return new EomtConfig(
             HiddenSize: c,
             Layers: I("num_hidden_layers", 24),
             Heads: I("num_attention_heads", 16),
             PatchSize: I("patch_size", 16),
-            RegisterTokens: I("num_register_tokens", 4),
+            RegisterTokens: I("num_register_tokens", 4, min: 0, max: 1 << 16),
             Queries: I("num_queries", 200),
             Classes: classes,
             ImageSize: I("image_size", 640),
-            QueryBlocks: I("num_blocks", 4),
-            UpscaleBlocks: I("num_upscale_blocks", 2),
+            QueryBlocks: I("num_blocks", 4, min: 0, max: 1 << 16),
+            UpscaleBlocks: I("num_upscale_blocks", 2, min: 0, max: 1 << 16),
             SwiGlu: swiglu,
-            MlpHidden: mlp,
-            LayerNormEps: (float)D("layer_norm_eps", 1e-6))
+            MlpHidden: (int)mlp,
+            LayerNormEps: (float)eps)
         { Channels = I("num_channels", 3) };
     }
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using NativeEngine.Weights.SafeTensors;
+using NativeEngine.Tensors;
 
 namespace NativeEngine.Weights.Eomt;
 
@@ -12,15 +13,14 @@ namespace NativeEngine.Weights.Eomt;
 public static class EomtConverter
 {
     /// <summary>
-    /// Converts <paramref name="input"/> to <paramref name="output"/>. <paramref name="dtype"/> is F32, F16, BF16 or
+    /// Converts <paramref name="input"/> to <paramref name="output"/>. <paramref name="dtype"/> is Float32, Float16, BFloat16 or
     /// null (keep every tensor's stored dtype, bit for bit). Integer buffers (num_batches_tracked) stay as they are.
     /// Returns the number of tensors written. <paramref name="configPath"/> declares the architecture (a config.json)
     /// for a checkpoint that carries none; an architecture that would otherwise be guessed is refused.
     /// </summary>
-    public static int Convert(string input, string output, string? dtype = null, string? configPath = null)
+    public static int Convert(string input, string output, DType? dtype = null, string? configPath = null)
     {
-        dtype = dtype?.ToUpperInvariant();
-        if (dtype is not (null or "F32" or "F16" or "BF16")) throw new ArgumentException($"--dtype must be f32, f16 or bf16, not '{dtype}'");
+        if (dtype is not (null or DType.Float32 or DType.Float16 or DType.BFloat16)) throw new ArgumentException($"--dtype must be f32, f16 or bf16, not {dtype.Value.Name()}");
         if (Path.GetFullPath(input) == Path.GetFullPath(output)) throw new ArgumentException("input and output are the same file");
         using var ck = EomtCheckpoint.Load(input, configPath);
         ck.RequireKnownConfig();
@@ -41,7 +41,7 @@ public static class EomtConverter
         foreach (var (headName, stored) in ck.AnomalyHeadSourceNames)
         {
             var info = ck.Source.Infos[stored];
-            var to = dtype is not null && DTypeConvert.IsFloat(info.DType) ? dtype : info.DType;
+            var to = dtype is { } d && info.DType.IsFloat() ? d : info.DType;
             items.Add(new SafeTensorsWriter.StreamItem(EomtKeyMap.AnomalyHeadPrefix + headName, to, info.Shape, s =>
             {
                 var raw = ck.Source.ReadAllBytes(stored);

@@ -1,17 +1,17 @@
 using System.Buffers.Binary;
-using System.IO.MemoryMappedFiles;
 using System.Text;
 using System.Text.Json;
+using NativeEngine.Tensors;
 
 namespace NativeEngine.Weights.SafeTensors;
 
 /// <summary>One tensor's header entry: dtype as written in the file (F32, F16, BF16, U8, I64…), shape and byte range.</summary>
 /// <param name="Name">Tensor name.</param>
-/// <param name="DType">Element type (safetensors name).</param>
+/// <param name="DType">Element type.</param>
 /// <param name="Shape">Dimensions.</param>
 /// <param name="Begin">Start offset in the data buffer (bytes, relative to 8 + header length).</param>
 /// <param name="End">End offset (exclusive).</param>
-public sealed record TensorEntry(string Name, string DType, long[] Shape, long Begin, long End)
+public sealed record TensorEntry(string Name, DType DType, long[] Shape, long Begin, long End)
 {
     /// <summary>Number of elements.</summary>
     public long Elements => Shape.Aggregate(1L, (a, b) => a * b);
@@ -25,7 +25,7 @@ public sealed record TensorEntry(string Name, string DType, long[] Shape, long B
 /// known dtypes, offsets contiguous from 0 and non-overlapping, dtype size × shape = byte length (with overflow
 /// checks), and the last offset equal to the data length.
 /// </summary>
-public sealed unsafe class SafeTensorsFile : ISpanTensorSource
+public sealed class SafeTensorsFile : ISpanTensorSource
 {
     /// <summary>The reference implementation's header cap (MAX_HEADER_SIZE).</summary>
     public const long MaxHeaderSize = 100_000_000;
@@ -33,35 +33,25 @@ public sealed unsafe class SafeTensorsFile : ISpanTensorSource
     // The JSON schema bounds integers by 2^48; larger values cannot describe a real file.
     private const long MaxJsonInteger = 1L << 48;
 
-    private readonly MemoryMappedFile? map;
-    private readonly MemoryMappedViewAccessor? view;
-    private readonly byte* basePointer;
+    private readonly MappedFile file;
     private readonly long dataStart;
     private readonly long dataLength;
     private readonly Dictionary<string, TensorInfo> infos;
     private bool disposed;
 
-    private SafeTensorsFile(string path, MemoryMappedFile? map, long dataStart, long dataLength,
+    private SafeTensorsFile(MappedFile file, long dataStart, long dataLength,
         Dictionary<string, TensorEntry> tensors, Dictionary<string, string> metadata)
     {
-        Path = path;
-        this.map = map;
+        this.file = file;
         this.dataStart = dataStart;
         this.dataLength = dataLength;
         Tensors = tensors;
         Metadata = metadata;
         infos = tensors.ToDictionary(kv => kv.Key, kv => new TensorInfo(kv.Key, kv.Value.DType, kv.Value.Shape));
-        if (map is not null)
-        {
-            view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
-            byte* p = null;
-            view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
-            basePointer = p + view.PointerOffset;
-        }
     }
 
     /// <summary>The file path.</summary>
-    public string Path { get; }
+    public string Path => file.Path;
 
     /// <summary>Header entries by name.</summary>
     public IReadOnlyDictionary<string, TensorEntry> Tensors { get; }
@@ -81,35 +71,23 @@ public sealed unsafe class SafeTensorsFile : ISpanTensorSource
     /// <summary>Opens, validates and memory-maps the file. Throws <see cref="CheckpointException"/> naming the problem.</summary>
     public static SafeTensorsFile Open(string path)
     {
-        long fileLength;
-        byte[] header;
-        using (var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read))
+        var file = new MappedFile(path);
+        try
         {
-            fileLength = fs.Length;
+            long fileLength = file.Length;
             if (fileLength < 8) throw new CheckpointException(path, $"not a safetensors file (only {fileLength} bytes; the 8-byte header length is missing)");
-            Span<byte> len = stackalloc byte[8];
-            fs.ReadExactly(len);
-            ulong n = BinaryPrimitives.ReadUInt64LittleEndian(len);
+            ulong n = BinaryPrimitives.ReadUInt64LittleEndian(file.Span(0, 8));
             if (n > MaxHeaderSize)
                 throw new CheckpointException(path, $"safetensors header length {n} exceeds the {MaxHeaderSize}-byte cap (corrupt or hostile file)");
             if ((long)n > fileLength - 8)
                 throw new CheckpointException(path, $"safetensors header length {n} runs past the end of the {fileLength}-byte file (truncated?)");
-            header = new byte[n];
-            fs.ReadExactly(header);
-        }
-        long dataStart = 8 + header.Length;
-        long dataLength = fileLength - dataStart;
-        var (tensors, metadata) = ParseHeader(path, header, dataLength);
-        var map = dataLength > 0
-            ? MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read)
-            : null;
-        try
-        {
-            return new SafeTensorsFile(path, map, dataStart, dataLength, tensors, metadata);
+            long dataStart = 8 + (long)n;
+            var (tensors, metadata) = ParseHeader(path, file.Span(8, (long)n).ToArray(), fileLength - dataStart);
+            return new SafeTensorsFile(file, dataStart, fileLength - dataStart, tensors, metadata);
         }
         catch
         {
-            map?.Dispose();
+            file.Dispose();
             throw;
         }
     }
@@ -190,16 +168,7 @@ public sealed unsafe class SafeTensorsFile : ISpanTensorSource
         if (v.ValueKind != JsonValueKind.Object) throw new CheckpointException(path, $"header entry '{name}' is not an object");
         if (!v.TryGetProperty("dtype", out var dt) || dt.ValueKind != JsonValueKind.String)
             throw new CheckpointException(path, $"tensor '{name}' has no string 'dtype'");
-        var dtype = dt.GetString()!;
-        int size;
-        try
-        {
-            size = DTypeConvert.SizeOf(dtype);
-        }
-        catch (NotSupportedException e)
-        {
-            throw new CheckpointException(path, $"tensor '{name}': {e.Message}");
-        }
+        var dtype = DTypeConvert.FromSafeTensorsName(dt.GetString()!, path, name);
         var shape = ReadIntArray(path, name, v, "shape");
         var offs = ReadIntArray(path, name, v, "data_offsets");
         if (offs.Length != 2) throw new CheckpointException(path, $"tensor '{name}': data_offsets must hold 2 integers, not {offs.Length}");
@@ -209,7 +178,7 @@ public sealed unsafe class SafeTensorsFile : ISpanTensorSource
         {
             long elements = 1;
             foreach (var d in shape) elements = checked(elements * d);
-            bytes = checked(elements * size);
+            bytes = checked(elements * dtype.SizeOf());
         }
         catch (OverflowException)
         {
@@ -217,7 +186,7 @@ public sealed unsafe class SafeTensorsFile : ISpanTensorSource
         }
         if (bytes != offs[1] - offs[0])
             throw new CheckpointException(path,
-                $"tensor '{name}': {dtype} ({string.Join(",", shape)}) needs {bytes} bytes but data_offsets [{offs[0]},{offs[1]}] give {offs[1] - offs[0]}");
+                $"tensor '{name}': {dtype.SafeTensorsName()} ({string.Join(",", shape)}) needs {bytes} bytes but data_offsets [{offs[0]},{offs[1]}] give {offs[1] - offs[0]}");
         return new TensorEntry(name, dtype, shape, offs[0], offs[1]);
     }
 
@@ -244,7 +213,7 @@ public sealed unsafe class SafeTensorsFile : ISpanTensorSource
         long n = e.End - e.Begin;
         if (n == 0) return ReadOnlySpan<byte>.Empty;
         if (n > int.MaxValue) throw new NotSupportedException($"{Path}: tensor '{name}' is {n} bytes; spans are limited to 2 GB (use ReadBytes with an offset)");
-        return new ReadOnlySpan<byte>(basePointer + dataStart + e.Begin, (int)n);
+        return file.Span(dataStart + e.Begin, n);
     }
 
     /// <summary>The raw little-endian bytes of a tensor (a copy).</summary>
@@ -257,8 +226,7 @@ public sealed unsafe class SafeTensorsFile : ISpanTensorSource
         var e = Get(name);
         if (byteOffset < 0 || byteOffset + destination.Length > e.End - e.Begin)
             throw new ArgumentOutOfRangeException(nameof(byteOffset), $"{Path}: bytes [{byteOffset},{byteOffset + destination.Length}) are outside tensor '{name}' ({e.End - e.Begin} bytes)");
-        if (destination.Length == 0) return;
-        new ReadOnlySpan<byte>(basePointer + dataStart + e.Begin + byteOffset, destination.Length).CopyTo(destination);
+        file.Span(dataStart + e.Begin + byteOffset, destination.Length).CopyTo(destination);
     }
 
     /// <summary>A tensor converted to float32 (F32, F16, BF16 and integer types are accepted).</summary>
@@ -275,13 +243,7 @@ public sealed unsafe class SafeTensorsFile : ISpanTensorSource
     /// <inheritdoc/>
     public void Dispose()
     {
-        if (disposed) return;
         disposed = true;
-        if (view is not null)
-        {
-            view.SafeMemoryMappedViewHandle.ReleasePointer();
-            view.Dispose();
-        }
-        map?.Dispose();
+        file.Dispose();
     }
 }

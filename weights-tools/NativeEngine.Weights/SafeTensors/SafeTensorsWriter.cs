@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text.Json;
+using NativeEngine.Tensors;
 
 namespace NativeEngine.Weights.SafeTensors;
 
@@ -9,34 +10,34 @@ namespace NativeEngine.Weights.SafeTensors;
 /// </summary>
 public static class SafeTensorsWriter
 {
-    /// <summary>A tensor to write: dtype name (F32, F16, BF16, U8, I64…), shape and raw little-endian bytes.</summary>
-    public sealed record Item(string Name, string DType, long[] Shape, byte[] Data);
+    /// <summary>A tensor to write: dtype, shape and raw little-endian bytes.</summary>
+    public sealed record Item(string Name, DType DType, long[] Shape, byte[] Data);
 
     /// <summary>
     /// A tensor whose bytes are produced while writing (so a converter holds one tensor in memory at a time):
     /// <paramref name="WriteData"/> must write exactly the dtype size × elements bytes.
     /// </summary>
-    public sealed record StreamItem(string Name, string DType, long[] Shape, Action<Stream> WriteData);
+    public sealed record StreamItem(string Name, DType DType, long[] Shape, Action<Stream> WriteData);
 
     /// <summary>A float32 tensor item.</summary>
-    public static Item F32(string name, float[] data, params long[] shape) => new(name, "F32", shape, DTypeConvert.FromFloat32("F32", data));
+    public static Item F32(string name, float[] data, params long[] shape) => new(name, DType.Float32, shape, DTypeConvert.FromFloat32(DType.Float32, data));
 
     /// <summary>A float16 tensor item (values rounded to nearest even).</summary>
-    public static Item F16(string name, float[] data, params long[] shape) => new(name, "F16", shape, DTypeConvert.FromFloat32("F16", data));
+    public static Item F16(string name, float[] data, params long[] shape) => new(name, DType.Float16, shape, DTypeConvert.FromFloat32(DType.Float16, data));
 
     /// <summary>A bfloat16 tensor item (values rounded to nearest even, as PyTorch does).</summary>
-    public static Item BF16(string name, float[] data, params long[] shape) => new(name, "BF16", shape, DTypeConvert.FromFloat32("BF16", data));
+    public static Item BF16(string name, float[] data, params long[] shape) => new(name, DType.BFloat16, shape, DTypeConvert.FromFloat32(DType.BFloat16, data));
 
     /// <summary>An int64 tensor item.</summary>
     public static Item I64(string name, long[] data, params long[] shape)
     {
         var bytes = new byte[data.Length * 8];
         for (int i = 0; i < data.Length; i++) BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(i * 8), data[i]);
-        return new Item(name, "I64", shape, bytes);
+        return new Item(name, DType.Int64, shape, bytes);
     }
 
     /// <summary>A uint8 tensor item.</summary>
-    public static Item U8(string name, byte[] data, params long[] shape) => new(name, "U8", shape, data);
+    public static Item U8(string name, byte[] data, params long[] shape) => new(name, DType.UInt8, shape, data);
 
     /// <summary>Writes the items (sorted by name) with optional metadata.</summary>
     public static void Write(string path, IEnumerable<Item> items, IReadOnlyDictionary<string, string>? metadata = null)
@@ -44,9 +45,9 @@ public static class SafeTensorsWriter
         var list = items.ToList();
         foreach (var it in list)
         {
-            long expected = checked(it.Shape.Aggregate(1L, (a, b) => checked(a * b)) * DTypeConvert.SizeOf(it.DType));
+            long expected = checked(it.Shape.Aggregate(1L, (a, b) => checked(a * b)) * it.DType.SizeOf());
             if (expected != it.Data.Length)
-                throw new ArgumentException($"{it.Name}: {it.DType} ({string.Join(",", it.Shape)}) needs {expected} bytes, got {it.Data.Length}");
+                throw new ArgumentException($"{it.Name}: {it.DType.SafeTensorsName()} ({string.Join(",", it.Shape)}) needs {expected} bytes, got {it.Data.Length}");
         }
         Write(path, list.Select(it => new StreamItem(it.Name, it.DType, it.Shape, s => s.Write(it.Data))), metadata);
     }
@@ -57,7 +58,7 @@ public static class SafeTensorsWriter
         var list = items.OrderBy(i => i.Name, StringComparer.Ordinal).ToList();
         var dup = list.GroupBy(i => i.Name).FirstOrDefault(g => g.Count() > 1);
         if (dup is not null) throw new ArgumentException($"tensor '{dup.Key}' is written twice");
-        var lengths = list.Select(it => checked(it.Shape.Aggregate(1L, (a, b) => checked(a * b)) * DTypeConvert.SizeOf(it.DType))).ToList();
+        var lengths = list.Select(it => checked(it.Shape.Aggregate(1L, (a, b) => checked(a * b)) * it.DType.SizeOf())).ToList();
 
         using var ms = new MemoryStream();
         using (var w = new Utf8JsonWriter(ms))
@@ -74,7 +75,7 @@ public static class SafeTensorsWriter
             {
                 var it = list[i];
                 w.WriteStartObject(it.Name);
-                w.WriteString("dtype", it.DType);
+                w.WriteString("dtype", it.DType.SafeTensorsName());
                 w.WriteStartArray("shape");
                 foreach (var d in it.Shape) w.WriteNumberValue(d);
                 w.WriteEndArray();

@@ -1,4 +1,5 @@
 using System.Numerics;
+using NativeEngine.Tensors;
 
 namespace NativeEngine.Weights.Torch;
 
@@ -86,7 +87,7 @@ public sealed record PyOpaque(PyGlobal Type, object? Args)
 }
 
 /// <summary>A storage of a PyTorch zip: dtype (safetensors name), record key, element count.</summary>
-public sealed record TorchStorage(string DType, string Key, long Elements, string Location);
+public sealed record TorchStorage(DType DType, string Key, long Elements, string Location);
 
 /// <summary>A tensor view onto a storage: offset and strides in elements, as _rebuild_tensor_v2 gives them.</summary>
 public sealed record TorchTensor(TorchStorage Storage, long StorageOffset, long[] Size, long[] Stride)
@@ -125,7 +126,7 @@ internal static class PickleText
         BigInteger i => i.ToString(System.Globalization.CultureInfo.InvariantCulture),
         PyList l => $"list[{l.Count}]",
         PyDict d => $"{d.TypeName}[{d.Count}]",
-        TorchTensor t => $"tensor {t.Storage.DType} ({string.Join(",", t.Size)})",
+        TorchTensor t => $"tensor {t.Storage.DType.SafeTensorsName()} ({string.Join(",", t.Size)})",
         _ => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture) ?? "?",
     };
 

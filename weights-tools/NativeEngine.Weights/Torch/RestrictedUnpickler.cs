@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Text;
+using NativeEngine.Tensors;
 
 namespace NativeEngine.Weights.Torch;
 
@@ -45,12 +46,12 @@ public sealed class RestrictedUnpickler
     };
 
     // Storage classes → element type (the dtype comes from the class name).
-    private static readonly Dictionary<string, string> StorageTypes = new(StringComparer.Ordinal)
+    private static readonly Dictionary<string, DType> StorageTypes = new(StringComparer.Ordinal)
     {
-        ["torch.FloatStorage"] = "F32", ["torch.HalfStorage"] = "F16", ["torch.BFloat16Storage"] = "BF16",
-        ["torch.DoubleStorage"] = "F64", ["torch.LongStorage"] = "I64", ["torch.IntStorage"] = "I32",
-        ["torch.ShortStorage"] = "I16", ["torch.CharStorage"] = "I8", ["torch.ByteStorage"] = "U8",
-        ["torch.BoolStorage"] = "BOOL", ["torch.UntypedStorage"] = "U8", ["torch.storage.UntypedStorage"] = "U8",
+        ["torch.FloatStorage"] = DType.Float32, ["torch.HalfStorage"] = DType.Float16, ["torch.BFloat16Storage"] = DType.BFloat16,
+        ["torch.DoubleStorage"] = DType.Float64, ["torch.LongStorage"] = DType.Int64, ["torch.IntStorage"] = DType.Int32,
+        ["torch.ShortStorage"] = DType.Int16, ["torch.CharStorage"] = DType.Int8, ["torch.ByteStorage"] = DType.UInt8,
+        ["torch.BoolStorage"] = DType.Bool, ["torch.UntypedStorage"] = DType.UInt8, ["torch.storage.UntypedStorage"] = DType.UInt8,
     };
 
     // Inert names: allowed as values (dtype tags, layouts, tensor classes), never callable.
@@ -79,11 +80,11 @@ public sealed class RestrictedUnpickler
     private readonly string path;
     private readonly byte[] data;
     private readonly Dictionary<string, TorchStorage> storages = new(StringComparer.Ordinal);
-    private readonly Func<string, string, long, string, TorchStorage>? storageFactory;
+    private readonly Func<DType, string, long, string, TorchStorage>? storageFactory;
     private int pos;
     private int tensors;
 
-    private RestrictedUnpickler(string path, byte[] data, Func<string, string, long, string, TorchStorage>? storageFactory)
+    private RestrictedUnpickler(string path, byte[] data, Func<DType, string, long, string, TorchStorage>? storageFactory)
     {
         this.path = path;
         this.data = data;
@@ -94,7 +95,7 @@ public sealed class RestrictedUnpickler
     /// Unpickles <paramref name="data"/>. Persistent ids ('storage', type, key, location, numel) are passed to
     /// <paramref name="storageFactory"/> (dtype, key, numel, location); without one, any persistent id is refused.
     /// </summary>
-    public static object? Load(string path, byte[] data, Func<string, string, long, string, TorchStorage>? storageFactory = null)
+    public static object? Load(string path, byte[] data, Func<DType, string, long, string, TorchStorage>? storageFactory = null)
     {
         if (data.Length > MaxPickleBytes) throw new CheckpointException(path, $"pickle is {data.Length} bytes (limit {MaxPickleBytes})");
         return new RestrictedUnpickler(path, data, storageFactory).Run();
@@ -261,7 +262,7 @@ public sealed class RestrictedUnpickler
         if (storages.TryGetValue(key, out var existing))
         {
             if (existing.DType != dtype || existing.Elements != numel)
-                throw Refuse($"storage '{key}' is declared twice with different types ({existing.DType}×{existing.Elements} vs {dtype}×{numel})", at);
+                throw Refuse($"storage '{key}' is declared twice with different types ({existing.DType.SafeTensorsName()}×{existing.Elements} vs {dtype.SafeTensorsName()}×{numel})", at);
             return existing;
         }
         var s = storageFactory(dtype, key, numel, location);

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Numerics;
 using NativeEngine.Weights.SafeTensors;
+using NativeEngine.Tensors;
 
 namespace NativeEngine.Weights.Torch;
 
@@ -102,7 +103,7 @@ public sealed class TorchCheckpoint : ITensorSource
         }
 
         var records = new Dictionary<string, StoredZip.Entry>(StringComparer.Ordinal);
-        TorchStorage MakeStorage(string dtype, string key, long numel, string location)
+        TorchStorage MakeStorage(DType dtype, string key, long numel, string location)
         {
             if (key.Contains('/') || key.Contains("..", StringComparison.Ordinal)) throw new CheckpointException(path, $"storage key '{key}' is not a plain name");
             if (!zip.Entries.TryGetValue(prefix + "data/" + key, out var rec))
@@ -111,14 +112,14 @@ public sealed class TorchCheckpoint : ITensorSource
             long need;
             try
             {
-                need = checked(numel * DTypeConvert.SizeOf(dtype));
+                need = checked(numel * dtype.SizeOf());
             }
             catch (OverflowException)
             {
                 throw new CheckpointException(path, $"storage '{key}' declares {numel} elements, which overflows");
             }
             if (rec.Length < need)
-                throw new CheckpointException(path, $"storage '{key}' declares {numel} × {dtype} = {need} bytes but its record holds only {rec.Length} (truncated or corrupt)");
+                throw new CheckpointException(path, $"storage '{key}' declares {numel} × {dtype.SafeTensorsName()} = {need} bytes but its record holds only {rec.Length} (truncated or corrupt)");
             records[key] = rec;
             return new TorchStorage(dtype, key, numel, location);
         }
@@ -137,8 +138,6 @@ public sealed class TorchCheckpoint : ITensorSource
         }
         if (bad.Count > 0)
             throw new CheckpointException(path, "state dict holds non-tensor entries: " + string.Join("; ", bad.Take(10)) + (bad.Count > 10 ? $"; … {bad.Count - 10} more" : ""));
-        foreach (var t in found.Values)
-            if (!DTypeConvert.IsSupported(t.Storage.DType)) throw new CheckpointException(path, $"storage dtype {t.Storage.DType} is not supported");
         var format = $"pytorch zip{(lightning ? " (Lightning checkpoint, state_dict)" : "")}{(bigEndian ? ", big-endian" : "")}";
         return new TorchCheckpoint(file, format, found, records, bigEndian, topKeys, lightning);
     }
@@ -191,7 +190,7 @@ public sealed class TorchCheckpoint : ITensorSource
     public void ReadBytes(string name, long byteOffset, Span<byte> destination)
     {
         var t = tensors.TryGetValue(name, out var x) ? x : throw new KeyNotFoundException($"{Path}: no tensor named '{name}'");
-        int size = DTypeConvert.SizeOf(t.Storage.DType);
+        int size = t.Storage.DType.SizeOf();
         long total = t.Elements * size;
         if (byteOffset < 0 || byteOffset + destination.Length > total)
             throw new ArgumentOutOfRangeException(nameof(byteOffset), $"{Path}: bytes [{byteOffset},{byteOffset + destination.Length}) are outside tensor '{name}' ({total} bytes)");

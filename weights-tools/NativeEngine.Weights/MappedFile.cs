@@ -1,8 +1,11 @@
 using System.IO.MemoryMappedFiles;
 
-namespace NativeEngine.Weights.Torch;
+namespace NativeEngine.Weights;
 
-/// <summary>A read-only memory mapping of a whole file with bounds-checked, 64-bit-addressed spans.</summary>
+/// <summary>
+/// A read-only memory mapping of a whole file with bounds-checked, 64-bit-addressed spans: the one way checkpoint
+/// readers (safetensors, PyTorch zip) reach file bytes, so a 1.2 GB checkpoint is never copied through managed arrays.
+/// </summary>
 internal sealed unsafe class MappedFile : IDisposable
 {
     private readonly MemoryMappedFile? map;
