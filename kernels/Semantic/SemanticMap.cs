@@ -152,7 +152,7 @@ public static partial class SemanticMap
     /// </summary>
     public static readonly Op<SemanticMapUpsampledArgs> UpsampledOp = new Op<SemanticMapUpsampledArgs>("semantic_map_upsampled",
         "map = semantic_map(F.interpolate(mask logits, (H, W), mode='bilinear', align_corners=False), class logits)",
-        "SemanticRef.Map(BilinearRef.Resize(…))",
+        "SemanticRef.MapUpsampled",
         a => (double)a.B * a.Q * a.OutH * a.OutW * (2.0 * a.K + 12),
         a => 4.0 * ((double)a.MaskLogits.Length + a.ClassLogits.Length + a.Map.Length),
         [new("semantic_map_upsampled", "resize-then-map", VersionKind.Simple,

@@ -98,7 +98,7 @@ internal static class ModelGemmCases
                 using var tc = Tensor.FromHost(dev, new Shape(b, q, k + 1), cl);
                 using var ts = Tensor.Empty(dev, new Shape(b, k, oh, ow));
                 SemanticMap.ForwardUpsampled(tm, tc, ts);
-                return new(SemanticRef.Map(BilinearRef.Resize(m, b * q, h, w, oh, ow), cl, b, q, k, oh * ow), ts.ToHostFloat());
+                return new(SemanticRef.MapUpsampled(m, cl, b, q, k, h, w, oh, ow), ts.ToHostFloat());
             }));
 
     // v1 and v2 on the small shapes, the host version on every shape.
