@@ -19,7 +19,7 @@ public sealed record GemmSize(int M, int N, int K) : IWork
 
 /// <summary>SGEMM through <see cref="Gemm.Matmul"/>, both versions, validated against GemmRef before timing.</summary>
 [Config(typeof(NapkinConfig))]
-public class GemmBenchmarks
+public class GemmBenchmarks : OpBenchmark
 {
     private Tensor a = null!, b = null!, c = null!;
 
@@ -32,12 +32,8 @@ public class GemmBenchmarks
     [ParamsSource(nameof(Sizes))]
     public GemmSize Size { get; set; } = new(64, 64, 64);
 
-    /// <summary>Every version of the op that runs on this device, by name.</summary>
-    [ParamsSource(nameof(Versions))]
-    public string Version { get; set; } = "";
-
-    /// <summary>The op's versions (names, so BenchmarkDotNet prints them).</summary>
-    public static IEnumerable<string> Versions() => Gemm.Op.Versions.Select(v => v.Name);
+    /// <inheritdoc/>
+    protected override IOp Op => Gemm.Op;
 
     /// <summary>Allocates, compiles (first launch) and validates 8 rows against the float64 reference.</summary>
     [GlobalSetup]
@@ -53,19 +49,15 @@ public class GemmBenchmarks
         Matmul();
         var hc = c.ToHostFloat();
         foreach (int i in Enumerable.Range(0, 8).Select(t => t * (m - 1) / 7).Distinct())
-        {
-            var expected = GemmRef.Matmul(ha[(i * k)..((i + 1) * k)], hb, null, 1, 1, n, k, false, false);
-            for (int j = 0; j < n; j++)
-                if (!(Math.Abs(hc[i * n + j] - expected[j]) <= 1e-6 * k + 1e-5 * Math.Abs(expected[j])))
-                    throw new InvalidOperationException($"gemm {Version} {Size}: C[{i},{j}] = {hc[i * n + j]}, reference {expected[j]}: refusing to time it");
-        }
+            RefuseIfWrong($"{Size} row {i}", GemmRef.Matmul(ha[(i * k)..((i + 1) * k)], hb, null, 1, 1, n, k, false, false),
+                hc.AsSpan(i * n, n), 1e-6 * k, 1e-5);   // the GEMM tolerance: absolute part scaled by the reduction length
     }
 
     /// <summary>One launch, synchronised.</summary>
     [Benchmark]
     public void Matmul()
     {
-        Gemm.Matmul(a, b, c, version: Gemm.Op.Version(Version));
+        Gemm.Matmul(a, b, c, version: Forced);
         BenchDevice.Device.Synchronize();
     }
 

@@ -19,7 +19,7 @@ public sealed record RowsSize(int Rows, int Cols) : IWork
 
 /// <summary>Row softmax through <see cref="Softmax.Rows"/>, both versions, validated against SoftmaxRef before timing.</summary>
 [Config(typeof(NapkinConfig))]
-public class SoftmaxBenchmarks
+public class SoftmaxBenchmarks : OpBenchmark
 {
     private Tensor x = null!, y = null!;
 
@@ -32,12 +32,8 @@ public class SoftmaxBenchmarks
     [ParamsSource(nameof(Sizes))]
     public RowsSize Size { get; set; } = new(64, 100);
 
-    /// <summary>Every version of the op that runs on this device, by name.</summary>
-    [ParamsSource(nameof(Versions))]
-    public string Version { get; set; } = "";
-
-    /// <summary>The op's versions (names, so BenchmarkDotNet prints them).</summary>
-    public static IEnumerable<string> Versions() => Softmax.Op.Versions.Select(v => v.Name);
+    /// <inheritdoc/>
+    protected override IOp Op => Softmax.Op;
 
     /// <summary>Allocates, compiles (first launch) and validates against the reference.</summary>
     [GlobalSetup]
@@ -48,18 +44,14 @@ public class SoftmaxBenchmarks
         x = Tensor.FromHost(d, new Shape(Size.Rows, Size.Cols), hx);
         y = Tensor.Empty(d, new Shape(Size.Rows, Size.Cols));
         Rows();
-        var got = y.ToHostFloat();
-        var expected = SoftmaxRef.Rows(hx, Size.Cols);
-        for (int i = 0; i < got.Length; i++)
-            if (!(Math.Abs(got[i] - expected[i]) <= 1e-6 + 1e-5 * Math.Abs(expected[i])))
-                throw new InvalidOperationException($"softmax {Version} {Size}: y[{i}] = {got[i]}, reference {expected[i]}: refusing to time it");
+        RefuseIfWrong(Size, SoftmaxRef.Rows(hx, Size.Cols), y.ToHostFloat(), Closeness.ElementwiseAbs, Closeness.ElementwiseRel);
     }
 
     /// <summary>One launch, synchronised.</summary>
     [Benchmark]
     public void Rows()
     {
-        Softmax.Rows(x, y, Softmax.Op.Version(Version));
+        Softmax.Rows(x, y, Forced);
         BenchDevice.Device.Synchronize();
     }
 

@@ -264,8 +264,8 @@ public static partial class Attention
     /// <summary>
     /// Attention under EoMT's query-patch mask given by its source, the grid logits (B, Q, G, G) or (B, Q, G²): the
     /// result of <see cref="QueryPatchMask"/> into a (B, N, N) mask followed by <see cref="Forward"/> with it. The host
-    /// version reads the logits while it streams the keys (no N×N bytes); the other versions build the mask in a
-    /// pooled temporary first.
+    /// version reads the logits while it streams the keys (no N×N bytes); the other versions build the mask in the
+    /// device's kept scratch first.
     /// </summary>
     public static void ForwardQueryPatchMasked(Tensor qkv, Tensor output, int heads, Tensor gridLogits, int firstPatch,
         OpVersion? version = null)
@@ -290,11 +290,11 @@ public static partial class Attention
         a => (double)a.Qkv.Shape[0] * a.Qkv.Shape[1] * a.Qkv.Shape[1] * (4.0 * a.Qkv.Shape[2] / 3 + 5 * a.Heads),
         a => 4.0 * a.Qkv.Length + 4.0 * a.Output.Length + 4.0 * a.GridLogits.Length,
         [new("attention_patch_masked", "build-mask", VersionKind.Simple,
-            "the (B, N, N) byte mask in a pooled temporary (attention_mask), then attention with it", ["Attention.QueryPatchMaskV1"],
+            "the (B, N, N) byte mask in the device's kept scratch (attention_mask), then attention with it", ["Attention.QueryPatchMaskV1"],
             a =>
             {
                 int b = a.Qkv.Shape[0], n = a.Qkv.Shape[1];
-                using var allowed = Tensor.Empty(a.Qkv.Device, new Shape(b, n, n), DType.UInt8);
+                var allowed = a.Qkv.Device.Scratch.Get("attention_patch_masked.allowed", new Shape(b, n, n), DType.UInt8);
                 QueryPatchMask(a.GridLogits, a.FirstPatch, allowed);
                 Forward(a.Qkv, a.Output, a.Heads, allowed);
             })])

@@ -28,7 +28,7 @@ public static unsafe class ConvTranspose2x2Host
     public static void Forward(Tensor x, Tensor weight, Tensor bias, Tensor y)
     {
         int b = x.Shape[0], cin = x.Shape[1], h = x.Shape[2], w = x.Shape[3], cout = weight.Shape[1], hw = h * w;
-        using var taps = Tensor.Empty(x.Device, new Shape(4 * cout, hw)); // pooled: no allocation in steady state
+        var taps = x.Device.Scratch.Get("conv_transpose_2x2.taps", new Shape(4 * cout, hw)); // kept: no allocation per call
         var a = weight.Reshape(cin, 4 * cout);
         for (int n = 0; n < b; n++)
         {

@@ -43,14 +43,12 @@ public static partial class PatchEmbed
     }
 
     /// <summary>The op row: a copy: each pixel read once, each column element written once.</summary>
-    public static readonly Op<(Tensor Pixels, Tensor Cols, int Ch, int H, int W, int Patch)> Op = new Op<(Tensor Pixels, Tensor Cols, int Ch, int H, int W, int Patch)>("im2col_patch",
+    public static readonly Op<(Tensor Pixels, Tensor Cols, int Ch, int H, int W, int Patch)> Op = OpRows.PerElement<(Tensor Pixels, Tensor Cols, int Ch, int H, int W, int Patch)>("im2col_patch",
         "cols = non-overlapping p x p patches of pixels as rows (the patch conv as a GEMM)", "EmbedRef.Im2Col",
-        call => 0, call => 8.0 * call.Cols.Length,
-        [new("im2col_patch", "thread-per-element", VersionKind.Simple,
-            "one thread per column element", ["PatchEmbed.Im2ColV1"], call =>
+        a => a.Cols.Length, 0, 8, "PatchEmbed.Im2ColV1", call =>
         {
             var (pixels, cols, ch, h, w, patch) = call;
             LaunchIm2ColV1(pixels.Device, (int)cols.Length, pixels.View, cols.View, ch, h, w, patch);
-        })])
+        }, "one thread per column element")
         .WithHost(a => PatchEmbedHost.Im2Col(a.Pixels, a.Cols, a.Patch));
 }

@@ -67,15 +67,13 @@ public static partial class Imaging
     }
 
     /// <summary>The op row: 2 FLOPs per output; one byte read and 4 written per output.</summary>
-    public static readonly Op<(Tensor Image, Tensor Y, int Top, int Left, int Rows, int Cols)> NormalizeRgbOp = new Op<(Tensor Image, Tensor Y, int Top, int Left, int Rows, int Cols)>("normalize_rgb",
+    public static readonly Op<(Tensor Image, Tensor Y, int Top, int Left, int Rows, int Cols)> NormalizeRgbOp = OpRows.PerElement<(Tensor Image, Tensor Y, int Top, int Left, int Rows, int Cols)>("normalize_rgb",
         "y (3, R, W) = (window of u8 RGB / 255 - mean) / std (the ViT pre-processing)", "ImagingRef.NormalizeRgb",
-        call => 2.0 * call.Y.Length, call => 5.0 * call.Y.Length,
-        [new("normalize_rgb", "thread-per-element", VersionKind.Simple,
-            "one thread per output element", ["Imaging.NormalizeRgbV1"], call =>
+        a => a.Y.Length, 2, 5, "Imaging.NormalizeRgbV1", call =>
         {
             var (image, y, top, left, rows, cols) = call;
             LaunchNormalizeRgbV1(y.Device, new Index3D(cols, rows, 3), image.Cast<byte>(), y.View, image.Shape[1], top, left, rows, cols);
-        })])
+        }, "one thread per output element")
         .WithHost(a => ImagingHost.NormalizeRgb(a.Image, a.Top, a.Left, a.Y));
 
     /// <summary>

@@ -1,14 +1,17 @@
 // LayerNorm over the last dimension: y[r, j] = (x[r, j] − μ_r) / √(σ²_r + eps) · γ[j] + β[j], with μ_r the row mean
 // and σ²_r the biased variance (divide by C), as torch.
 // PyTorch: F.layer_norm(x, (C,), gamma, beta, eps).
-// Accuracy: both versions work on x − x[r, 0] (shifted data; the difference of two nearby floats is exact), so a large
-// common offset (ViT activations carry channels in the hundreds) neither swamps the float32 sum nor costs an ulp of the
-// offset when the mean is subtracted; the variance is a second pass around the mean (two-pass; never E[x²] − E[x]²,
-// which cancels). A NaN or ±∞ in a row makes the row NaN, as in torch.
-// v1 "thread-per-row": one thread per row, implicitly grouped, three passes (mean, variance, write).
-// v2 "warp-per-row": one warp per row, 4 rows per 128-thread group; lanes stride the row (coalesced), the two sums are reduced with
-//     ShuffleXor butterflies so every lane ends with μ and 1/σ. Memory bound: 8 B/element leave DRAM (read once,
-//     write once; the two re-reads of a 4 KB ViT-L row hit L1). EoMT-L at 640²: 1800 tokens × 1024 channels ≈ 7.4 MB
+// Accuracy: every version works on x − x[r, 0] (shifted data; the difference of two nearby floats is exact), so a large
+// common offset (ViT activations carry channels in the hundreds) neither swamps the float32 sums nor costs an ulp of the
+// offset when the mean is subtracted. Mean and variance come from ONE pass over the row with Welford's update (the
+// running mean and Σ(x − mean)², never E[x²] − E[x]², which cancels); partial results (lanes) are merged with Chan's
+// formula, the lower lane always first, so every lane of a warp ends with the same bits. A NaN or ±∞ in a row makes
+// the row NaN, as in torch. The host version (LayerNormHost.cs) is the same scheme over SIMD lanes.
+// v1 "thread-per-row": one thread per row, implicitly grouped: one Welford pass, then the write pass.
+// v2 "warp-per-row": one warp per row, 4 rows per 128-thread group; lanes stride the row (coalesced), each lane keeps a
+//     Welford (count, mean, M2) of its elements, a ShuffleXor butterfly merges them (5 Chan steps) so every lane ends
+//     with μ and 1/σ, then the write pass re-reads the row from L1. Memory bound: 8 B/element leave DRAM (read once,
+//     write once; the re-read of a 4 KB ViT-L row hits L1). EoMT-L at 640²: 1800 tokens × 1024 channels ≈ 7.4 MB
 //     read + 7.4 MB written ≈ 4.4 µs at 3.35 TB/s per LayerNorm, 48 of them per image.
 using ILGPU;
 using ILGPU.Algorithms;
@@ -22,26 +25,25 @@ public static partial class LayerNorm
 {
     private const int RowsPerGroup = 4; // v2: 4 warps of 32 lanes = 128 threads per group
 
-    [Kernel("layer_norm", Version = "v1 thread per row")]
+    [Kernel("layer_norm", Version = "v1 thread per row, one Welford pass")]
     internal static void ForwardV1(Index1D row, ArrayView<float> x, ArrayView<float> gamma, ArrayView<float> beta,
         ArrayView<float> y, int cols, float eps)
     {
         long start = (long)row.X * cols;
         float pivot = x[start];
-        float sum = 0f;
-        for (int j = 0; j < cols; j++) sum += x[start + j] - pivot;
-        float mu = sum / cols; // the mean is pivot + mu; never formed, it would round to an ulp of the offset
-        float sq = 0f;
+        float mu = 0f, m2 = 0f; // Welford over x − pivot; the mean is pivot + mu, never formed (it would round to an ulp of the offset)
         for (int j = 0; j < cols; j++)
         {
-            float d = x[start + j] - pivot - mu;
-            sq += d * d;
+            float v = x[start + j] - pivot;
+            float d = v - mu;
+            mu += d / (j + 1);
+            m2 += d * (v - mu);
         }
-        float rstd = XMath.Rsqrt(sq / cols + eps);
+        float rstd = XMath.Rsqrt(m2 / cols + eps);
         for (int j = 0; j < cols; j++) y[start + j] = (x[start + j] - pivot - mu) * rstd * gamma[j] + beta[j];
     }
 
-    [Kernel("layer_norm", Version = "v2 warp per row, shuffles", GroupX = 32 * RowsPerGroup, TileX = RowsPerGroup)]
+    [Kernel("layer_norm", Version = "v2 warp per row, lane Welford + shuffle Chan merge", GroupX = 32 * RowsPerGroup, TileX = RowsPerGroup)]
     internal static void ForwardV2(ArrayView<float> x, ArrayView<float> gamma, ArrayView<float> beta, ArrayView<float> y,
         int rows, int cols, float eps)
     {
@@ -51,29 +53,32 @@ public static partial class LayerNorm
         long start = (long)row * cols;
 
         float pivot = x[start]; // one address for the whole warp: a broadcast read
-        float sum = 0f;
-        for (int j = lane; j < cols; j += Warp.WarpSize) sum += x[start + j] - pivot;
-        sum = WarpSum(sum);
-        float mu = sum / cols; // mean = pivot + mu, kept apart (see v1)
-
-        float sq = 0f;
+        float count = 0f, mu = 0f, m2 = 0f; // this lane's Welford over its elements of x − pivot
         for (int j = lane; j < cols; j += Warp.WarpSize)
         {
-            float d = x[start + j] - pivot - mu;
-            sq += d * d;
+            float v = x[start + j] - pivot;
+            count += 1f;
+            float d = v - mu;
+            mu += d / count;
+            m2 += d * (v - mu);
         }
-        sq = WarpSum(sq);
-        float rstd = XMath.Rsqrt(sq / cols + eps);
+        for (int offset = Warp.WarpSize / 2; offset > 0; offset >>= 1)
+        {
+            float oc = Warp.ShuffleXor(count, offset), om = Warp.ShuffleXor(mu, offset), o2 = Warp.ShuffleXor(m2, offset);
+            // Chan's merge with the lower lane as the first part: both lanes of the pair compute the same bits.
+            bool low = (lane & offset) == 0;
+            float ca = low ? count : oc, ma = low ? mu : om, sa = low ? m2 : o2;
+            float cb = low ? oc : count, mb = low ? om : mu, sb = low ? o2 : m2;
+            float n = ca + cb;
+            float d = mb - ma, f = n > 0f ? cb / n : 0f;
+            mu = ma + d * f;
+            m2 = sa + sb + d * d * ca * f;
+            count = n;
+        }
+        float rstd = XMath.Rsqrt(m2 / cols + eps); // mean = pivot + mu, kept apart (see v1)
 
         for (int j = lane; j < cols; j += Warp.WarpSize)
             y[start + j] = (x[start + j] - pivot - mu) * rstd * gamma[j] + beta[j];
-    }
-
-    /// <summary>Butterfly sum over the warp: every lane gets the total (5 ShuffleXor steps for 32 lanes).</summary>
-    internal static float WarpSum(float v)
-    {
-        for (int offset = Warp.WarpSize / 2; offset > 0; offset >>= 1) v += Warp.ShuffleXor(v, offset);
-        return v;
     }
 
     /// <summary>
@@ -95,14 +100,14 @@ public static partial class LayerNorm
         Op.Run(x.Device, new LayerNormArgs(x, gamma, beta, y, rows, cols, eps), version);
     }
 
-    /// <summary>v1: one thread per row, two passes.</summary>
+    /// <summary>v1: one thread per row, one Welford pass for mean and variance.</summary>
     public static readonly OpVersion<LayerNormArgs> ThreadPerRow = new("layer_norm", "thread-per-row", VersionKind.Simple,
-        "one thread per row, two passes", ["LayerNorm.ForwardV1"],
+        "one thread per row, mean and variance in one Welford pass", ["LayerNorm.ForwardV1"],
         a => LaunchForwardV1(a.X.Device, a.Rows, a.X.View, a.Gamma.View, a.Beta.View, a.Y.View, a.Cols, a.Eps));
 
-    /// <summary>v2: one warp per row, shuffle reductions.</summary>
+    /// <summary>v2: one warp per row, a Welford per lane merged by shuffles (Chan).</summary>
     public static readonly OpVersion<LayerNormArgs> WarpPerRow = new("layer_norm", "warp-per-row", VersionKind.Grouped,
-        "one warp per row, shuffle reductions", ["LayerNorm.ForwardV2"],
+        "one warp per row, a Welford per lane merged by shuffles (Chan)", ["LayerNorm.ForwardV2"],
         a => LaunchForwardV2(a.X.Device, a.Rows, a.X.View, a.Gamma.View, a.Beta.View, a.Y.View, a.Rows, a.Cols, a.Eps));
 
     /// <summary>The op row: 8 FLOPs per element (two sums, centre, scale, affine); x read, y written, gamma and beta once.</summary>

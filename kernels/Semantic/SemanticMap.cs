@@ -12,7 +12,7 @@
 // 26 MB low-resolution logits instead of 419 MB.
 // semantic_map_upsampled: the same map from the LOW-resolution mask logits (B, Q, h, w) bilinearly upsampled to the map's
 // (H, W) first (eomt.md §4.2 steps 4-5: F.interpolate(align_corners=False), then sigmoid and the class sum):
-//   "resize-then-map": bilinear_resize into a pooled (B, Q, H, W) temporary, then semantic_map (any device);
+//   "resize-then-map": bilinear_resize into a kept (B, Q, H, W) workspace buffer, then semantic_map (any device);
 //   host: the taps, σ and the class sum per 64-pixel tile (SemanticMapHost.cs): the upsampled logits never exist.
 using ILGPU;
 using ILGPU.Algorithms;
@@ -112,10 +112,10 @@ public static partial class SemanticMap
         a => 4.0 * ((double)a.MaskLogits.Length + a.ClassLogits.Length + a.Map.Length), ThreadPerElement, SmemTile64)
         .WithHost(a => SemanticMapHost.Forward(a.MaskLogits, a.ClassLogits, a.Map));
 
-    // The class probabilities (B, Q, K+1) both versions read, in a pooled temporary.
+    // The class probabilities (B, Q, K+1) both versions read, in the device's kept scratch (no allocation per call).
     private static void WithProbs(SemanticMapArgs a, Action<Tensor> map)
     {
-        using var probs = Tensor.Empty(a.Map.Device, a.ClassLogits.Shape);
+        var probs = a.Map.Device.Scratch.Get("semantic_map.class_probs", a.ClassLogits.Shape);
         if (a.Q > 0) LaunchClassProbsV1(a.Map.Device, a.B * a.Q, a.ClassLogits.View, probs.View, a.K + 1);
         map(probs);
     }
@@ -156,10 +156,10 @@ public static partial class SemanticMap
         a => (double)a.B * a.Q * a.OutH * a.OutW * (2.0 * a.K + 12),
         a => 4.0 * ((double)a.MaskLogits.Length + a.ClassLogits.Length + a.Map.Length),
         [new("semantic_map_upsampled", "resize-then-map", VersionKind.Simple,
-            "bilinear_resize into a pooled (B, Q, H, W) temporary, then semantic_map", ["Bilinear.ResizeV1", "SemanticMap.ClassProbsV1", "SemanticMap.MapV1"],
+            "bilinear_resize into a kept (B, Q, H, W) workspace buffer, then semantic_map", ["Bilinear.ResizeV1", "SemanticMap.ClassProbsV1", "SemanticMap.MapV1"],
             a =>
             {
-                using var up = Tensor.Empty(a.Map.Device, new Shape(a.B, a.Q, a.OutH, a.OutW));
+                var up = a.Map.Device.Scratch.Get("semantic_map_upsampled.upsampled", new Shape(a.B, a.Q, a.OutH, a.OutW));
                 Bilinear.Resize(a.MaskLogits, up);
                 Forward(up, a.ClassLogits, a.Map);
             })])

@@ -53,17 +53,15 @@ public static partial class TrainLoss
     }
 
     /// <summary>The op row: ~10 FLOPs per logit; logits (4 B) and labels (1 B) read, gradient and per-element loss written.</summary>
-    public static readonly Op<(Tensor Logits, Tensor Labels, float PosWeight, long ValidCount, Tensor Loss, Tensor Grad)> BceOp = new Op<(Tensor Logits, Tensor Labels, float PosWeight, long ValidCount, Tensor Loss, Tensor Grad)>("bce_with_logits",
+    public static readonly Op<(Tensor Logits, Tensor Labels, float PosWeight, long ValidCount, Tensor Loss, Tensor Grad)> BceOp = OpRows.PerElement<(Tensor Logits, Tensor Labels, float PosWeight, long ValidCount, Tensor Loss, Tensor Grad)>("bce_with_logits",
         "loss and ∂loss/∂logits of BCE with logits, pos_weight, label 255 ignored (F.binary_cross_entropy_with_logits)", "TrainRef.Bce",
-        call => 10.0 * call.Logits.Length, call => 13.0 * call.Logits.Length,
-        [new("bce_with_logits", "thread-per-element", VersionKind.Simple,
-            "one thread per logit, then a column sum for the loss", ["TrainLoss.BceV1"], call =>
+        a => a.Logits.Length, 10, 13, "TrainLoss.BceV1", call =>
         {
             var (logits, labels, posWeight, validCount, loss, grad) = call;
             float inv = validCount > 0 ? 1f / validCount : 0f;
             using var per = Tensor.Empty(logits.Device, new Shape((int)logits.Length));
             LaunchBceV1(logits.Device, (int)logits.Length, logits.View, labels.Cast<byte>(), per.View, grad.View, posWeight, inv);
             TrainLinear.ColumnSums(per.Reshape((int)logits.Length, 1), loss.Reshape(-1).Slice(0, 1), inv);
-        })])
+        }, "one thread per logit, then a column sum for the loss")
         .WithHost(a => TrainLossHost.BceWithLogits(a.Logits, a.Labels, a.PosWeight, a.ValidCount, a.Loss, a.Grad));
 }

@@ -118,15 +118,13 @@ public static partial class TrainOps
     }
 
     /// <summary>The op row: ~12 integer/float ops per element (the hash); x read and y written.</summary>
-    public static readonly Op<(Tensor X, Tensor Y, float P, int Seed, int Stream)> DropoutOp = new Op<(Tensor X, Tensor Y, float P, int Seed, int Stream)>("dropout",
+    public static readonly Op<(Tensor X, Tensor Y, float P, int Seed, int Stream)> DropoutOp = OpRows.PerElement<(Tensor X, Tensor Y, float P, int Seed, int Stream)>("dropout",
         "y = x·mask/(1−p), mask from a hash of (seed, stream, index) (F.dropout in distribution)", "TrainRef.Dropout",
-        call => 12.0 * call.X.Length, call => 8.0 * call.X.Length,
-        [new("dropout", "thread-per-element", VersionKind.Simple,
-            "one thread per element, counter-based hash mask", ["TrainOps.DropoutV1"], call =>
+        a => a.X.Length, 12, 8, "TrainOps.DropoutV1", call =>
         {
             var (x, y, p, seed, stream) = call;
             LaunchDropoutV1(x.Device, (int)x.Length, x.View, y.View, p, 1f / (1f - p), seed, stream);
-        })])
+        }, "one thread per element, counter-based hash mask")
         .WithHost(a => TrainOpsHost.Dropout(a.X, a.Y, a.P, a.Seed, a.Stream));
 
     /// <summary>(B,C,H,W) → (B·H·W, C) pixel rows.</summary>
@@ -139,15 +137,13 @@ public static partial class TrainOps
     }
 
     /// <summary>The op row: a transposing copy.</summary>
-    public static readonly Op<(Tensor X, Tensor Y, int B, int C, int Hw)> ToPixelsOp = new Op<(Tensor X, Tensor Y, int B, int C, int Hw)>("to_pixels",
+    public static readonly Op<(Tensor X, Tensor Y, int B, int C, int Hw)> ToPixelsOp = OpRows.PerElement<(Tensor X, Tensor Y, int B, int C, int Hw)>("to_pixels",
         "(B, C, H, W) planes → (B·H·W, C) pixel rows", "AnomalyRef.ToPixelMajor",
-        call => 0, call => 8.0 * call.X.Length,
-        [new("to_pixels", "thread-per-element", VersionKind.Simple,
-            "one thread per element", ["TrainOps.ToPixelsV1"], call =>
+        a => a.X.Length, 0, 8, "TrainOps.ToPixelsV1", call =>
         {
             var (x, y, b, c, hw) = call;
             LaunchToPixelsV1(x.Device, new Index2D(c, b * hw), x.View, y.View, c, hw);
-        })])
+        })
         .WithHost(a => TrainOpsHost.ToPixels(a.X, a.Y));
 
     /// <summary>y (N, Ca+Cb) = [a (N,Ca) | b (N,Cb)].</summary>
@@ -161,15 +157,13 @@ public static partial class TrainOps
     }
 
     /// <summary>The op row: a copy.</summary>
-    public static readonly Op<(Tensor A, Tensor B, Tensor Y, int Ca, int Cb, long N)> ConcatColumnsOp = new Op<(Tensor A, Tensor B, Tensor Y, int Ca, int Cb, long N)>("concat_cols",
+    public static readonly Op<(Tensor A, Tensor B, Tensor Y, int Ca, int Cb, long N)> ConcatColumnsOp = OpRows.PerElement<(Tensor A, Tensor B, Tensor Y, int Ca, int Cb, long N)>("concat_cols",
         "y (N, Ca+Cb) = [a | b] (torch.cat(dim=-1))", "TrainRef.Concat",
-        call => 0, call => 8.0 * call.Y.Length,
-        [new("concat_cols", "thread-per-element", VersionKind.Simple,
-            "one thread per output element", ["TrainOps.ConcatColsV1"], call =>
+        a => a.Y.Length, 0, 8, "TrainOps.ConcatColsV1", call =>
         {
             var (a, b, y, ca, cb, n) = call;
             LaunchConcatColsV1(a.Device, new Index2D(ca + cb, (int)n), a.View, b.View, y.View, ca, cb);
-        })])
+        }, "one thread per output element")
         .WithHost(a => TrainOpsHost.ConcatColumns(a.A, a.B, a.Y));
 
     /// <summary>o (N, width) = y[:, offset:offset+width] of y (N, total).</summary>
@@ -183,15 +177,13 @@ public static partial class TrainOps
     }
 
     /// <summary>The op row: a copy.</summary>
-    public static readonly Op<(Tensor Y, Tensor O, int Offset, int Total, int Width, long N)> SliceColumnsOp = new Op<(Tensor Y, Tensor O, int Offset, int Total, int Width, long N)>("slice_cols",
+    public static readonly Op<(Tensor Y, Tensor O, int Offset, int Total, int Width, long N)> SliceColumnsOp = OpRows.PerElement<(Tensor Y, Tensor O, int Offset, int Total, int Width, long N)>("slice_cols",
         "o (N, width) = y[:, offset : offset + width]", "TrainRef.Slice",
-        call => 0, call => 8.0 * call.O.Length,
-        [new("slice_cols", "thread-per-element", VersionKind.Simple,
-            "one thread per output element", ["TrainOps.SliceColsV1"], call =>
+        a => a.O.Length, 0, 8, "TrainOps.SliceColsV1", call =>
         {
             var (y, o, offset, total, width, n) = call;
             LaunchSliceColsV1(y.Device, new Index2D(width, (int)n), y.View, o.View, offset, total, width);
-        })])
+        }, "one thread per output element")
         .WithHost(a => TrainOpsHost.SliceColumns(a.Y, a.O, a.Offset));
 
     /// <summary>dx (B,h,w,C) = the adjoint of <see cref="Bilinear.ResizeChannelsLast"/> applied to dy (B,H,W,C); dx is overwritten.</summary>

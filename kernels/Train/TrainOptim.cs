@@ -53,17 +53,15 @@ public static partial class TrainOptim
     }
 
     /// <summary>The op row: ~12 FLOPs per parameter; p, m, v read and written, the gradient read.</summary>
-    public static readonly Op<(Tensor P, Tensor Grad, Tensor M, Tensor V, int Step, double Lr, double Beta1, double Beta2, double Eps, double WeightDecay, bool Decoupled, float GradScale)> AdamOp = new Op<(Tensor P, Tensor Grad, Tensor M, Tensor V, int Step, double Lr, double Beta1, double Beta2, double Eps, double WeightDecay, bool Decoupled, float GradScale)>("adam_step",
+    public static readonly Op<(Tensor P, Tensor Grad, Tensor M, Tensor V, int Step, double Lr, double Beta1, double Beta2, double Eps, double WeightDecay, bool Decoupled, float GradScale)> AdamOp = OpRows.PerElement<(Tensor P, Tensor Grad, Tensor M, Tensor V, int Step, double Lr, double Beta1, double Beta2, double Eps, double WeightDecay, bool Decoupled, float GradScale)>("adam_step",
         "one Adam / AdamW update of p in place (torch.optim.Adam / AdamW)", "TrainRef.Adam",
-        call => 12.0 * call.P.Length, call => 28.0 * call.P.Length,
-        [new("adam_step", "thread-per-element", VersionKind.Simple,
-            "one thread per parameter", ["TrainOptim.AdamV1"], call =>
+        a => a.P.Length, 12, 28, "TrainOptim.AdamV1", call =>
         {
             var (p, grad, m, v, step, lr, beta1, beta2, eps, weightDecay, decoupled, gradScale) = call;
             double bc1 = 1 - Math.Pow(beta1, step), bc2 = 1 - Math.Pow(beta2, step);
             LaunchAdamV1(p.Device, (int)p.Length, p.View, grad.View, m.View, v.View, gradScale, (float)beta1, (float)beta2, (float)eps,
                 decoupled ? 0f : (float)weightDecay, decoupled ? (float)(1 - lr * weightDecay) : 1f, (float)(lr / bc1), (float)Math.Sqrt(bc2));
-        })])
+        }, "one thread per parameter")
         .WithHost(a => AdamHost(a));
 
     /// <summary>y[0] (+)= Σ x² (deterministic chunked sum).</summary>

@@ -33,7 +33,7 @@ public sealed class AnomalySegmenter : IDisposable
     /// <summary>The device models run on.</summary>
     public ComputeDevice Device { get; }
 
-    /// <summary>Opens a device (Auto: CUDA when present, else ILGPU's CPU accelerator) and owns it.</summary>
+    /// <summary>Opens a device (Auto: NATIVEENGINE_DEVICE, else CUDA when present, else the host backend) and owns it.</summary>
     public static AnomalySegmenter Create(DeviceKind kind = DeviceKind.Auto) => new(ComputeDevice.Create(kind), true);
 
     /// <summary>Uses a device the caller owns (not disposed here).</summary>

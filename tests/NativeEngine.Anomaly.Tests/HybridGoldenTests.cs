@@ -84,4 +84,21 @@ public sealed class HybridGoldenTests(DeviceFixture fx)
             // One AdamW step moves each weight by ~lr·sign(grad): 1e-3; 2e-5 allows float noise on the tiniest gradients.
             Tolerance.AssertClose(f.ReadFloat32("after." + t.Name), t.Data, 2e-5, 1e-4, $"after one step: {t.Name}");
     }
+
+    [Fact]
+    public void AHybridHeadForAnotherWidthIsRefusedNamingTheFileAndBothWidths()
+    {
+        var dir = Directory.CreateTempSubdirectory("ne-hybrid-width-").FullName;
+        try
+        {
+            var head = AnomalyHead.Create(new AnomalyHeadOptions(AnomalyHeadLayout.Hybrid, 16, 8, FeatureDim: 8), 7);
+            string headPath = Path.Combine(dir, "narrow-hybrid.safetensors");
+            head.Save(headPath);
+            var e = Assert.Throws<ArgumentException>(() => NativeEngine.Evaluation.Pipeline.EomtScorer.Load(fx.Device, Fixtures.Path("eomt/tiny"), headPath));
+            Assert.Contains(headPath, e.Message);
+            Assert.Contains("8-channel", e.Message);
+            Assert.Contains("C = 32", e.Message);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
 }

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using NativeEngine.Evaluation.IO;
 using NativeEngine.Tests;
 using NativeEngine.Weights.SafeTensors;
 
@@ -160,5 +161,67 @@ public sealed class HardeningCliTests : IDisposable
             SafeTensorsWriter.Write(path, [SafeTensorsWriter.F32("pixel_values", Enumerable.Range(0, 3 * 40 * 40).Select(_ => rng.NextSingle() - 0.5f).ToArray(), 1, 3, 40, 40)]);
         }
         return path;
+    }
+
+    // Defect 12: --max-images 0 or -1 exited 0 with an empty table.
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-1")]
+    public void EvalRefusesMaxImagesBelowOne(string n)
+    {
+        using var d = new SyntheticData();
+        d.Validation("RoadAnomaly21", 1, "png", "png");
+        var outDir = Path.Combine(d.Root, "out");
+        var r = CliProcess.RunIn(d.Root, "eval", "--demo-model", "--data", Path.Combine(d.Root, "Validation_Dataset"), "--max-images", n, "--out", outDir);
+        Assert.Equal(1, r.ExitCode);
+        Assert.StartsWith($"nativeengine: error: --max-images {n}", r.Stderr);
+        Assert.False(File.Exists(Path.Combine(outDir, "results.json")));
+    }
+
+    // Defect 4: float labels were truncated (0.5 became normal) and NaN labels accepted.
+    [Theory]
+    [InlineData(0.5f)]
+    [InlineData(float.NaN)]
+    public void MetricsRefusesFloatLabels(float label)
+    {
+        var dir = Directory.CreateTempSubdirectory("ne-labels-").FullName;
+        try
+        {
+            ArrayFiles.WriteFloat(Path.Combine(dir, "s.npy"), [0.1f, 0.9f, 0.5f], [3]);
+            ArrayFiles.WriteFloat(Path.Combine(dir, "l.npy"), [0f, 1f, label], [3]);
+            var r = CliProcess.RunIn(dir, "metrics", "--scores", "s.npy", "--labels", "l.npy");
+            Assert.Equal(1, r.ExitCode);
+            Assert.Contains("l.npy", r.Stderr);
+            Assert.Contains("labels must be integers 0..255", r.Stderr);
+            Assert.Equal("", r.Stdout);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    // Defect 10: metrics rejected --device, which the README says every command takes.
+    [Fact]
+    public void MetricsAcceptsDevice()
+    {
+        var path = Fixtures.Path("metrics/continuous_void.safetensors");
+        var r = CliProcess.RunIn(Path.GetTempPath(), "metrics", "--scores", path, "--labels", path, "--device", "cpu");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("AuPRC", r.Stdout);
+    }
+
+    // Defect 11: "(Parameter 'source')" leaked into the NaN-scores error.
+    [Fact]
+    public void NaNScoresErrorHasNoParameterSuffix()
+    {
+        var dir = Directory.CreateTempSubdirectory("ne-nan-").FullName;
+        try
+        {
+            ArrayFiles.WriteFloat(Path.Combine(dir, "s.npy"), [0.1f, float.NaN, 0.5f], [3]);
+            ArrayFiles.WriteBytes(Path.Combine(dir, "l.npy"), [0, 1, 0], [3]);
+            var r = CliProcess.RunIn(dir, "metrics", "--scores", "s.npy", "--labels", "l.npy");
+            Assert.Equal(1, r.ExitCode);
+            Assert.Contains("is NaN", r.Stderr);
+            Assert.DoesNotContain("(Parameter", r.Stderr);
+        }
+        finally { Directory.Delete(dir, true); }
     }
 }

@@ -97,7 +97,7 @@ public class DatasetTests(ITestOutputHelper output)
         var indices = new byte[20 * 12];
         for (int i = 0; i < indices.Length; i++) indices[i] = (byte)((i % 20) is >= 2 and < 6 && (i / 20) is >= 2 and < 6 ? 2 : 0);
         File.WriteAllBytes(Path.Combine(frames, "animals01.labels", "labels_semantic.png"),
-            SyntheticData.PalettePng(20, 12, indices, [(128, 64, 128), (255, 255, 255), (255, 0, 0)]));
+            PngBytes.Palette(20, 12, indices, [(128, 64, 128), (255, 255, 255), (255, 0, 0)]));
         var ds = Assert.Single(DatasetCatalog.Discover(d.Root));
         Assert.Equal(DatasetLayout.EpflRoadAnomaly, ds.Layout);
         var mask = ds.Samples[0].Load().Mask;
@@ -117,7 +117,7 @@ public class DatasetTests(ITestOutputHelper output)
         var dir = d.Dir("Pal");
         string image = Path.Combine(dir, "0.png"), maskPath = Path.Combine(dir, "0_mask.png");
         using (var img = SyntheticData.Scene(w, h, 2, 2, 4)) SyntheticData.Save(img, image, "png");
-        File.WriteAllBytes(maskPath, SyntheticData.PalettePng(w, h, indices, palette));
+        File.WriteAllBytes(maskPath, PngBytes.Palette(w, h, indices, palette));
 
         // Evaluation: the sample's mask, squashed with PIL NEAREST to the map size, classes by the seed's rule.
         var (_, mask) = new DatasetSample("0", image, maskPath).Load();

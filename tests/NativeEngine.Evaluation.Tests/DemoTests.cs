@@ -38,7 +38,7 @@ public class DemoTests(DeviceFixture fixture, ITestOutputHelper output)
             Assert.True(result.ObjectMetrics.Fpr95 < 0.05, $"FPR95 {result.ObjectMetrics.Fpr95}");
             foreach (var name in new[] { "demo_scene.png", "demo_heatmap.png", "demo_overlay.png" })
             {
-                var (w, h, colors) = VisualsTests.Inspect(Path.Combine(dir, name));
+                var (w, h, colors) = Pictures.Inspect(Path.Combine(dir, name));
                 Assert.Equal((640, 360), (w, h));
                 Assert.True(colors > 2, $"{name}: {colors} colours");
             }

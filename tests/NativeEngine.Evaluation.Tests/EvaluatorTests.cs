@@ -55,12 +55,12 @@ public class EvaluatorTests(ITestOutputHelper output)
         var overlay = Path.Combine(outDir, "heatmaps", "RoadAnomaly21", "1_rba_overlay.png");
         foreach (var png in new[] { heat, overlay })
         {
-            var (w, h, colors) = VisualsTests.Inspect(png);
+            var (w, h, colors) = Pictures.Inspect(png);
             Assert.Equal((32, 32), (w, h));
             Assert.True(colors > 3, $"{png} has {colors} colours");
         }
         foreach (var curve in new[] { "RoadAnomaly21_pr.png", "fs_static_roc.png" })
-            Assert.True(VisualsTests.Inspect(Path.Combine(outDir, "curves", curve)).Colors > 10);
+            Assert.True(Pictures.Inspect(Path.Combine(outDir, "curves", curve)).Colors > 10);
 
         // Resume: nothing is scored again and the numbers are identical.
         var again = Evaluator.Run(scorer, datasets, request, new EvalOptions(outDir), "test device");

@@ -48,67 +48,15 @@ public class HardeningTests
         Assert.NotEqual(ScoreCache.Key(scorer, request, image, mask), ScoreCache.Key(scorer, request, image, datasets[0].Samples[1].MaskPath));
     }
 
-    // Defect 12: --max-images 0 or -1 exited 0 with an empty table.
+    // Defect 12: --max-images 0 or -1 exited 0 with an empty table (the command's refusal: Cli.Tests' HardeningCliTests).
     [Theory]
-    [InlineData("0")]
-    [InlineData("-1")]
-    public void EvalRefusesMaxImagesBelowOne(string n)
+    [InlineData(0)]
+    [InlineData(-1)]
+    public void EvaluatorRefusesMaxImagesBelowOne(int n)
     {
-        using var d = new SyntheticData();
-        d.Validation("RoadAnomaly21", 1, "png", "png");
-        var outDir = Path.Combine(d.Root, "out");
-        var r = CliProcess.RunIn(d.Root, "eval", "--demo-model", "--data", Path.Combine(d.Root, "Validation_Dataset"), "--max-images", n, "--out", outDir);
-        Assert.Equal(1, r.ExitCode);
-        Assert.StartsWith($"nativeengine: error: --max-images {n}", r.Stderr);
-        Assert.False(File.Exists(Path.Combine(outDir, "results.json")));
-        Assert.Throws<ArgumentException>(() => Evaluator.Run(new FakeScorer(), [], new ScoreRequest([ScoreMethod.Msp]), new EvalOptions(outDir, MaxImages: 0)));
-    }
-
-    // Defect 4: float labels were truncated (0.5 became normal) and NaN labels accepted.
-    [Theory]
-    [InlineData(0.5f)]
-    [InlineData(float.NaN)]
-    public void MetricsRefusesFloatLabels(float label)
-    {
-        var dir = Directory.CreateTempSubdirectory("ne-labels-").FullName;
-        try
-        {
-            ArrayFiles.WriteFloat(Path.Combine(dir, "s.npy"), [0.1f, 0.9f, 0.5f], [3]);
-            ArrayFiles.WriteFloat(Path.Combine(dir, "l.npy"), [0f, 1f, label], [3]);
-            var r = CliProcess.RunIn(dir, "metrics", "--scores", "s.npy", "--labels", "l.npy");
-            Assert.Equal(1, r.ExitCode);
-            Assert.Contains("l.npy", r.Stderr);
-            Assert.Contains("labels must be integers 0..255", r.Stderr);
-            Assert.Equal("", r.Stdout);
-        }
-        finally { Directory.Delete(dir, true); }
-    }
-
-    // Defect 10: metrics rejected --device, which the README says every command takes.
-    [Fact]
-    public void MetricsAcceptsDevice()
-    {
-        var path = Fixtures.Path("metrics/continuous_void.safetensors");
-        var r = CliProcess.RunIn(Path.GetTempPath(), "metrics", "--scores", path, "--labels", path, "--device", "cpu");
-        Assert.True(r.ExitCode == 0, r.Stderr);
-        Assert.Contains("AuPRC", r.Stdout);
-    }
-
-    // Defect 11: "(Parameter 'source')" leaked into the NaN-scores error.
-    [Fact]
-    public void NaNScoresErrorHasNoParameterSuffix()
-    {
-        var dir = Directory.CreateTempSubdirectory("ne-nan-").FullName;
-        try
-        {
-            ArrayFiles.WriteFloat(Path.Combine(dir, "s.npy"), [0.1f, float.NaN, 0.5f], [3]);
-            ArrayFiles.WriteBytes(Path.Combine(dir, "l.npy"), [0, 1, 0], [3]);
-            var r = CliProcess.RunIn(dir, "metrics", "--scores", "s.npy", "--labels", "l.npy");
-            Assert.Equal(1, r.ExitCode);
-            Assert.Contains("is NaN", r.Stderr);
-            Assert.DoesNotContain("(Parameter", r.Stderr);
-        }
-        finally { Directory.Delete(dir, true); }
+        var e = Assert.Throws<ArgumentException>(() => Evaluator.Run(new FakeScorer(), [], new ScoreRequest([ScoreMethod.Msp]),
+            new EvalOptions(Path.Combine(Path.GetTempPath(), "ne-never-written"), MaxImages: n)));
+        Assert.Contains($"MaxImages {n}", e.Message);
     }
 
     // Defect 11: a failed write showed the internal temp file's name.
@@ -132,13 +80,13 @@ public class HardeningTests
         try
         {
             var path = Path.Combine(dir, "cut.png");
-            File.WriteAllBytes(path, SyntheticData.GreyPngWithRows(2000, 1000, 10));
+            File.WriteAllBytes(path, PngBytes.GreyWithRows(2000, 1000, 10));
             var e = Assert.Throws<ImageFileException>(() => ImageFiles.ReadRgb(path));
             Assert.Contains(path, e.Message);
             Assert.Contains("truncated PNG: pixel data for 10 of its 1000 rows", e.Message);
             e = Assert.Throws<ImageFileException>(() => ImageFiles.ReadMask(path));
             Assert.Contains("10 of its 1000 rows", e.Message);
-            File.WriteAllBytes(path, SyntheticData.GreyPngWithRows(20, 10, 10)); // complete: fine
+            File.WriteAllBytes(path, PngBytes.GreyWithRows(20, 10, 10)); // complete: fine
             Assert.Equal(10, ImageFiles.ReadMask(path).Height);
         }
         finally { Directory.Delete(dir, true); }
@@ -152,7 +100,7 @@ public class HardeningTests
         try
         {
             var path = Path.Combine(dir, "flip.png");
-            var bytes = SyntheticData.GreyPngWithRows(20, 10, 10);
+            var bytes = PngBytes.GreyWithRows(20, 10, 10);
             bytes[37] ^= 0x01; // the 'T' of IDAT (8 signature + 25 IHDR + 4 length)
             File.WriteAllBytes(path, bytes);
             var e = Assert.Throws<ImageFileException>(() => ImageFiles.ReadRgb(path));

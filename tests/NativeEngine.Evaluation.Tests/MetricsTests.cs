@@ -1,6 +1,5 @@
 using NativeEngine.Evaluation.Metrics;
 using NativeEngine.Tests;
-using NativeEngine.Weights.SafeTensors;
 
 namespace NativeEngine.Evaluation.Tests;
 
@@ -21,20 +20,11 @@ public class MetricsTests
         return d;
     }
 
-    internal static (float[] Scores, byte[] Labels, long[] Shape, double[] Expected) Load(string name)
-    {
-        using var f = SafeTensorsFile.Open(Fixtures.Path($"metrics/{name}.safetensors"));
-        var e = f.ReadBytes("expected");
-        var expected = new double[e.Length / 8];
-        Buffer.BlockCopy(e, 0, expected, 0, e.Length);
-        return (f.ReadFloat32("scores"), f.ReadBytes("labels"), f.Get("scores").Shape, expected);
-    }
-
     [Theory]
     [MemberData(nameof(Cases))]
     public void PooledAndPerImageMatchSklearn(string name, long budget)
     {
-        var (scores, labels, shape, expected) = Load(name);
+        var (scores, labels, shape, expected) = MetricsFixture.Load(name);
         int images = (int)shape[0], hw = (int)(shape[1] * shape[2]);
         var items = Enumerable.Range(0, images)
             .Select(i => new ScoredPixels(scores.AsMemory(i * hw, hw), labels.AsMemory(i * hw, hw))).ToList();
@@ -67,7 +57,7 @@ public class MetricsTests
     [Fact]
     public void DropIntermediateMovesTheSeedFpr95ButNotTheInterpolatedOne()
     {
-        var (_, _, _, e) = Load("drop_intermediate");
+        var (_, _, _, e) = MetricsFixture.Load("drop_intermediate");
         Assert.Equal(1.0, e[1]);
         Assert.Equal(0.95, e[2], 12);
     }

@@ -2,6 +2,7 @@ using NativeEngine.Evaluation.Datasets;
 using NativeEngine.Models.Imaging;
 using NativeEngine.Evaluation.Metrics;
 using NativeEngine.Evaluation.Visuals;
+using NativeEngine.Tests;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
@@ -10,19 +11,6 @@ namespace NativeEngine.Evaluation.Tests;
 /// <summary>The written pictures: right size, decodable, not blank; colormap endpoints; contour placement.</summary>
 public class VisualsTests
 {
-    /// <summary>Opens a PNG and returns its size and the number of distinct colours.</summary>
-    internal static (int W, int H, int Colors) Inspect(string path)
-    {
-        using var img = Image.Load<Rgb24>(path);
-        var set = new HashSet<int>();
-        img.ProcessPixelRows(a =>
-        {
-            for (int y = 0; y < a.Height; y++)
-                foreach (var p in a.GetRowSpan(y)) set.Add(p.R << 16 | p.G << 8 | p.B);
-        });
-        return (img.Width, img.Height, set.Count);
-    }
-
     [Fact]
     public void MagmaEndpointsAreThePublishedOnes()
     {
@@ -35,7 +23,7 @@ public class VisualsTests
     [Fact]
     public void CurvesAreWrittenAndNotBlank()
     {
-        var (scores, labels, _, _) = MetricsTests.Load("blobs");
+        var (scores, labels, _, _) = MetricsFixture.Load("blobs");
         var m = ExactPixelMetrics.Compute(scores, labels);
         var shifted = ExactPixelMetrics.Compute(scores.Select(s => s * s).ToArray(), labels);
         var dir = Directory.CreateTempSubdirectory("ne-vis-").FullName;
@@ -45,10 +33,10 @@ public class VisualsTests
             var roc = Path.Combine(dir, "roc.png");
             CurvePlots.PrecisionRecall("BLOBS PR", [("HEAD", m), ("SQUARED", shifted)]).SavePng(pr);
             CurvePlots.Roc("BLOBS ROC", [("HEAD", m)], 500, 400).SavePng(roc);
-            var a = Inspect(pr);
+            var a = Pictures.Inspect(pr);
             Assert.Equal((640, 480), (a.W, a.H));
             Assert.True(a.Colors > 20, $"PR plot has {a.Colors} colours");
-            var b = Inspect(roc);
+            var b = Pictures.Inspect(roc);
             Assert.Equal((500, 400), (b.W, b.H));
             Assert.True(b.Colors > 10);
             Assert.Empty(Directory.GetFiles(dir, "*.tmp*"));
@@ -78,7 +66,7 @@ public class VisualsTests
         {
             var path = Path.Combine(dir, "o.png");
             Png.SaveRgb(path, w, h, o);
-            Assert.Equal((w, h), (Inspect(path).W, Inspect(path).H));
+            Assert.Equal((w, h), (Pictures.Inspect(path).W, Pictures.Inspect(path).H));
             Png.SaveGray16(Path.Combine(dir, "s.png"), w, h, scores, 0, 1);
             using var g = Image.Load<L16>(Path.Combine(dir, "s.png"));
             Assert.Equal((ushort)Math.Round(0.9 * 65535), g[6, 6].PackedValue);
@@ -87,12 +75,12 @@ public class VisualsTests
     }
 
     [Fact]
-    public void ResizeKeepsConstantsAndCorners()
+    public void ResizeIsTorchsBilinearAndKeepsConstants()
     {
-        var s = new float[] { 1, 2, 3, 4 };
-        var r = Heatmaps.Resize(s, 2, 2, 4, 4);
-        Assert.Equal(1f, r[0]);
-        Assert.Equal(4f, r[15]);
+        // F.interpolate(torch.tensor([[[[1., 2.], [3., 4.]]]]), size=(4, 4), mode="bilinear", align_corners=False)
+        var r = Heatmaps.Resize([1, 2, 3, 4], 2, 2, 4, 4);
+        Assert.Equal([1, 1.25f, 1.75f, 2, 1.5f, 1.75f, 2.25f, 2.5f, 2.5f, 2.75f, 3.25f, 3.5f, 3, 3.25f, 3.75f, 4], r);
         Assert.All(Heatmaps.Resize(Enumerable.Repeat(0.5f, 9).ToArray(), 3, 3, 7, 5), v => Assert.Equal(0.5f, v, 6));
+        Assert.Throws<ArgumentException>(() => Heatmaps.Resize([1, 2, 3], 2, 2, 4, 4));
     }
 }

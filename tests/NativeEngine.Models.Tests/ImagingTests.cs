@@ -63,11 +63,8 @@ public class ImagingTests(ITestOutputHelper output)
     public void RejectsOversizedDimensionsBeforeDecoding()
     {
         // A valid PNG header declaring 20000x20000 (IHDR only, then IEND): refused from the header, no pixel buffer.
-        var ihdr = new byte[] { 0, 0, 0x4E, 0x20, 0, 0, 0x4E, 0x20, 8, 2, 0, 0, 0 };
-        var png = new List<byte> { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A };
-        Chunk(png, "IHDR", ihdr);
-        Chunk(png, "IEND", []);
-        var e = Assert.Throws<InvalidDataException>(() => ImageLoader.Decode(png.ToArray(), "huge.png"));
+        var png = PngBytes.File(("IHDR", PngBytes.Header(20000, 20000, colorType: 2)), ("IEND", []));
+        var e = Assert.Throws<InvalidDataException>(() => ImageLoader.Decode(png, "huge.png"));
         Assert.Contains("outside the accepted size", e.Message);
     }
 
@@ -89,26 +86,5 @@ public class ImagingTests(ITestOutputHelper output)
             Assert.Equal((long)img.Width * img.Height * 3, img.Pixels.LongLength);
             Assert.True(img.Pixels.Any(b => b != img.Pixels[0]), $"{path} decoded to a flat image");
         }
-    }
-
-    private static void Chunk(List<byte> png, string type, byte[] data)
-    {
-        var t = System.Text.Encoding.ASCII.GetBytes(type);
-        png.AddRange(BitConverter.GetBytes(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(data.Length)));
-        png.AddRange(t);
-        png.AddRange(data);
-        uint crc = Crc32([.. t, .. data]);
-        png.AddRange(BitConverter.GetBytes(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(crc)));
-    }
-
-    private static uint Crc32(byte[] data)
-    {
-        uint c = 0xFFFFFFFF;
-        foreach (var b in data)
-        {
-            c ^= b;
-            for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
-        }
-        return ~c;
     }
 }

@@ -62,10 +62,11 @@ public static class BenchForwardCommand
         void Once() => model.SemanticMap(model.Forward(pixels), map);
         for (int i = 0; i < warmup; i++) Once();
         d.Synchronize();
-        long allocations = d.Pool.Allocations;
+        var counters = d.Counters;
         double cpu0 = HostPeaks.CpuSeconds();
         sw.Restart();
         for (int i = 0; i < iterations; i++) Once();
+        var steady = d.Counters - counters; // taken before the closing wait, so every count is the forwards' own
         d.Synchronize();
         double ms = sw.Elapsed.TotalMilliseconds / iterations;
         double cpuMs = (HostPeaks.CpuSeconds() - cpu0) * 1000 / iterations;
@@ -81,7 +82,7 @@ public static class BenchForwardCommand
             Console.WriteLine($"host: {gflops:F1} GFLOP/s = {100 * gflops / (peak.Fp32TeraFlops * 1000):F1} % of the measured FMA peak; " +
                               $"{cpuMs:F0} CPU-ms per forward → {flops / (cpuMs * 1e6) / HostPeaks.PerCoreGflops * 100:F1} % of one core's FMA rate per CPU-second (contention-proof)");
         }
-        Console.WriteLine($"device allocations during the timed runs: {d.Pool.Allocations - allocations} (steady state should be 0)");
+        Console.WriteLine($"during the timed runs: {steady.Allocations} device allocations, {steady.TensorAllocations} pool tensors, {steady.HostSyncs} host syncs (the forward plan: all 0)");
 
         var profiler = new OpProfiler(d);
         model.Profiler = profiler;

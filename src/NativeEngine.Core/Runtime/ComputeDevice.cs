@@ -43,6 +43,7 @@ public sealed class ComputeDevice : IDisposable
         Kind = kind;
         Kernels = new KernelCache(accelerator);
         Pool = new TensorPool(accelerator);
+        Scratch = new Workspace(this);
     }
 
     /// <summary>The accelerator kernels are launched on.</summary>
@@ -69,6 +70,23 @@ public sealed class ComputeDevice : IDisposable
 
     /// <summary>The caching allocator behind every tensor of this device.</summary>
     public TensorPool Pool { get; }
+
+    /// <summary>
+    /// The pre-planned temporaries of kernels (a mask, class probabilities, GEMM taps), one kept buffer per purpose,
+    /// so a steady-state op allocates nothing (see <see cref="Workspace"/>).
+    /// </summary>
+    public Workspace Scratch { get; }
+
+    private long synchronizations, downloads, uploads;
+
+    /// <summary>Allocations and host synchronisations so far (subtract two snapshots for an interval).</summary>
+    public DeviceCounters Counters => new(Pool.Allocations, Pool.AllocatedBytes, Pool.Rents, Pool.RentedBytes,
+        Interlocked.Read(ref synchronizations), Interlocked.Read(ref downloads), Interlocked.Read(ref uploads));
+
+    // Called by Tensor's host transfers.
+    internal void CountDownload() => Interlocked.Increment(ref downloads);
+
+    internal void CountUpload() => Interlocked.Increment(ref uploads);
 
     /// <summary>A one-line human description: kind, name, memory.</summary>
     public string Description => Kind switch
@@ -135,11 +153,16 @@ public sealed class ComputeDevice : IDisposable
         builder.CPU(new CPUDevice(32, 8, cpuMultiprocessors)).EnableAlgorithms().Optimize(OptimizationLevel.O1);
 
     /// <summary>Waits for every launched kernel and copy to finish.</summary>
-    public void Synchronize() => Accelerator.Synchronize();
+    public void Synchronize()
+    {
+        Interlocked.Increment(ref synchronizations);
+        Accelerator.Synchronize();
+    }
 
     /// <inheritdoc/>
     public void Dispose()
     {
+        Scratch.Dispose();
         Pool.Dispose();
         Kernels.Dispose();
         Accelerator.Dispose();

@@ -64,6 +64,7 @@ public sealed class Tensor : IDisposable
         if (data.Length != shape.Elements)
             throw new ArgumentException($"shape {shape} needs {shape.Elements} elements, got {data.Length}");
         var t = Empty(device, shape, dt);
+        device.CountUpload();
         t.bytes.Cast<T>().SubView(0, data.Length).CopyFromCPU(data.ToArray());
         return t;
     }
@@ -77,6 +78,7 @@ public sealed class Tensor : IDisposable
         if (DType.SizeOf() != Marshal.SizeOf<T>())
             throw new InvalidOperationException($"cannot read a {DType.Name()} tensor as {typeof(T).Name}");
         var result = new T[Length];
+        Device.CountDownload();
         if (Length > 0) bytes.Cast<T>().SubView(0, Length).CopyToCPU(result);
         return result;
     }
@@ -113,6 +115,18 @@ public sealed class Tensor : IDisposable
             throw new InvalidOperationException(
                 $"tensor {Shape} lives in {Device.Kind} device memory: host code can only touch tensors of the host backend or the simulator (copy with ToHost)");
         return bytes.Length == 0 ? null : (T*)bytes.LoadEffectiveAddressAsPtr();
+    }
+
+    /// <summary>
+    /// A view of this storage's first bytes as <paramref name="shape"/> of <paramref name="dtype"/> (no copy): how a
+    /// <see cref="Workspace"/> hands out a kept buffer at the shape of the call.
+    /// </summary>
+    internal Tensor Reinterpret(Shape shape, DType dtype)
+    {
+        long n = shape.Elements * dtype.SizeOf();
+        if (n > bytes.Length)
+            throw new ArgumentException($"a {shape} {dtype.Name()} view needs {n} bytes, the storage holds {bytes.Length}");
+        return new Tensor(Device, shape, dtype, bytes.SubView(0, n), null);
     }
 
     /// <summary>A view with another shape of the same element count (no copy).</summary>

@@ -15,6 +15,15 @@ public sealed class TensorPool(Accelerator accelerator) : IDisposable
     /// <summary>Device allocations made so far (a benchmark checks this stays flat in steady state).</summary>
     public long Allocations { get; private set; }
 
+    /// <summary>Bytes of the device allocations made so far (size classes).</summary>
+    public long AllocatedBytes { get; private set; }
+
+    /// <summary>Buffers handed out so far, from the cache or newly allocated: one per tensor storage.</summary>
+    public long Rents { get; private set; }
+
+    /// <summary>Bytes of the buffers handed out so far (size classes).</summary>
+    public long RentedBytes { get; private set; }
+
     /// <summary>Bytes currently held by the pool or by live tensors.</summary>
     public long BytesReserved { get; private set; }
 
@@ -33,9 +42,12 @@ public sealed class TensorPool(Accelerator accelerator) : IDisposable
         long size = SizeClass(bytes);
         lock (gate)
         {
+            Rents++;
+            RentedBytes += size;
             if (free.TryGetValue(size, out var stack) && stack.Count > 0)
                 return stack.Pop();
             Allocations++;
+            AllocatedBytes += size;
             BytesReserved += size;
         }
         try

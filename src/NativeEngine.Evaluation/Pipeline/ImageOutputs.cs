@@ -48,12 +48,7 @@ public static class ImageOutputs
             }
         }
         if (maps.Semantic is { } sem)
-        {
-            var colours = Heatmaps.Semantic(sem);
-            if (maps.Width != w || maps.Height != h)
-                colours = PilResizeNearest(colours, maps.Width, maps.Height, w, h);
-            files.Add(Save(outDir, $"{stem}_semantic.png", w, h, colours));
-        }
+            files.Add(Save(outDir, $"{stem}_semantic.png", w, h, Heatmaps.Semantic(MaskResize.Nearest(sem, maps.Width, maps.Height, w, h))));
         return files;
     }
 
@@ -62,21 +57,5 @@ public static class ImageOutputs
         var path = Path.Combine(dir, name);
         Png.SaveRgb(path, w, h, rgb);
         return path;
-    }
-
-    // Class colours are labels: resize them with NEAREST, one RGB triple at a time.
-    private static byte[] PilResizeNearest(byte[] rgb, int w, int h, int outW, int outH)
-    {
-        var dst = new byte[outW * outH * 3];
-        for (int y = 0; y < outH; y++)
-        {
-            int sy = Math.Min(h - 1, (int)((y + 0.5) * h / outH));
-            for (int x = 0; x < outW; x++)
-            {
-                int sx = Math.Min(w - 1, (int)((x + 0.5) * w / outW));
-                Array.Copy(rgb, 3 * (sy * w + sx), dst, 3 * (y * outW + x), 3);
-            }
-        }
-        return dst;
     }
 }

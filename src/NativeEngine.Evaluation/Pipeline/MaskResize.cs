@@ -1,17 +1,20 @@
 namespace NativeEngine.Evaluation.Pipeline;
 
-/// <summary>Label masks follow the image under the seed protocol: PIL <c>Resize(NEAREST)</c>.</summary>
+/// <summary>
+/// Labels follow the image under the seed protocol: PIL <c>Resize(NEAREST)</c>. Anything that is a label, not an
+/// intensity, is resized this way: masks, and the semantic class map shown at the image's size.
+/// </summary>
 public static class MaskResize
 {
     /// <summary>
     /// PIL's nearest resize: output pixel x reads source floor((x + 0.5)·in/out) (Pillow's affine transform with
     /// sample centres; exact here because every dataset size over 1024 is a dyadic ratio).
     /// </summary>
-    public static byte[] Nearest(byte[] src, int w, int h, int outW, int outH)
+    public static T[] Nearest<T>(T[] src, int w, int h, int outW, int outH)
     {
-        if (src.Length != w * h) throw new ArgumentException($"mask has {src.Length} values, {w}×{h} expected", nameof(src));
+        if (src.Length != w * h) throw new ArgumentException($"label map has {src.Length} values, {w}×{h} expected", nameof(src));
         if (w == outW && h == outH) return src;
-        var dst = new byte[outW * outH];
+        var dst = new T[outW * outH];
         double sx = (double)w / outW, sy = (double)h / outH;
         var xs = new int[outW];
         for (int x = 0; x < outW; x++) xs[x] = Math.Min(w - 1, (int)((x + 0.5) * sx));

@@ -1,6 +1,7 @@
 using NativeEngine.Models.Imaging;
 using NativeEngine.Evaluation.Datasets;
 using NativeEngine.Evaluation.Metrics;
+using NativeEngine.Kernels;
 
 namespace NativeEngine.Evaluation.Visuals;
 
@@ -92,25 +93,19 @@ public static class Heatmaps
         return rgb;
     }
 
-    /// <summary>Bilinear resize of a score map (align_corners=False, no antialias) — to show a 1024² map on a native-size image.</summary>
-    public static float[] Resize(ReadOnlySpan<float> src, int w, int h, int outW, int outH)
+    /// <summary>
+    /// Bilinear resize of a score map for display (a seed-protocol map is at the crop size, the picture at the
+    /// image's): the <c>bilinear_resize</c> op (F.interpolate, align_corners=False, no antialias), run by its host
+    /// version on the map already read back.
+    /// </summary>
+    public static unsafe float[] Resize(ReadOnlySpan<float> src, int w, int h, int outW, int outH)
     {
+        if (src.Length != w * h) throw new ArgumentException($"score map has {src.Length} values, {w}×{h} expected", nameof(src));
         if (w == outW && h == outH) return src.ToArray();
         var dst = new float[outW * outH];
-        float sx = (float)w / outW, sy = (float)h / outH;
-        for (int y = 0; y < outH; y++)
-        {
-            float fy = Math.Max(0, (y + 0.5f) * sy - 0.5f);
-            int y0 = Math.Min((int)fy, h - 1), y1 = Math.Min(y0 + 1, h - 1);
-            float wy = fy - y0;
-            for (int x = 0; x < outW; x++)
-            {
-                float fx = Math.Max(0, (x + 0.5f) * sx - 0.5f);
-                int x0 = Math.Min((int)fx, w - 1), x1 = Math.Min(x0 + 1, w - 1);
-                float wx = fx - x0;
-                dst[y * outW + x] = (1 - wy) * ((1 - wx) * src[y0 * w + x0] + wx * src[y0 * w + x1]) + wy * ((1 - wx) * src[y1 * w + x0] + wx * src[y1 * w + x1]);
-            }
-        }
+        fixed (float* x = src)
+        fixed (float* y = dst)
+            BilinearHost.Resize(x, y, 1, h, w, outH, outW);
         return dst;
     }
 

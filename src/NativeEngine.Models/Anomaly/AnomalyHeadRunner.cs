@@ -12,11 +12,13 @@ public sealed class AnomalyHeadRunner : IDisposable
 {
     private readonly Tensor packed;
     private readonly Tensor? projW, projB;
+    private readonly Workspace scratch; // the hybrid path's projected rows, grid and upsampled features, kept between calls
 
     internal AnomalyHeadRunner(AnomalyHead head, ComputeDevice device)
     {
         Head = head;
         Device = device;
+        scratch = new Workspace(device);
         var p = head.PackedParameters();
         packed = Tensor.FromHost(device, new Shape(p.Length), p);
         if (head.Layout == AnomalyHeadLayout.Hybrid)
@@ -58,13 +60,13 @@ public sealed class AnomalyHeadRunner : IDisposable
             throw new ArgumentException($"{Head.Source}: this hybrid anomaly head reads {c}-channel patch features, but the model's have {features.Shape[1]} " +
                 $"(features {features.Shape}); use a hybrid head trained on this backbone");
         int gh = features.Shape[2], gw = features.Shape[3];
-        using var rows = Tensor.Empty(Device, new Shape(b, gh * gw, pd));
+        var rows = scratch.Get("rows", new Shape(b, gh * gw, pd));
         // (B, C, g²)ᵀ · Wᵀ + bias: the 1×1 conv as a batched GEMM with the (Pd, C) weight shared by every image.
         Gemm.Matmul(features.Reshape(b, c, gh * gw), projW!, rows, transA: true, transB: true, bias: projB);
         Activation.Relu(rows, rows);
-        using var grid = Tensor.Empty(Device, new Shape(b, pd, gh, gw));
+        var grid = scratch.Get("grid", new Shape(b, pd, gh, gw));
         Tokens.ToFeatureMap(rows, 0, grid);
-        using var up = Tensor.Empty(Device, new Shape(b, pd, h, w));
+        var up = scratch.Get("up", new Shape(b, pd, h, w));
         Bilinear.Resize(grid, up);
         AnomalyHeadKernels.Forward(Packed, stats, up, logit);
     }
@@ -73,6 +75,7 @@ public sealed class AnomalyHeadRunner : IDisposable
     public void Dispose()
     {
         packed.Dispose();
+        scratch.Dispose();
         projW?.Dispose();
         projB?.Dispose();
     }

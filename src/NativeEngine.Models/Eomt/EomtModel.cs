@@ -1,3 +1,20 @@
+// The forward plan (issue 11 item 4): what a forward allocates and when the host waits.
+//   weights      uploaded once, at load.
+//   activations  one Arena, rented from the device pool at the first forward for its batch and the model's fixed S
+//                (one per input shape): every activation of the ViT, the heads, the upscale chain and the
+//                masked-attention grid logits. A smaller batch takes leading views of it; only a larger batch
+//                replaces it.
+//   temporaries  kernels keep theirs in device.Scratch, one buffer per purpose sized by its first call (the masked
+//                attention's N×N byte mask on the GPU path, the semantic map's class probabilities and, off the
+//                host, its upsampled mask logits, the host transposed convolution's taps); host versions use stack or
+//                ArrayPool memory.
+//   host syncs   none: Forward and SemanticMap launch kernels only and read nothing back (an OpProfiler, when set,
+//                synchronises at every mark); the caller's read of an output is the one wait.
+//   fusion       GELU is fc1's epilogue, LayerScale + residual the epilogue of out_proj and fc2; LayerNorm computes
+//                mean and variance in one pass over the row.
+// tests/NativeEngine.Models.Tests/ForwardPlanTests checks the first four with ComputeDevice.Counters (after one
+// warm-up forward: 0 allocations, 0 pool tensors, 0 host syncs). A CUDA graph of the window forward is not built: no
+// GPU measurement yet shows the launch overhead it would save.
 using NativeEngine.Kernels;
 using NativeEngine.Runtime;
 using NativeEngine.Tensors;
@@ -16,8 +33,8 @@ public sealed record EomtOutput(Tensor ClassQueriesLogits, Tensor MasksQueriesLo
 
 /// <summary>
 /// EoMT inference (eomt.md): a DINOv2-style ViT with registers whose last L2 blocks also carry Q learned queries,
-/// then class and mask heads. Float32 compute; weights uploaded once; one activation arena per batch size, reused by
-/// every forward (no device allocation in steady state).
+/// then class and mask heads. Float32 compute; weights uploaded once; one activation arena sized by the largest batch,
+/// reused by every forward (no allocation and no host sync in steady state: the plan at the top of this file).
 /// </summary>
 public sealed class EomtModel : IDisposable
 {
@@ -178,12 +195,13 @@ public sealed class EomtModel : IDisposable
         if (pixelValues.Shape.Rank != 4 || pixelValues.Shape[1] != 3 || pixelValues.Shape[2] != s || pixelValues.Shape[3] != s)
             throw new ArgumentException($"pixel_values: expected (B, 3, {s}, {s}), got {pixelValues.Shape} (the position embedding is fixed to {s}x{s}; no interpolation)");
         int b = pixelValues.Shape[0];
-        if (arena is null || arena.Batch != b)
+        if (arena is null || arena.Capacity < b)
         {
             arena?.Dispose();
             arena = new Arena(this, b);
         }
         var a = arena;
+        a.Use(b);
         Profiler?.Start();
         PatchEmbed.Im2Col(pixelValues, a.Cols, c.PatchSize, V(PatchEmbed.Op));
         Gemm.Linear(a.Cols, patchW, patchB, a.Patches, V(Gemm.Op));
@@ -324,9 +342,8 @@ public sealed class EomtModel : IDisposable
         Predict(a.Normed, null);
         probe?.Invoke($"intermediate.{j}.class_queries_logits", a.Cls);
         probe?.Invoke($"intermediate.{j}.masks_queries_logits", a.Masks);
-        a.Grid ??= Tensor.Empty(device, new Shape(a.Batch, c.Queries, c.Grid, c.Grid));
-        Bilinear.Resize(a.Masks, a.Grid);
-        return a.Grid;
+        Bilinear.Resize(a.Masks, a.Grid!);
+        return a.Grid!;
     }
 
     private void Mark(string family) => Profiler?.Mark(family);
@@ -347,41 +364,79 @@ public sealed class EomtModel : IDisposable
         owned.Clear();
     }
 
-    // Every activation of one forward, allocated once per batch size from the device pool; blocks before the query
-    // injection use leading views of the N1-sized buffers. Flat buffers so a view can take any shape that fits.
+    // Every activation of one forward, allocated once for the largest batch seen (its capacity) from the device pool;
+    // a smaller batch uses leading views (Use), so a pipeline whose last batch of windows is short reallocates nothing.
+    // Blocks before the query injection use leading views of the N1-sized buffers. Flat buffers so a view can take any
+    // shape that fits. Grid (the masked-attention grid logits, only when some block is masked) is planned here too; the
+    // semantic map needs no S×S buffer here (semantic_map_upsampled: fused on the host, a workspace buffer elsewhere).
     private sealed class Arena : IDisposable
     {
         private readonly List<Tensor> all = [];
-        public readonly int Batch;
-        public readonly Tensor Cols, Patches, Tokens, Hidden, Normed, Branch, Qkv, Attn, Mlp, Queries, Cls, Embed1, Embed2, FeatA, FeatB, FeatC, Masks;
+        private readonly Tensor cols, patches, tokens, hidden, normed, queries, cls, embed1, embed2, masks;
+        private readonly Tensor? grid;
+        public readonly int Capacity;
+        public readonly Tensor Branch, Qkv, Attn, Mlp, FeatA, FeatB, FeatC;
         public readonly Tensor? Gate;
-        public Tensor? Grid;
 
         public Arena(EomtModel m, int b)
         {
             var c = m.Config;
             int cc = c.HiddenSize, n1 = m.Tokens1, g2 = c.Grid * c.Grid, ms = c.MaskSize;
-            Batch = b;
+            Capacity = b;
             Tensor T(params int[] dims) => Add(Tensor.Empty(m.device, new Shape(dims)));
             Tensor Flat(long n) => T(checked((int)n));
-            Cols = T(b, g2, 3 * c.PatchSize * c.PatchSize);
-            Patches = T(b, g2, cc);
-            Tokens = T(b, m.Tokens0, cc);
-            Hidden = T(b, n1, cc);
-            Normed = T(b, n1, cc);
+            cols = T(b, g2, 3 * c.PatchSize * c.PatchSize);
+            patches = T(b, g2, cc);
+            tokens = T(b, m.Tokens0, cc);
+            hidden = T(b, n1, cc);
+            normed = T(b, n1, cc);
             Branch = Flat((long)b * n1 * cc);
             Qkv = Flat((long)b * n1 * 3 * cc);
             Attn = Flat((long)b * n1 * cc);
             Mlp = Flat((long)b * n1 * c.MlpHidden);
             Gate = c.SwiGlu ? Flat((long)b * n1 * c.MlpHidden) : null;
-            Queries = T(b, c.Queries, cc);
-            Embed1 = T(b, c.Queries, cc);
-            Embed2 = T(b, c.Queries, cc);
-            Cls = T(b, c.Queries, c.Classes + 1);
+            queries = T(b, c.Queries, cc);
+            embed1 = T(b, c.Queries, cc);
+            embed2 = T(b, c.Queries, cc);
+            cls = T(b, c.Queries, c.Classes + 1);
             FeatA = Flat((long)b * cc * ms * ms);
             FeatB = Flat((long)b * cc * ms * ms);
             FeatC = Flat((long)b * cc * ms * ms);
-            Masks = T(b, c.Queries, ms, ms);
+            masks = T(b, c.Queries, ms, ms);
+            grid = m.UsesMaskedAttention ? T(b, c.Queries, c.Grid, c.Grid) : null;
+            Use(b);
+        }
+
+        // Views of the current batch (leading rows of the capacity-sized tensors); set by Use.
+        public int Batch { get; private set; } = -1;
+        public Tensor Cols { get; private set; } = null!;
+        public Tensor Patches { get; private set; } = null!;
+        public Tensor Tokens { get; private set; } = null!;
+        public Tensor Hidden { get; private set; } = null!;
+        public Tensor Normed { get; private set; } = null!;
+        public Tensor Queries { get; private set; } = null!;
+        public Tensor Cls { get; private set; } = null!;
+        public Tensor Embed1 { get; private set; } = null!;
+        public Tensor Embed2 { get; private set; } = null!;
+        public Tensor Masks { get; private set; } = null!;
+        public Tensor? Grid { get; private set; }
+
+        /// <summary>Points the views at the first <paramref name="b"/> ≤ Capacity batch rows.</summary>
+        public void Use(int b)
+        {
+            if (b == Batch) return;
+            Batch = b;
+            Cols = cols.Slice(0, b);
+            Patches = patches.Slice(0, b);
+            Tokens = tokens.Slice(0, b);
+            Hidden = hidden.Slice(0, b);
+            Normed = normed.Slice(0, b);
+            Queries = queries.Slice(0, b);
+            Cls = cls.Slice(0, b);
+            Embed1 = embed1.Slice(0, b);
+            Embed2 = embed2.Slice(0, b);
+            Masks = masks.Slice(0, b);
+            Grid = grid?.Slice(0, b);
         }
 
         private Tensor Add(Tensor t)
@@ -393,7 +448,6 @@ public sealed class EomtModel : IDisposable
         public void Dispose()
         {
             foreach (var t in all) t.Dispose();
-            Grid?.Dispose();
         }
     }
 }

@@ -64,10 +64,13 @@ public static class SemanticInference
         int n = plan.Starts.Length;
         using var img = Tensor.FromSpan<byte>(device, new Shape(plan.Height, plan.Width, 3), resized);
         using var scores = Tensor.Empty(device, new Shape(n, k, s, s));
+        // One pixel buffer per image for the largest batch; a batch of windows takes its leading rows (no allocation
+        // per window).
+        using var batchPixels = Tensor.Empty(device, new Shape(Math.Min(maxBatch, n), 3, s, s));
         for (int first = 0; first < n; first += maxBatch)
         {
             int count = Math.Min(maxBatch, n - first);
-            using var pixels = Tensor.Empty(device, new Shape(count, 3, s, s));
+            var pixels = batchPixels.Slice(0, count);
             for (int j = 0; j < count; j++)
             {
                 int start = plan.Starts[first + j];

@@ -1,3 +1,12 @@
+// The window plan (issue 11 item 4; the model's own plan is at the top of Eomt/EomtModel.cs).
+//   per image    the resized image (one upload), the window starts (one upload), the (n, K, S, S) score canvas, one
+//                pixel buffer for the largest batch, the stitcher's canvases and the output maps: rented from the
+//                device pool (no device allocation once the pool has seen the image size).
+//   per window   normalise into the pixel buffer's leading rows → EomtModel.Forward (its arena) → semantic map into
+//                the canvas → statistics, patch features and head logits in this pipeline's window buffers (kept
+//                for its life) → the head (its runner's kept scratch) → stitching: no allocation, no host sync.
+//   after        stitch, resize, sigmoid on the device; the caller's read of the final maps is the one wait.
+// tests/NativeEngine.Models.Tests/ForwardPlanTests counts it (ComputeDevice.Counters).
 using NativeEngine.Kernels;
 using NativeEngine.Models.Anomaly;
 using NativeEngine.Models.Eomt;
@@ -12,7 +21,7 @@ namespace NativeEngine.Models.Pipeline;
 /// </summary>
 /// <param name="Output">The model outputs of this batch (valid until the next forward).</param>
 /// <param name="SemanticScores">(n, K, S, S) per-window semantic maps.</param>
-/// <param name="Stats">(n, 4, S, S) [max_prob, entropy, energy, msp] of each window.</param>
+/// <param name="Stats">(n, 4, S, S) [max_prob, entropy, energy, msp] of each window (the pipeline's buffer: copy it to keep it).</param>
 /// <param name="Features">(n, C, G, G) final-layer patch tokens after the backbone norm, when asked for or a hybrid head runs; else null.</param>
 /// <param name="FirstWindow">Index of the batch's first window in the image's <see cref="WindowPlan"/>.</param>
 public sealed record WindowBatch(EomtOutput Output, Tensor SemanticScores, Tensor Stats, Tensor? Features, int FirstWindow);
@@ -40,6 +49,7 @@ public sealed record ImageScores(WindowPlan Plan, Tensor SemanticMap, Tensor? Sc
 public sealed class ScoringPipeline : IDisposable
 {
     private readonly bool ownsModel;
+    private readonly Workspace windowBuffers; // statistics, head logits and patch features of one batch of windows
 
     /// <summary>
     /// Wraps a loaded model and an optional head (uploaded to the model's device). A hybrid head must read the model's
@@ -58,6 +68,7 @@ public sealed class ScoringPipeline : IDisposable
         }
         Model = model;
         Head = head?.ToDevice(model.Device);
+        windowBuffers = new Workspace(model.Device);
         this.ownsModel = ownsModel;
     }
 
@@ -90,12 +101,12 @@ public sealed class ScoringPipeline : IDisposable
         {
             cancellationToken.ThrowIfCancellationRequested();
             int n = scores.Shape[0];
-            using var stats = Tensor.Empty(Device, new Shape(n, UncertaintyStats.Count, s, s));
+            var stats = windowBuffers.Get("stats", new Shape(n, UncertaintyStats.Count, s, s));
             UncertaintyStats.Compute(scores, stats);
-            using var features = withFeatures || head?.Head.Layout == AnomalyHeadLayout.Hybrid ? Features(output, n) : null;
+            var features = withFeatures || head?.Head.Layout == AnomalyHeadLayout.Hybrid ? Features(output, n) : null;
             observer?.Invoke(new WindowBatch(output, scores, stats, features, first));
             if (head is null) return;
-            using var logits = Tensor.Empty(Device, new Shape(n, 1, s, s));
+            var logits = windowBuffers.Get("logits", new Shape(n, 1, s, s));
             head.Logit(stats, logits, features);
             for (int j = 0; j < n; j++)
             {
@@ -145,7 +156,7 @@ public sealed class ScoringPipeline : IDisposable
         var stats = Tensor.Empty(Device, new Shape(b, UncertaintyStats.Count, s, s));
         UncertaintyStats.Compute(map, stats);
         if (Head is null) return (output, map, stats, null);
-        using var features = Head.Head.Layout == AnomalyHeadLayout.Hybrid ? Features(output, b) : null;
+        var features = Head.Head.Layout == AnomalyHeadLayout.Hybrid ? Features(output, b) : null;
         var score = Tensor.Empty(Device, new Shape(b, 1, s, s));
         Head.Logit(stats, score, features);
         Activation.Sigmoid(score, score);
@@ -155,7 +166,7 @@ public sealed class ScoringPipeline : IDisposable
     private Tensor Features(EomtOutput output, int n)
     {
         var c = Model.Config;
-        var f = Tensor.Empty(Device, new Shape(n, c.HiddenSize, c.Grid, c.Grid));
+        var f = windowBuffers.Get("features", new Shape(n, c.HiddenSize, c.Grid, c.Grid));
         Model.PatchFeatures(output, f);
         return f;
     }
@@ -164,6 +175,7 @@ public sealed class ScoringPipeline : IDisposable
     public void Dispose()
     {
         Head?.Dispose();
+        windowBuffers.Dispose();
         if (ownsModel) Model.Dispose();
     }
 }

@@ -1,7 +1,8 @@
-using NativeEngine.Weights.SafeTensors;
 using NativeEngine.Tensors;
+using NativeEngine.Tests;
+using NativeEngine.Weights.SafeTensors;
 
-namespace NativeEngine.Tests;
+namespace NativeEngine.Cli.Tests;
 
 /// <summary>
 /// `train-head` on bad input (issue 12): options out of range and unusable data are refused before any work, the first

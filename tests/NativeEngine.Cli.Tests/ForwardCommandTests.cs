@@ -1,8 +1,9 @@
 using System.CommandLine;
 using NativeEngine.Cli.Commands;
+using NativeEngine.Tests;
 using NativeEngine.Weights.SafeTensors;
 
-namespace NativeEngine.Tests;
+namespace NativeEngine.Cli.Tests;
 
 /// <summary>`nativeengine forward` end to end on the committed fixtures.</summary>
 [Collection(DeviceCollection.Name)]

@@ -2,7 +2,7 @@ using System.Text.Json;
 using NativeEngine.Evaluation.IO;
 using NativeEngine.Tests;
 
-namespace NativeEngine.Evaluation.Tests;
+namespace NativeEngine.Cli.Tests;
 
 /// <summary>`nativeengine metrics` end to end: fixture files in, JSON out, equal to sklearn; errors are one line + exit 1.</summary>
 public class MetricsCliTests
@@ -11,7 +11,7 @@ public class MetricsCliTests
     public void JsonMatchesSklearn()
     {
         var path = Fixtures.Path("metrics/continuous_void.safetensors");
-        var (_, labels, _, expected) = MetricsTests.Load("continuous_void");
+        var (_, labels, _, expected) = MetricsFixture.Load("continuous_void");
         var r = CliProcess.RunIn(Path.GetTempPath(), "metrics", "--scores", path, "--labels", path, "--json");
         Assert.True(r.ExitCode == 0, r.Stderr);
         using var doc = JsonDocument.Parse(r.Stdout);

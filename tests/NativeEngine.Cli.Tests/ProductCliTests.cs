@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using System.Text.Json;
+using NativeEngine.Evaluation.IO;
 using NativeEngine.Tests;
 using Xunit.Abstractions;
 
-namespace NativeEngine.Evaluation.Tests;
+namespace NativeEngine.Cli.Tests;
 
 /// <summary>`demo`, `eval` and `infer` end to end through the real executable, outputs opened and checked.</summary>
 public class ProductCliTests(ITestOutputHelper output)
@@ -23,7 +24,7 @@ public class ProductCliTests(ITestOutputHelper output)
             Assert.Contains("UNTRAINED", r.Stdout);
             Assert.Contains("segment", r.Stdout);
             foreach (var name in new[] { "demo_scene.png", "demo_heatmap.png", "demo_overlay.png" })
-                Assert.True(VisualsTests.Inspect(Path.Combine(dir, name)).Colors > 2, name);
+                Assert.True(Pictures.Inspect(Path.Combine(dir, name)).Colors > 2, name);
         }
         finally { Directory.Delete(dir, true); }
     }
@@ -52,10 +53,10 @@ public class ProductCliTests(ITestOutputHelper output)
         Assert.True(File.ReadAllLines(Path.Combine(outDir, "results.csv")).Length > 1);
         var name = first.GetProperty("name").GetString()!;
         var heat = Directory.GetFiles(Path.Combine(outDir, "heatmaps", name), "*_msp_overlay.png").First();
-        var (w, h, colors) = VisualsTests.Inspect(heat);
+        var (w, h, colors) = Pictures.Inspect(heat);
         Assert.Equal((64, 64), (w, h)); // the seed protocol at the tiny model's crop size
         Assert.True(colors > 2);
-        Assert.True(VisualsTests.Inspect(Path.Combine(outDir, "curves", $"{name}_pr.png")).Colors > 10);
+        Assert.True(Pictures.Inspect(Path.Combine(outDir, "curves", $"{name}_pr.png")).Colors > 10);
 
         // Resume: a second run scores nothing and says so.
         r = CliProcess.RunIn(synthetic.Root, "eval", "--random-model", "tiny", "--data", data, "--max-images", "2", "--heatmaps", "0", "--out", outDir);
@@ -78,10 +79,10 @@ public class ProductCliTests(ITestOutputHelper output)
         var skipped = r.Stderr.Split('\n').Single(l => l.StartsWith("skipped:"));
         Assert.Contains("broken.png", skipped);
         foreach (var f in new[] { "a_head_heat.png", "a_rba_overlay.png", "b_head_heat.png", "a_semantic.png" })
-            Assert.True(VisualsTests.Inspect(Path.Combine(outDir, f)).Colors > 1, f);
-        Assert.Equal((80, 48), (VisualsTests.Inspect(Path.Combine(outDir, "a_head_heat.png")).W, VisualsTests.Inspect(Path.Combine(outDir, "a_head_heat.png")).H));
+            Assert.True(Pictures.Inspect(Path.Combine(outDir, f)).Colors > 1, f);
+        Assert.Equal((80, 48), (Pictures.Inspect(Path.Combine(outDir, "a_head_heat.png")).W, Pictures.Inspect(Path.Combine(outDir, "a_head_heat.png")).H));
         Assert.True(File.Exists(Path.Combine(outDir, "a_head.npy")));
-        var raw = IO.ArrayFiles.ReadFloat(Path.Combine(outDir, "a_head.npy"));
+        var raw = ArrayFiles.ReadFloat(Path.Combine(outDir, "a_head.npy"));
         Assert.Equal(new long[] { 256, 256 }, raw.Shape); // seed protocol: the demo model's crop size
     }
 
