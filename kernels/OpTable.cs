@@ -22,6 +22,7 @@ public static class OpTable
         Gemm.TensorCoreOp,
         HalfConvert.Op,
         LayerNorm.Op,
+        LayerNormLinear.Op,
         Attention.Op,
         Attention.TensorCoreOp,
         Attention.MaskOp,

@@ -35,6 +35,7 @@ public static unsafe class AnomalyHeadHost
     }
 
     // One block of pixels: Cin input vectors and the H1 hidden vectors in a pooled scratch (L1).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForwardBlock<TS, TV>(float* w, int cin, int h1, int h2, float* sn, float* e, int ce, int hw, float* logit, int start, int end)
         where TS : struct, ISimd<TV> where TV : unmanaged
     {
@@ -127,14 +128,22 @@ public static unsafe class AnomalyHeadHost
         });
     }
 
+    // Full vectors with plain loads and stores, then at most one ragged tail (the tail path spills through the stack).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AverageBlock<TS, TV>(float* sum, float* count, float* result, int start, int end, bool sigmoid)
         where TS : struct, ISimd<TV> where TV : unmanaged
     {
-        for (int i = start; i < end; i += TS.Lanes)
-        {
-            int lanes = Math.Min(TS.Lanes, end - i);
-            var l = TS.Div(HostSimd.LoadTail<TS, TV>(sum + i, lanes), TS.Max(HostSimd.LoadTail<TS, TV>(count + i, lanes), TS.One));
-            HostSimd.StoreTail<TS, TV>(result + i, sigmoid ? HostMath.Sigmoid<TS, TV>(l) : l, lanes);
-        }
+        int i = start;
+        for (; i + TS.Lanes <= end; i += TS.Lanes) TS.Store(result + i, Average<TS, TV>(TS.Load(sum + i), TS.Load(count + i), sigmoid));
+        if (i < end)
+            HostSimd.StoreTail<TS, TV>(result + i, Average<TS, TV>(HostSimd.LoadTail<TS, TV>(sum + i, end - i), HostSimd.LoadTail<TS, TV>(count + i, end - i), sigmoid), end - i);
+    }
+
+    // sum / max(count, 1), then σ when scoring.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Average<TS, TV>(TV sum, TV count, bool sigmoid) where TS : struct, ISimd<TV> where TV : unmanaged
+    {
+        var l = TS.Div(sum, TS.Max(count, TS.One));
+        return sigmoid ? HostMath.Sigmoid<TS, TV>(l) : l;
     }
 }

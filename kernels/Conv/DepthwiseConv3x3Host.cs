@@ -39,6 +39,7 @@ public static unsafe class DepthwiseConv3x3Host
         else Plane<Simd256, Vector256<float>>(x, k, y, h, w);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Plane<TS, TV>(float* x, float* k, float* y, int h, int w) where TS : struct, ISimd<TV> where TV : unmanaged
     {
         TV k0 = TS.Splat(k[0]), k1 = TS.Splat(k[1]), k2 = TS.Splat(k[2]);

@@ -148,6 +148,7 @@ public static unsafe class ElementwiseHost
         for (int k = 0; k < rest; k++) y[i + k] = ba[k];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowCore<TS, TV>(float* x, float* h, float* g, float* y, int n)
         where TS : struct, ISimd<TV> where TV : unmanaged
     {

@@ -11,25 +11,39 @@
 // v1 (host): BLIS's loops around one register-blocked micro-kernel (Goto/van de Geijn, "Anatomy of high-performance
 //     matrix multiplication"):
 //   pack    B into NR-column panels ([panel][k][NR]) for the whole K, zero-padded at the ragged edge; this absorbs Bᵀ
-//           (nn.Linear weights), batched and shared B. A stored (M, K) is read in place through six row pointers (the
-//           micro-panel is 6 rows × KC, ≤ 9 KB, L1-resident across the jr loop); Aᵀ and each ragged last panel are
-//           packed k-major ([panel][k][MR]). Packing reads each input once (K·N floats against 2·M·N·K FLOPs).
-//   tiles   the output is cut into MC × NC tiles (96 × 384 with AVX-512), one work item each, claimed dynamically by the
-//           cores through HostCpu.For; items walk M fastest so both cores share the same B columns in L3.
-//   pc      K in equal blocks of KC ≤ 384: the tile's B block (KC × NC × 4 B ≤ 590 KB) stays in the core's 1 MB L2 while the
-//           tile's 16 A panels pass over it; partial sums wait in a per-thread MC × NC scratch tile (C is written once).
+//           (nn.Linear weights: AVX2 gathers, 8 rows of W per load), batched and shared B. A constant weight
+//           (Tensor.MarkConstant: the model's) is packed once and its panels cached per tensor and generation
+//           (PackedWeights below). A stored (M, K) is read in place through six row pointers (the micro-panel is
+//           6 rows × KC, ≤ 9 KB, L1-resident across the jr loop); Aᵀ is packed k-major ([panel][k][MR]), the ragged
+//           last panel and LayerNorm(A) by rows ([panel][MR][K]). Packing reads each input once (K·N floats against
+//           2·M·N·K FLOPs).
+//   LN      layernorm_linear's prologue: each row of A is normalised into its packed panel with LayerNormHost's row
+//           (mean and variance once per row, the layer_norm op's numbers), so LN(x) is never a tensor of its own.
+//   tiles   the output is cut into tiles of up to MC × NC = 96 × 384 (16 × 6 micro-tiles), claimed dynamically by the
+//           cores through HostCpu.For; items walk M fastest so both cores share the same B columns in L3, and shrink
+//           to 2 micro-panel rows as the work runs out (guided sizes), so the cores finish together (ViT M = 1600–1705).
+//   pc      K in equal blocks of KC ≤ 384: the tile's B block (KC × NC × 4 B ≤ 590 KB) stays in the core's 1 MB L2 while
+//           the tile's A panels pass over it; between blocks the micro-kernel loads its partial sums from a per-thread
+//           MC × NC scratch tile into its registers and stores them back (C is written once, by the epilogue).
 //   ir, jr  an A micro-panel (MR × KC × 4 B ≤ 9 KB) stays in L1 across the NC / NR = 6 B micro-panels it meets.
 //   micro   MR × NR = 6 × 64 floats in 24 zmm accumulators (+ 4 B vectors + 1 broadcast = 29 of 32 registers): per k,
 //           4 loads and 6 broadcasts feed 24 FMAs, enough independent chains (24) to cover the 4-cycle FMA latency
-//           (the JIT keeps all of it in registers: checked with DOTNET_JitDisasm=Micro6x64, no stack traffic in the loop). AVX2: 6 × 16 in 12 ymm (of 16). No SIMD: a scalar loop of the same shape.
-//   epilogue each accumulator tile is written to a 1.5 KB stack buffer; on the last K block it is finished row by row
-//           in vectors: alpha, beta·C (C read only when beta ≠ 0), bias, then GELU (ActivationHost's lanes: the erf
-//           polynomials of Activation.cs with an in-register exp) or residual + gamma ⊙ v. Ragged tiles use the same row routine with a scalar tail, so the
+//           (the JIT keeps all of it in registers: checked with DOTNET_JitDisasm=Micro6x64, no stack traffic in the
+//           loop). Alone, with B from L2, it runs at 100 % of the FMA loop's rate (114 GFLOP per core-second); in the
+//           GEMM 84–91 % (per CPU-second, 2 cores, ViT-B and 1024³ shapes): the rest is A/B cache misses, packing and
+//           the epilogue. AVX2: 6 × 16 in 12 ymm (of 16). No SIMD: a scalar loop of the same shape.
+//   epilogue on the last K block each micro-tile is finished row by row in vectors: alpha, beta·C (C read only when
+//           beta ≠ 0), bias, then GELU (ActivationHost's lanes: the erf polynomials of Activation.cs with an
+//           in-register exp) or residual + gamma ⊙ v. Ragged tiles use the same row routine with a scalar tail, so the
 //           fused result never makes a second pass over C.
 // Workspace: the packed panels live in one pinned array per calling thread, grown on demand and reused: no allocation
-// per call once warm. Workers only read the packed panels and write disjoint C tiles, so there are no locks.
+// per call once warm (a constant weight's first call allocates its cache entry). Workers only read the packed panels
+// and write disjoint C tiles, so there are no locks.
+// Precision hook: PackARows / PackATransposed / PackB are the only readers of A and B; a reduced-precision operand
+// (round A, widen half B) is a change there alone.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using NativeEngine.Runtime;
 using NativeEngine.Tensors;
 
@@ -52,10 +66,16 @@ public static unsafe class GemmHost
 
     private static readonly int MC = 16 * MR, NC = 6 * NR;
 
-    /// <summary>One GEMM problem over host pointers (row-major, contiguous; see <see cref="Run"/>).</summary>
+    /// <summary>One GEMM problem over host pointers (row-major, contiguous; see <see cref="Run(in Problem)"/>).</summary>
     internal struct Problem
     {
         public float* A, B, C, Bias, Gamma, Residual;
+        /// <summary>Set for the LayerNorm prologue: A's rows are normalised (LnGamma, LnBeta, LnEps) while packed.</summary>
+        public float* LnGamma, LnBeta;
+        public float LnEps;
+        /// <summary>B's tensor when it is a constant 2-D weight (<see cref="Tensor.IsConstant"/>): its packed panels are
+        /// cached per tensor and generation (<see cref="PackedWeights"/>).</summary>
+        public Tensor? ConstantB;
         public int Batch, M, N, K;
         public bool TransA, TransB, SharedB, Gelu;
         public float Alpha, Beta;
@@ -70,14 +90,29 @@ public static unsafe class GemmHost
         var p = new Problem
         {
             A = a.HostPointer<float>(), B = b.HostPointer<float>(), C = c.HostPointer<float>(),
-            Bias = bias is null ? null : bias.HostPointer<float>(),
-            Gamma = gamma is null ? null : gamma.HostPointer<float>(),
-            Residual = residual is null ? null : residual.HostPointer<float>(),
+            Bias = Pointer(bias), Gamma = Pointer(gamma), Residual = Pointer(residual),
+            ConstantB = b.IsConstant && (sharedB || batch == 1) ? b : null,
             Batch = batch, M = m, N = n, K = k, TransA = transA, TransB = transB, SharedB = sharedB, Gelu = gelu,
             Alpha = alpha, Beta = beta,
         };
         Run(in p);
     }
+
+    /// <summary>y = [GELU](LayerNorm(x)·Wᵀ + b) with the LayerNorm done while A is packed (LayerNormLinear's host version).</summary>
+    internal static void RunLayerNormLinear(Tensor x, Tensor lnGamma, Tensor lnBeta, float eps, Tensor weight, Tensor? bias,
+        Tensor y, int rows, int n, int k, bool gelu)
+    {
+        var p = new Problem
+        {
+            A = x.HostPointer<float>(), B = weight.HostPointer<float>(), C = y.HostPointer<float>(), Bias = Pointer(bias),
+            LnGamma = lnGamma.HostPointer<float>(), LnBeta = lnBeta.HostPointer<float>(), LnEps = eps,
+            ConstantB = weight.IsConstant ? weight : null,
+            Batch = 1, M = rows, N = n, K = k, TransB = true, Gelu = gelu, Alpha = 1f,
+        };
+        Run(in p);
+    }
+
+    private static float* Pointer(Tensor? t) => t is null ? null : t.HostPointer<float>();
 
     // --- pointer-level core ---
 
@@ -85,14 +120,69 @@ public static unsafe class GemmHost
     /// C[z] = epilogue(alpha·op(A[z])·op(B[z]) + beta·C[z] + bias) for z &lt; Batch. A holds (M, K) per batch, or (K, M)
     /// when TransA; B (K, N) or (N, K) when TransB, one shared matrix when SharedB; C and Residual (Batch, M, N).
     /// Epilogue: GELU when Gelu; y = Residual + Gamma ⊙ v when Gamma is set (Residual may alias C). C must not alias A/B.
+    /// With LnGamma set, op(A) is LayerNorm(A) over K (A stored (M, K)), computed while packing.
     /// </summary>
     internal static void Run(in Problem p)
     {
         if (p.Batch <= 0 || p.M <= 0 || p.N <= 0) return;
         var job = Job.ForThisThread;
-        job.Prepare(in p);
+        var weight = p.ConstantB is null ? null : PackedWeights.Find(p.ConstantB, p.N, p.K, p.TransB, NR);
+        job.Prepare(in p, weight);
         HostCpu.For(job.PackItems, job.PackBody);
+        if (weight is { IsPacked: false }) PackedWeights.Publish(p.ConstantB!, weight); // its panels are complete now
         HostCpu.For(job.TileItems, job.TileBody);
+    }
+
+    /// <summary>Calls whose constant weight was already packed (how tests see the cache work; diagnostics).</summary>
+    public static long PackedWeightReuses => Interlocked.Read(ref PackedWeights.Reuses);
+
+    /// <summary>
+    /// Packed B panels of constant weights, one entry per weight tensor (a weak table: it dies with the tensor), valid
+    /// while the tensor's <see cref="Tensor.Generation"/>, storage address, N, K and layout match; otherwise the call packs
+    /// a fresh entry and publishes it once complete, so concurrent callers never see a half-packed or changing one. Packing
+    /// reads and writes the weight once per call otherwise (ViT-B fc1: 9.4 MB each way, a few % of the GEMM). Costs
+    /// memory: the panels are a second copy of each weight (rounded up to 64 columns).
+    /// </summary>
+    private static class PackedWeights
+    {
+        private static readonly ConditionalWeakTable<Tensor, Entry> table = new();
+        public static long Reuses;
+
+        public sealed class Entry(long generation, nint storage, int n, int k, bool trans, int nr)
+        {
+            public readonly long Generation = generation;
+            public readonly nint Storage = storage;
+            public readonly int N = n, K = k, Nr = nr;
+            public readonly bool Trans = trans;
+            public float[] Space = [];
+            public bool IsPacked;
+            public float* Panels => (float*)(((nint)Unsafe.AsPointer(ref Space[0]) + 63) & ~(nint)63);
+
+            public bool Matches(long generation, nint storage, int n, int k, bool trans, int nr) =>
+                IsPacked && Generation == generation && Storage == storage && N == n && K == k && Trans == trans && Nr == nr;
+        }
+
+        /// <summary>The valid packed entry of <paramref name="weight"/>, or a new unpacked one to fill (generation read
+        /// before packing: a write declared meanwhile leaves the new entry stale, never wrong).</summary>
+        public static Entry Find(Tensor weight, int n, int k, bool trans, int nr)
+        {
+            long generation = weight.Generation;
+            nint storage = (nint)weight.HostPointer<float>();
+            if (table.TryGetValue(weight, out var e) && e.Matches(generation, storage, n, k, trans, nr))
+            {
+                Interlocked.Increment(ref Reuses);
+                return e;
+            }
+            long floats = (long)(n + nr - 1) / nr * nr * Math.Max(k, 1) + 16;
+            if (floats > Array.MaxLength) throw new ArgumentException($"matmul: packed weight of {floats} floats exceeds one array");
+            return new Entry(generation, storage, n, k, trans, nr) { Space = GC.AllocateUninitializedArray<float>((int)floats, pinned: true) };
+        }
+
+        public static void Publish(Tensor weight, Entry e)
+        {
+            e.IsPacked = true;
+            table.AddOrUpdate(weight, e);
+        }
     }
 
     /// <summary>The per-calling-thread workspace and the two parallel phases (pack, then tiles), with cached delegates
@@ -107,8 +197,9 @@ public static unsafe class GemmHost
         private Problem p;
         private float[] space = [];
         private float* packedA, packedB;
-        private int panelsM, panelsN, batchesB, tilesM, tilesN, aChunk, bChunk, aItems, aPacked;
+        private int panelsM, panelsN, batchesB, tilesN, aChunk, bChunk, aItems, aPacked, blocks, blockK;
         private bool packAllA;
+        private TileItem[] items = [];
 
         private Job()
         {
@@ -116,38 +207,65 @@ public static unsafe class GemmHost
             TileBody = Tile;
         }
 
-        public void Prepare(in Problem problem)
+        public void Prepare(in Problem problem, PackedWeights.Entry? weight)
         {
             p = problem;
             int k = Math.Max(p.K, 1), nr = NR;
             panelsM = (p.M + MR - 1) / MR;
             panelsN = (p.N + nr - 1) / nr;
             batchesB = p.SharedB ? 1 : p.Batch;
-            long aLen = (long)p.Batch * panelsM * MR * k, bLen = (long)batchesB * panelsN * nr * k;
+            long aLen = (long)p.Batch * panelsM * MR * k, bLen = weight is null ? (long)batchesB * panelsN * nr * k : 0;
             long need = aLen + bLen + 16;
             if (need > Array.MaxLength) throw new ArgumentException($"matmul: packed operands of {need} floats exceed one array");
             if (space.Length < need) space = GC.AllocateUninitializedArray<float>((int)need, pinned: true);
             // 64-byte align the panels (the array is pinned, so its address is stable).
             float* basePtr = (float*)Unsafe.AsPointer(ref space[0]);
             packedA = (float*)(((nint)basePtr + 63) & ~(nint)63);
-            packedB = packedA + aLen;
+            packedB = weight is null ? packedA + aLen : weight.Panels; // a constant weight's panels live in its cache entry
 
             // Pack work items: chunks of panels, a few per core so uneven chunks balance.
             int cores = HostCpu.Cores;
-            // A stored (M, K) is read in place by the micro-kernel (six row pointers); only Aᵀ and the ragged last panel
-            // of each batch (rows past M read as 0) are packed.
+            // A stored (M, K) is read in place by the micro-kernel (six row pointers); only Aᵀ, LayerNorm(A) and the
+            // ragged last panel of each batch (rows past M read as 0) are packed.
             // (Packing A whose rows sit 4 KB apart, to keep them out of one L1 set, measured slower at 1024³: not done.)
-            packAllA = p.TransA;
-            int aPanels = packAllA ? p.Batch * panelsM : p.M % MR != 0 ? p.Batch : 0, bPanels = batchesB * panelsN;
+            packAllA = p.TransA || p.LnGamma != null;
+            int aPanels = packAllA ? p.Batch * panelsM : p.M % MR != 0 ? p.Batch : 0;
+            int bPanels = weight is { IsPacked: true } ? 0 : batchesB * panelsN;
             aPacked = aPanels;
             aChunk = Math.Max(1, aPanels / (4 * cores));
             bChunk = Math.Max(1, bPanels / (4 * cores));
             aItems = (aPanels + aChunk - 1) / aChunk;
             PackItems = aItems + (bPanels + bChunk - 1) / bChunk;
 
-            tilesM = (p.M + MC - 1) / MC;
-            tilesN = (p.N + NC - 1) / NC;
-            TileItems = p.Batch * tilesM * tilesN;
+            blocks = Math.Max(1, (p.K + MaxKC - 1) / MaxKC); // K in equal blocks of ≤ MaxKC (K = 0: one empty block)
+            blockK = (p.K + blocks - 1) / blocks;
+            PlanTiles(cores);
+        }
+
+        // Output tiles: NC / NR = 6 column panels (the panels of N spread evenly over the column tiles) by up to
+        // MC / MR = 16 row panels. Guided sizes: an item takes 16 row panels while much work remains and fewer near the
+        // end (down to 2), so the cores, which claim items dynamically, run out of work at nearly the same time.
+        // Items walk M fastest, so both cores work on the same B columns (shared in L3) at once.
+        private void PlanTiles(int cores)
+        {
+            tilesN = (panelsN + NC / NR - 1) / (NC / NR);
+            long units = (long)p.Batch * panelsM * panelsN, left = units;
+            int count = 0;
+            for (int z = 0; z < p.Batch; z++)
+                for (int tn = 0; tn < tilesN; tn++)
+                {
+                    int jp0 = (int)((long)tn * panelsN / tilesN), jp1 = (int)((long)(tn + 1) * panelsN / tilesN);
+                    for (int ip = 0; ip < panelsM;)
+                    {
+                        int rowPanels = (int)Math.Clamp(left / (2L * cores * (jp1 - jp0)), 2, MC / MR);
+                        rowPanels = Math.Min(rowPanels, panelsM - ip);
+                        if (count == items.Length) Array.Resize(ref items, Math.Max(64, 2 * items.Length));
+                        items[count++] = new TileItem(z, ip, ip + rowPanels, jp0, jp1);
+                        left -= (long)rowPanels * (jp1 - jp0);
+                        ip += rowPanels;
+                    }
+                }
+            TileItems = count;
         }
 
         private void Pack(int item)
@@ -160,12 +278,14 @@ public static unsafe class GemmHost
                 {
                     int q = packAllA ? u : u * panelsM + panelsM - 1; // all panels, or each batch's ragged last one
                     int z = q / panelsM, i0 = (q % panelsM) * MR;
-                    PackA(p.A + (long)z * p.M * k, p.M, k, p.TransA, i0, packedA + (long)q * MR * kk);
+                    float* dst = packedA + (long)q * MR * kk;
+                    if (p.TransA) PackATransposed(p.A + (long)z * p.M * k, p.M, k, i0, dst);
+                    else PackARows(p.A + (long)z * p.M * k, p.M, k, i0, dst, p.LnGamma, p.LnBeta, p.LnEps);
                 }
             }
             else
             {
-                int first = (item - aItems) * bChunk, end = Math.Min(first + bChunk, batchesB * panelsN);
+                int first = (item - aItems) * bChunk, end = Math.Min(first + bChunk, batchesB * panelsN); // (none when cached)
                 for (int q = first; q < end; q++)
                 {
                     int z = q / panelsN, j0 = (q % panelsN) * nr;
@@ -178,85 +298,93 @@ public static unsafe class GemmHost
         // residual of the LayerScale epilogue, and beta·C needs C's old value, so C is written once, at the end).
         [ThreadStatic] private static float[]? partial;
 
-        private void Tile(int item)
+        private void Tile(int index)
         {
-            int tm = item % tilesM, rest = item / tilesM, tn = rest % tilesN, z = rest / tilesN;
-            int k = p.K, kk = Math.Max(k, 1), nr = NR;
-            int i0 = tm * MC, i1 = Math.Min(i0 + MC, p.M), j0 = tn * NC, j1 = Math.Min(j0 + NC, p.N);
+            var t = items[index];
+            int z = t.Z, k = p.K, kk = Math.Max(k, 1), nr = NR;
+            int i0 = t.Panel0 * MR, i1 = Math.Min(t.Panel1 * MR, p.M), j0 = t.Col0 * nr, j1 = Math.Min(t.Col1 * nr, p.N);
             float* aBase = packedA + (long)z * panelsM * MR * kk;
             float* bBase = packedB + (long)(p.SharedB ? 0 : z) * panelsN * nr * kk;
             long cBase = (long)z * p.M * p.N;
+            // One K block: each micro-tile goes to a stack tile and is finished at once. Several: the micro-kernel
+            // accumulates into the worker's partial tile (loaded into its registers, stored back) and the last block
+            // finishes it from there.
             float* acc = stackalloc float[MR * 64];
-            partial ??= GC.AllocateUninitializedArray<float>(MC * NC, pinned: true);
-            float* part = (float*)Unsafe.AsPointer(ref partial[0]);
+            float* part = acc;
+            nint ld = nr;
+            if (blocks > 1)
+            {
+                partial ??= GC.AllocateUninitializedArray<float>(MC * NC, pinned: true);
+                part = (float*)Unsafe.AsPointer(ref partial[0]);
+                ld = NC;
+            }
             var e = new Epilogue(in p);
-            int blockK = (k + (k + MaxKC - 1) / MaxKC - 1) / Math.Max(1, (k + MaxKC - 1) / MaxKC);
-            for (int pc = 0; ; pc += blockK)
+            for (int b = 0, pc = 0; b < blocks; b++, pc += blockK)
             {
                 int kc = Math.Min(blockK, k - pc);
-                e.First = pc == 0;
-                e.Last = pc + kc >= k;
+                bool last = b == blocks - 1;
                 for (int i = i0; i < i1; i += MR)
                 {
                     int rows = Math.Min(MR, i1 - i);
                     bool inPlace = !packAllA && rows == MR;
-                    float* ap = inPlace ? p.A + ((long)z * p.M + i) * k + pc : aBase + (long)(i / MR) * MR * kk + (long)pc * MR;
-                    nint rs = inPlace ? k : 1, ks = inPlace ? 1 : MR;
+                    // A in place (rs = K), a panel packed by rows ([MR][K], rs = K) or Aᵀ's packed k-major ([K][MR]).
+                    float* ap = inPlace ? p.A + ((long)z * p.M + i) * k + pc
+                        : aBase + (long)(i / MR) * MR * kk + (p.TransA ? (long)pc * MR : pc);
+                    nint rs = p.TransA && !inPlace ? 1 : kk, ks = p.TransA && !inPlace ? MR : 1;
                     for (int j = j0; j < j1; j += nr)
                     {
                         float* bp = bBase + (long)(j / nr) * nr * kk + (long)pc * nr;
-                        MicroKernel(kc, ap, rs, ks, bp, acc);
+                        float* dst = blocks > 1 ? part + (i - i0) * NC + (j - j0) : acc;
+                        MicroKernel(kc, ap, rs, ks, bp, dst, ld, b > 0);
+                        if (!last) continue;
                         int cols = Math.Min(nr, j1 - j);
                         for (int r = 0; r < rows; r++)
                         {
                             long at = cBase + (long)(i + r) * p.N + j;
-                            e.Row(acc + r * nr, part + (i + r - i0) * NC + (j - j0), p.C + at,
-                                p.Residual == null ? null : p.Residual + at, j, cols);
+                            e.Row(dst + r * ld, p.C + at, p.Residual == null ? null : p.Residual + at, j, cols);
                         }
                     }
                 }
-                if (e.Last) break;
             }
         }
     }
 
-    // --- packing ---
+    /// <summary>One tile work item: batch z, row panels [Panel0, Panel1), column panels [Col0, Col1).</summary>
+    private readonly record struct TileItem(int Z, int Panel0, int Panel1, int Col0, int Col1);
 
-    /// <summary>Rows i0 … i0+MR−1 of A (M, K) — or of Aᵀ when stored (K, M) — into dst[k·MR + r]; rows past M are 0.</summary>
-    private static void PackA(float* a, int m, int k, bool trans, int i0, float* dst)
+    // --- packing (each panel is packed once per call by one worker; the micro-kernel then reads it from L1/L2) ---
+
+    /// <summary>Rows i0 … i0+MR−1 of A (M, K) into dst[r·K + k] (rows past M are 0); with <paramref name="lnGamma"/>
+    /// set, each row is LayerNorm(row)·γ + β (LayerNormHost's row: its mean and variance, once per row).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackARows(float* a, int m, int k, int i0, float* dst, float* lnGamma, float* lnBeta, float eps)
     {
         int rows = Math.Min(MR, m - i0);
-        if (trans)
+        for (int r = 0; r < MR; r++, dst += Math.Max(k, 1))
         {
-            for (int t = 0; t < k; t++, dst += MR)
-            {
-                float* src = a + (long)t * m + i0;
-                int r = 0;
-                for (; r < rows; r++) dst[r] = src[r];
-                for (; r < MR; r++) dst[r] = 0f;
-            }
-            return;
+            float* src = a + (long)(i0 + r) * k;
+            if (r >= rows) new Span<float>(dst, k).Clear();
+            else if (lnGamma != null) LayerNormHost.Row(src, lnGamma, lnBeta, dst, k, eps);
+            else new ReadOnlySpan<float>(src, k).CopyTo(new Span<float>(dst, k));
         }
-        // Six source rows read side by side, the panel written front to back (sequential streams both ways).
-        float* s0 = a + (long)i0 * k;
-        if (rows == MR)
-        {
-            for (int t = 0; t < k; t++, dst += MR)
-            {
-                dst[0] = s0[t];
-                dst[1] = s0[k + t];
-                dst[2] = s0[2 * k + t];
-                dst[3] = s0[3 * k + t];
-                dst[4] = s0[4 * k + t];
-                dst[5] = s0[5 * k + t];
-            }
-            return;
-        }
+    }
+
+    /// <summary>Rows i0 … i0+MR−1 of Aᵀ, A stored (K, M), into dst[k·MR + r]; rows past M are 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackATransposed(float* a, int m, int k, int i0, float* dst)
+    {
+        int rows = Math.Min(MR, m - i0);
         for (int t = 0; t < k; t++, dst += MR)
-            for (int r = 0; r < MR; r++) dst[r] = r < rows ? s0[(long)r * k + t] : 0f;
+        {
+            float* src = a + (long)t * m + i0;
+            int r = 0;
+            for (; r < rows; r++) dst[r] = src[r];
+            for (; r < MR; r++) dst[r] = 0f;
+        }
     }
 
     /// <summary>Columns j0 … j0+nr−1 of B (K, N) — or of Bᵀ stored (N, K) — into dst[k·nr + c]; columns past N are 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackB(float* b, int n, int k, bool trans, int j0, int nr, float* dst)
     {
         int cols = Math.Min(nr, n - j0);
@@ -269,7 +397,19 @@ public static unsafe class GemmHost
             }
             return;
         }
-        // Bᵀ (nn.Linear weights): each panel column is a contiguous row of W. Transposed 8 k at a time, so the 8 panel
+        // Bᵀ (nn.Linear weights): each panel column is a contiguous row of W. With AVX2, one gather per 8 panel floats
+        // (column t of 8 rows of W; the 8 source lines stay in L1 for the next 15 t): 1.5× the scalar transpose below.
+        if (Avx2.IsSupported && cols == nr && nr % 8 == 0 && 8L * k < int.MaxValue / 4)
+        {
+            var rowsApart = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * k;
+            for (int g = 0; g < nr; g += 8)
+            {
+                float* src = b + (long)(j0 + g) * k, d = dst + g;
+                for (int t = 0; t < k; t++, d += nr) Avx2.GatherVector256(src + t, rowsApart, 4).Store(d);
+            }
+            return;
+        }
+        // Else transposed 8 k at a time, so the 8 panel
         // rows being written (8 × NR floats, 2 KB) and the 8-float pieces of the NR source rows stay in L1; column by
         // column over all of K would touch a new cache line with every store.
         for (int t0 = 0; t0 < k; t0 += 8)
@@ -286,27 +426,38 @@ public static unsafe class GemmHost
         }
     }
 
-    // --- micro-kernels: acc[MR][NR] = Σ_k a[k][·] ⊗ b[k][·]; A element (r, t) at a[r·rs + t·ks] (a packed panel: rs = 1,
-    // ks = MR; A read in place: rs = K, ks = 1), B a packed panel ---
+    // --- micro-kernels: c[r·ldc + j] (+)= Σ_t A(r, t)·b[t·NR + j] over one K block; A element (r, t) at a[r·rs + t·ks]
+    // (A read in place or packed by rows: rs = K, ks = 1; Aᵀ packed: rs = 1, ks = MR), b a packed B micro-panel. With
+    // accumulate the registers start from c (the partial sums of the earlier K blocks), else from 0 ---
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MicroKernel(int kc, float* a, nint rs, nint ks, float* b, float* acc)
+    private static void MicroKernel(int kc, float* a, nint rs, nint ks, float* b, float* c, nint ldc, bool accumulate)
     {
-        if (Vector512.IsHardwareAccelerated) Micro6x64(kc, a, rs, ks, b, acc);
-        else if (Vector256.IsHardwareAccelerated) Micro6x16(kc, a, rs, ks, b, acc);
-        else MicroScalar(kc, a, rs, ks, b, acc);
+        if (Vector512.IsHardwareAccelerated) Micro6x64(kc, a, rs, ks, b, c, ldc, accumulate);
+        else if (Vector256.IsHardwareAccelerated) Micro6x16(kc, a, rs, ks, b, c, ldc, accumulate);
+        else MicroScalar(kc, a, rs, ks, b, c, ldc, accumulate);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Micro6x64(int kc, float* a, nint rs, nint ks, float* b, float* acc)
+    private static void Micro6x64(int kc, float* a, nint rs, nint ks, float* b, float* c, nint ldc, bool accumulate)
     {
         nint r2 = 2 * rs, r3 = 3 * rs, r4 = 4 * rs, r5 = 5 * rs;
+        float* c0 = c, c1 = c + ldc, c2 = c + 2 * ldc, c3 = c + 3 * ldc, c4 = c + 4 * ldc, c5 = c + 5 * ldc;
         Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
         Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
         Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default;
         Vector512<float> c30 = default, c31 = default, c32 = default, c33 = default;
         Vector512<float> c40 = default, c41 = default, c42 = default, c43 = default;
         Vector512<float> c50 = default, c51 = default, c52 = default, c53 = default;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c0); c01 = Vector512.Load(c0 + 16); c02 = Vector512.Load(c0 + 32); c03 = Vector512.Load(c0 + 48);
+            c10 = Vector512.Load(c1); c11 = Vector512.Load(c1 + 16); c12 = Vector512.Load(c1 + 32); c13 = Vector512.Load(c1 + 48);
+            c20 = Vector512.Load(c2); c21 = Vector512.Load(c2 + 16); c22 = Vector512.Load(c2 + 32); c23 = Vector512.Load(c2 + 48);
+            c30 = Vector512.Load(c3); c31 = Vector512.Load(c3 + 16); c32 = Vector512.Load(c3 + 32); c33 = Vector512.Load(c3 + 48);
+            c40 = Vector512.Load(c4); c41 = Vector512.Load(c4 + 16); c42 = Vector512.Load(c4 + 32); c43 = Vector512.Load(c4 + 48);
+            c50 = Vector512.Load(c5); c51 = Vector512.Load(c5 + 16); c52 = Vector512.Load(c5 + 32); c53 = Vector512.Load(c5 + 48);
+        }
         for (int t = 0; t < kc; t++, a += ks, b += 64)
         {
             var b0 = Vector512.Load(b);
@@ -332,20 +483,27 @@ public static unsafe class GemmHost
             c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
             c52 = Vector512.FusedMultiplyAdd(x, b2, c52); c53 = Vector512.FusedMultiplyAdd(x, b3, c53);
         }
-        c00.Store(acc); c01.Store(acc + 16); c02.Store(acc + 32); c03.Store(acc + 48);
-        c10.Store(acc + 64); c11.Store(acc + 80); c12.Store(acc + 96); c13.Store(acc + 112);
-        c20.Store(acc + 128); c21.Store(acc + 144); c22.Store(acc + 160); c23.Store(acc + 176);
-        c30.Store(acc + 192); c31.Store(acc + 208); c32.Store(acc + 224); c33.Store(acc + 240);
-        c40.Store(acc + 256); c41.Store(acc + 272); c42.Store(acc + 288); c43.Store(acc + 304);
-        c50.Store(acc + 320); c51.Store(acc + 336); c52.Store(acc + 352); c53.Store(acc + 368);
+        c00.Store(c0); c01.Store(c0 + 16); c02.Store(c0 + 32); c03.Store(c0 + 48);
+        c10.Store(c1); c11.Store(c1 + 16); c12.Store(c1 + 32); c13.Store(c1 + 48);
+        c20.Store(c2); c21.Store(c2 + 16); c22.Store(c2 + 32); c23.Store(c2 + 48);
+        c30.Store(c3); c31.Store(c3 + 16); c32.Store(c3 + 32); c33.Store(c3 + 48);
+        c40.Store(c4); c41.Store(c4 + 16); c42.Store(c4 + 32); c43.Store(c4 + 48);
+        c50.Store(c5); c51.Store(c5 + 16); c52.Store(c5 + 32); c53.Store(c5 + 48);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Micro6x16(int kc, float* a, nint rs, nint ks, float* b, float* acc)
+    private static void Micro6x16(int kc, float* a, nint rs, nint ks, float* b, float* c, nint ldc, bool accumulate)
     {
         nint r2 = 2 * rs, r3 = 3 * rs, r4 = 4 * rs, r5 = 5 * rs;
+        float* c0 = c, c1 = c + ldc, c2 = c + 2 * ldc, c3 = c + 3 * ldc, c4 = c + 4 * ldc, c5 = c + 5 * ldc;
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        if (accumulate)
+        {
+            c00 = Vector256.Load(c0); c01 = Vector256.Load(c0 + 8); c10 = Vector256.Load(c1); c11 = Vector256.Load(c1 + 8);
+            c20 = Vector256.Load(c2); c21 = Vector256.Load(c2 + 8); c30 = Vector256.Load(c3); c31 = Vector256.Load(c3 + 8);
+            c40 = Vector256.Load(c4); c41 = Vector256.Load(c4 + 8); c50 = Vector256.Load(c5); c51 = Vector256.Load(c5 + 8);
+        }
         for (int t = 0; t < kc; t++, a += ks, b += 16)
         {
             var b0 = Vector256.Load(b);
@@ -363,52 +521,44 @@ public static unsafe class GemmHost
             x = Vector256.Create(a[r5]);
             c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
         }
-        c00.Store(acc); c01.Store(acc + 8); c10.Store(acc + 16); c11.Store(acc + 24); c20.Store(acc + 32); c21.Store(acc + 40);
-        c30.Store(acc + 48); c31.Store(acc + 56); c40.Store(acc + 64); c41.Store(acc + 72); c50.Store(acc + 80); c51.Store(acc + 88);
+        c00.Store(c0); c01.Store(c0 + 8); c10.Store(c1); c11.Store(c1 + 8); c20.Store(c2); c21.Store(c2 + 8);
+        c30.Store(c3); c31.Store(c3 + 8); c40.Store(c4); c41.Store(c4 + 8); c50.Store(c5); c51.Store(c5 + 8);
     }
 
-    private static void MicroScalar(int kc, float* a, nint rs, nint ks, float* b, float* acc)
+    private static void MicroScalar(int kc, float* a, nint rs, nint ks, float* b, float* c, nint ldc, bool accumulate)
     {
         const int nr = 16;
-        new Span<float>(acc, MR * nr).Clear();
+        if (!accumulate)
+            for (int r = 0; r < MR; r++) new Span<float>(c + r * ldc, nr).Clear();
         for (int t = 0; t < kc; t++, a += ks, b += nr)
             for (int r = 0; r < MR; r++)
             {
                 float x = a[r * rs];
-                for (int c = 0; c < nr; c++) acc[r * nr + c] = MathF.FusedMultiplyAdd(x, b[c], acc[r * nr + c]);
+                for (int j = 0; j < nr; j++) c[r * ldc + j] = MathF.FusedMultiplyAdd(x, b[j], c[r * ldc + j]);
             }
     }
 
     // --- epilogue ---
 
     /// <summary>
-    /// One row segment of a micro-tile: before the last K block, the sum so far goes to the partial tile; on the last,
-    /// v = alpha·(partial + acc), + beta·C (C read only when beta ≠ 0), + bias, then GELU or residual + gamma ⊙ v.
+    /// One finished row segment of a micro-tile (the sum over all of K): v = alpha·s, + beta·C (C read only when
+    /// beta ≠ 0), + bias, then GELU or residual + gamma ⊙ v, written to C.
     /// </summary>
-    private ref struct Epilogue(in Problem p)
+    private readonly ref struct Epilogue(in Problem p)
     {
         private readonly float alpha = p.Alpha, beta = p.Beta;
         private readonly float* bias = p.Bias, gamma = p.Gamma;
         private readonly bool gelu = p.Gelu;
-        public bool First, Last;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public readonly void Row(float* acc, float* part, float* c, float* residual, int col, int count)
+        public void Row(float* sum, float* c, float* residual, int col, int count)
         {
             int j = 0;
-            if (!Last)
-            {
-                if (First) new ReadOnlySpan<float>(acc, count).CopyTo(new Span<float>(part, count));
-                else for (; j < count; j++) part[j] += acc[j];
-                return;
-            }
             if (Vector512.IsHardwareAccelerated)
             {
                 for (; j <= count - 16; j += 16)
                 {
-                    var s = Vector512.Load(acc + j);
-                    if (!First) s += Vector512.Load(part + j);
-                    var v = s * alpha;
+                    var v = Vector512.Load(sum + j) * alpha;
                     if (beta != 0f) v += Vector512.Load(c + j) * beta;
                     if (bias != null) v += Vector512.Load(bias + col + j);
                     if (gelu) v = ActivationHost.GeluOp.Apply<Simd512, Vector512<float>>(v);
@@ -420,9 +570,7 @@ public static unsafe class GemmHost
             {
                 for (; j <= count - 8; j += 8)
                 {
-                    var s = Vector256.Load(acc + j);
-                    if (!First) s += Vector256.Load(part + j);
-                    var v = s * alpha;
+                    var v = Vector256.Load(sum + j) * alpha;
                     if (beta != 0f) v += Vector256.Load(c + j) * beta;
                     if (bias != null) v += Vector256.Load(bias + col + j);
                     if (gelu) v = ActivationHost.GeluOp.Apply<Simd256, Vector256<float>>(v);
@@ -432,8 +580,7 @@ public static unsafe class GemmHost
             }
             for (; j < count; j++)
             {
-                float s = First ? acc[j] : acc[j] + part[j];
-                float v = s * alpha;
+                float v = sum[j] * alpha;
                 if (beta != 0f) v += c[j] * beta;
                 if (bias != null) v += bias[col + j];
                 if (gelu) v = Activation.GeluValue(v);

@@ -6,7 +6,9 @@
 // Vector512 directly. A host version picks the width once per call: `if (HostSimd.Wide) F<Simd512, Vector512<float>>(…)
 // else F<Simd256, Vector256<float>>(…)`.
 // Tails (the last n mod Lanes elements): HostSimd.LoadTail/StoreTail go through a zero-padded Lanes-wide stack slot so
-// a tail runs the same vector math as the body (a tail element rounds exactly as its neighbours do).
+// a tail runs the same vector math as the body (a tail element rounds exactly as its neighbours do). Hot loops run
+// whole vectors with plain TS.Load/TS.Store and call LoadTail/StoreTail once for the tail: a LoadTail per iteration
+// returns through a stack temporary (its partial path is an out-of-line call) and measured 4-5× slower on streams.
 // Work splitting (HostSplit) is here too: contiguous chunks of ≥ 64 K floats (256 KB) per work item, so dispatch
 // (~µs) is amortised over ~10 µs of memory traffic.
 using System.Runtime.CompilerServices;
@@ -40,8 +42,15 @@ internal unsafe interface ISimd<TV> where TV : unmanaged
     static abstract TV Sqrt(TV a);
     /// <summary>e^a, float32 in-lane (<see cref="HostMath.Exp{TS, TV}"/>).</summary>
     static abstract TV Exp(TV a);
-    /// <summary>ln a (the BCL's vectorised log).</summary>
+    /// <summary>ln a, float32 in-lane (<see cref="HostMath.Log{TS, TV}"/>).</summary>
     static abstract TV Log(TV a);
+    /// <summary>The significand of a normal a scaled into [0.5, 1) (frexp's fraction; sign dropped).</summary>
+    static abstract TV Fraction(TV a);
+    /// <summary>frexp's exponent of a normal a, as a float: a = Fraction(a)·2^Exponent(a).</summary>
+    static abstract TV Exponent(TV a);
+    /// <summary>Stores v to a 64-byte-aligned p bypassing the caches (movntps): for outputs far larger than L2 that are
+    /// not read again soon, so the line is not read for ownership first.</summary>
+    static abstract void StoreStream(float* p, TV v);
     /// <summary>Round to the nearest integer (ties to even), still as floats.</summary>
     static abstract TV Round(TV a);
     /// <summary>2^k for integral k in [−126, 127] (the exponent field written directly).</summary>
@@ -57,6 +66,8 @@ internal unsafe interface ISimd<TV> where TV : unmanaged
     static abstract float MaxAcross(TV v);
     /// <summary>Lane i = TrainOps.Mix(key + first + i) &gt;&gt; 8 as a float in [0, 1) (the kernels' counter hash, integer lanes).</summary>
     static abstract TV CounterUniform(uint key, uint first);
+    /// <summary>Lane i = v[idx[i]] for Lanes indices in [0, Lanes) read from idx (vpermps).</summary>
+    static abstract TV PermuteLanes(TV v, int* idx);
     /// <summary>Lane i = (float)bytes[i]: widens Lanes bytes (the BCE's labels).</summary>
     static abstract TV LoadBytes(byte* p);
 }
@@ -81,7 +92,12 @@ internal unsafe struct Simd512 : ISimd<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Abs(Vector512<float> a) => Vector512.Abs(a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Sqrt(Vector512<float> a) => Vector512.Sqrt(a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Exp(Vector512<float> a) => HostMath.Exp<Simd512, Vector512<float>>(a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Log(Vector512<float> a) => Vector512.Log(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Log(Vector512<float> a) => HostMath.Log<Simd512, Vector512<float>>(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Fraction(Vector512<float> a) => ((Vector512.AsInt32(a) & Vector512.Create(0x007FFFFF)) | Vector512.Create(0x3F000000)).AsSingle();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Exponent(Vector512<float> a) => Vector512.ConvertToSingle((Vector512.ShiftRightLogical(Vector512.AsInt32(a), 23) & Vector512.Create(0xFF)) - Vector512.Create(126));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void StoreStream(float* p, Vector512<float> v) => v.StoreAlignedNonTemporal(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Round(Vector512<float> a) => Vector512.Round(a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Pow2(Vector512<float> k) => Vector512.ShiftLeft(Vector512.ConvertToInt32(k) + Vector512.Create(127), 23).AsSingle();
@@ -104,6 +120,8 @@ internal unsafe struct Simd512 : ISimd<Vector512<float>>
         x ^= Vector512.ShiftRightLogical(x, 16);
         return Vector512.ConvertToSingle(Vector512.ShiftRightLogical(x, 8)) * Vector512.Create(1f / 16777216f);
     }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> PermuteLanes(Vector512<float> v, int* idx) => Avx512F.PermuteVar16x32(v, Vector512.Load(idx));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> LoadBytes(byte* p) => Vector512.ConvertToSingle(Avx512F.ConvertToVector512Int32(Vector128.Load(p))); // vpmovzxbd
 }
@@ -128,7 +146,12 @@ internal unsafe struct Simd256 : ISimd<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Abs(Vector256<float> a) => Vector256.Abs(a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Sqrt(Vector256<float> a) => Vector256.Sqrt(a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Exp(Vector256<float> a) => HostMath.Exp<Simd256, Vector256<float>>(a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Log(Vector256<float> a) => Vector256.Log(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Log(Vector256<float> a) => HostMath.Log<Simd256, Vector256<float>>(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Fraction(Vector256<float> a) => ((Vector256.AsInt32(a) & Vector256.Create(0x007FFFFF)) | Vector256.Create(0x3F000000)).AsSingle();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Exponent(Vector256<float> a) => Vector256.ConvertToSingle((Vector256.ShiftRightLogical(Vector256.AsInt32(a), 23) & Vector256.Create(0xFF)) - Vector256.Create(126));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void StoreStream(float* p, Vector256<float> v) => v.StoreAlignedNonTemporal(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Round(Vector256<float> a) => Vector256.Round(a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Pow2(Vector256<float> k) => Vector256.ShiftLeft(Vector256.ConvertToInt32(k) + Vector256.Create(127), 23).AsSingle();
@@ -158,6 +181,9 @@ internal unsafe struct Simd256 : ISimd<Vector256<float>>
         return Vector256.ConvertToSingle(Vector256.ShiftRightLogical(x, 8)) * Vector256.Create(1f / 16777216f);
     }
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> PermuteLanes(Vector256<float> v, int* idx) =>
+        Avx2.IsSupported ? Avx2.PermuteVar8x32(v, Vector256.Load(idx)) : Vector256.Shuffle(v, Vector256.Load(idx));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> LoadBytes(byte* p) => Avx2.IsSupported
         ? Vector256.ConvertToSingle(Avx2.ConvertToVector256Int32(Vector128.CreateScalar(*(ulong*)p).AsByte()))
         : Vector256.Create((float)p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
@@ -167,7 +193,7 @@ internal unsafe struct Simd256 : ISimd<Vector256<float>>
 internal static unsafe class HostSimd
 {
     /// <summary>True when the host versions run Simd512 (AVX-512), else Simd256.</summary>
-    public static bool Wide { get; } = Vector512.IsHardwareAccelerated;
+    public static bool Wide => Vector512.IsHardwareAccelerated; // a JIT-time constant: the other branch is not compiled
 
     /// <summary>Loads <paramref name="n"/> floats (all Lanes when n ≥ Lanes) from <paramref name="p"/>, zero-filling the missing lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -190,6 +216,15 @@ internal static unsafe class HostSimd
     {
         if (n >= TS.Lanes) TS.Store(p, v);
         else StorePartial<TS, TV>(p, v, n);
+    }
+
+    /// <summary>y[0..n) = a·r0 + b·r1 (one FMA): whole vectors by plain loads and stores, then one ragged tail.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Lerp<TS, TV>(float* r0, float* r1, TV a, TV b, float* y, int n) where TS : struct, ISimd<TV> where TV : unmanaged
+    {
+        int i = 0;
+        for (; i + TS.Lanes <= n; i += TS.Lanes) TS.Store(y + i, TS.Fma(a, TS.Load(r0 + i), TS.Mul(b, TS.Load(r1 + i))));
+        if (i < n) StoreTail<TS, TV>(y + i, TS.Fma(a, LoadTail<TS, TV>(r0 + i, n - i), TS.Mul(b, LoadTail<TS, TV>(r1 + i, n - i))), n - i);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -229,6 +264,40 @@ internal static class HostMath
         e = TS.Select(TS.GreaterThan(x, TS.Splat(88.72283f)), TS.Splat(float.PositiveInfinity), e);
         e = TS.Select(TS.LessThan(x, TS.Splat(-87.3f)), TS.Zero, e);
         return TS.Select(TS.EqualsMask(x, x), e, x);
+    }
+
+    /// <summary>
+    /// ln x in float32, all in-lane (the BCL's vector log widens to double): x = f·2^e with f in [√½, √2) (frexp, then
+    /// one halving step), ln x = e·ln2 + ln f with ln(1 + m), m = f − 1, from Cephes' logf degree-8 minimax polynomial
+    /// (≤ 2 ulp) and ln2 split in two constants. Subnormals are scaled by 2^23 first; x = 0 → −∞, x &lt; 0 or NaN →
+    /// NaN, +∞ → +∞.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Log<TS, TV>(TV x) where TS : struct, ISimd<TV> where TV : unmanaged
+    {
+        TV tiny = TS.LessThan(x, TS.Splat(1.17549435e-38f));
+        TV xs = TS.Select(tiny, TS.Mul(x, TS.Splat(8388608f)), x);
+        TV e = TS.Sub(TS.Exponent(xs), TS.Select(tiny, TS.Splat(23f), TS.Zero));
+        TV f = TS.Fraction(xs);
+        TV low = TS.LessThan(f, TS.Splat(0.707106781186547524f));
+        e = TS.Sub(e, TS.Select(low, TS.One, TS.Zero));
+        TV m = TS.Sub(TS.Add(f, TS.Select(low, f, TS.Zero)), TS.One);
+        TV z = TS.Mul(m, m);
+        TV p = TS.Fma(TS.Splat(7.0376836292e-2f), m, TS.Splat(-1.1514610310e-1f));
+        p = TS.Fma(p, m, TS.Splat(1.1676998740e-1f));
+        p = TS.Fma(p, m, TS.Splat(-1.2420140846e-1f));
+        p = TS.Fma(p, m, TS.Splat(1.4249322787e-1f));
+        p = TS.Fma(p, m, TS.Splat(-1.6668057665e-1f));
+        p = TS.Fma(p, m, TS.Splat(2.0000714765e-1f));
+        p = TS.Fma(p, m, TS.Splat(-2.4999993993e-1f));
+        p = TS.Fma(p, m, TS.Splat(3.3333331174e-1f));
+        TV y = TS.Mul(TS.Mul(p, m), z);
+        y = TS.Fma(e, TS.Splat(-2.12194440e-4f), y);
+        y = TS.Fma(z, TS.Splat(-0.5f), y);
+        TV r = TS.Fma(e, TS.Splat(0.693359375f), TS.Add(m, y));
+        r = TS.Select(TS.EqualsMask(x, TS.Splat(float.PositiveInfinity)), x, r);
+        r = TS.Select(TS.EqualsMask(x, TS.Zero), TS.Splat(float.NegativeInfinity), r);
+        return TS.Select(TS.GreaterThanOrEqual(x, TS.Zero), r, TS.Splat(float.NaN)); // x < 0 and NaN fail the test
     }
 
     /// <summary>1 / (1 + e^(−x)): 0 at −∞, 1 at +∞, NaN stays NaN (as the kernels' 1/(1+exp(−x))).</summary>

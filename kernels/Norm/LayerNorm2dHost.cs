@@ -38,6 +38,7 @@ public static unsafe class LayerNorm2dHost
     }
 
     // A block of ≤ 128 pixels: 8 Vector512 or 16 Vector256 per quantity.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Normalize<TS, TV>(float* x, float* gamma, float* beta, float* y, int c, long stride, int count, float eps)
         where TS : struct, ISimd<TV> where TV : unmanaged
     {

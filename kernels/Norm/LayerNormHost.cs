@@ -11,6 +11,7 @@
 //   host  rows over the cores (~64 K floats per item); per row: Welford over full vectors (2 sub + 2 FMA per vector,
 //         one chain: ~8 cycles per 16 floats, under the memory time), Chan merge of the lanes, then
 //         y = ((x − μ)·rstd)·γ + β with one FMA per vector.
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using NativeEngine.Tensors;
 
@@ -27,9 +28,7 @@ public static unsafe class LayerNormHost
         {
             for (long r = r0; r < r0 + count; r++)
             {
-                float* xr = (float*)px + r * cols, yr = (float*)py + r * cols;
-                if (HostSimd.Wide) Row<Simd512, Vector512<float>>(xr, (float*)pg, (float*)pb, yr, cols, eps);
-                else Row<Simd256, Vector256<float>>(xr, (float*)pg, (float*)pb, yr, cols, eps);
+                Row((float*)px + r * cols, (float*)pg, (float*)pb, (float*)py + r * cols, cols, eps);
             }
         });
     }
@@ -42,6 +41,15 @@ public static unsafe class LayerNormHost
         Forward(x.HostPointer<float>(), gamma.HostPointer<float>(), beta.HostPointer<float>(), y.HostPointer<float>(), (int)(x.Length / cols), cols, eps);
     }
 
+    /// <summary>One row y = LayerNorm(x)·γ + β of <paramref name="n"/> floats at the widest vector width (also the host
+    /// GEMM's LayerNorm prologue, which normalises A's rows into its packed panels with it: the same numbers).</summary>
+    internal static void Row(float* x, float* gamma, float* beta, float* y, int n, float eps)
+    {
+        if (HostSimd.Wide) Row<Simd512, Vector512<float>>(x, gamma, beta, y, n, eps);
+        else Row<Simd256, Vector256<float>>(x, gamma, beta, y, n, eps);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Row<TS, TV>(float* x, float* gamma, float* beta, float* y, int n, float eps)
         where TS : struct, ISimd<TV> where TV : unmanaged
     {

@@ -6,12 +6,13 @@
 // output: ~8 ms at ~20 GB/s on the 2-core Zen 5, bandwidth-bound (the writes).
 // Loops: the column taps (x0, x1, λˣ) are computed once per call; work item = a band of output rows of one plane;
 // per output row one vertical pass over the input row into a scratch row (≤ a few KB: L1), then the horizontal
-// pass, 8 outputs per ymm with two 8-lane gathers (vgatherdps) from the scratch row.
-// Optimisations: the taps are never recomputed per element; the gathers hit L1; the output is one streaming write.
+// pass, 16 outputs per zmm: one load of the scratch row at the block's first tap and two lane permutes (vpermps) with
+// per-call index tables — an upscale's 16 outputs read < 16 consecutive inputs (8-lane gathers cost ~4× more).
+// Optimisations: the taps are never recomputed per element; the gathers hit L1; the output is one streaming write
+// (non-temporal stores past 8 MB: no read for ownership of lines that leave the caches before they are read).
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using NativeEngine.Runtime;
 using NativeEngine.Tensors;
 
@@ -29,47 +30,38 @@ public static unsafe class BilinearHost
     {
         if (planes == 0 || outH == 0 || outW == 0) return;
         float scaleH = (float)inH / outH, scaleW = (float)inW / outW;
-        var ints = ArrayPool<int>.Shared.Rent(2 * outW);
-        var floats = ArrayPool<float>.Shared.Rent(outW);
-        try
+        int lanes = HostSimd.Wide ? Simd512.Lanes : Simd256.Lanes, blocks = outW / lanes;
+        // Per call: the column taps and weights, and per block of Lanes outputs the first tap (base) and both taps
+        // relative to it; base −1 marks a block whose taps span ≥ Lanes inputs (downscaling), done lane by lane.
+        using var table = new PooledInts(4 * outW + blocks);
+        int* x0 = table.Pointer, x1 = x0 + outW, rel0 = x1 + outW, rel1 = rel0 + outW, bases = rel1 + outW;
+        using var weights = new PooledFloats(outW);
+        float* lambdas = weights.Pointer;
+        for (int ox = 0; ox < outW; ox++) Tap(scaleW, ox, inW, out x0[ox], out x1[ox], out lambdas[ox]);
+        for (int blk = 0; blk < blocks; blk++)
         {
-            for (int ox = 0; ox < outW; ox++)
-            {
-                Tap(scaleW, ox, inW, out ints[ox], out ints[outW + ox], out floats[ox]);
-            }
-            fixed (int* taps = ints)
-            fixed (float* lambdas = floats)
-            {
-                nint xp = (nint)x, yp = (nint)y, tp = (nint)taps, lp = (nint)lambdas;
-                int band = Math.Max(1, Math.Min(outH, (int)Math.Min(int.MaxValue, 65536L / Math.Max(1, outW))));
-                int bands = (outH + band - 1) / band;
-                HostCpu.For(planes * bands, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (item) =>
-                {
-                    int plane = item / bands, oy0 = (item - plane * bands) * band;
-                    var row = ArrayPool<float>.Shared.Rent(inW + 16);
-                    try
-                    {
-                        fixed (float* t = row)
-                            for (int oy = oy0; oy < Math.Min(outH, oy0 + band); oy++)
-                            {
-                                Tap(scaleH, oy, inH, out int y0, out int y1, out float ly);
-                                float* src = (float*)xp + (long)plane * inH * inW;
-                                Vertical(src + (long)y0 * inW, src + (long)y1 * inW, ly, t, inW);
-                                Horizontal(t, (int*)tp, (float*)lp, (float*)yp + ((long)plane * outH + oy) * outW, outW);
-                            }
-                    }
-                    finally
-                    {
-                        ArrayPool<float>.Shared.Return(row);
-                    }
-                });
-            }
+            int o = blk * lanes, b0 = x0[o];
+            bases[blk] = x1[o + lanes - 1] - b0 < lanes ? b0 : -1;
+            for (int j = o; j < o + lanes; j++) (rel0[j], rel1[j]) = (x0[j] - b0, x1[j] - b0);
         }
-        finally
+        nint xp = (nint)x, yp = (nint)y, tp = (nint)table.Pointer, lp = (nint)lambdas;
+        // Streaming stores when the output is far larger than L2 (it is not read again before it leaves the caches).
+        bool stream = (long)planes * outH * outW * 4 > 8L << 20;
+        int band = Math.Max(1, Math.Min(outH, (int)Math.Min(int.MaxValue, 65536L / Math.Max(1, outW))));
+        int bands = (outH + band - 1) / band;
+        HostCpu.For(planes * bands, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (item) =>
         {
-            ArrayPool<int>.Shared.Return(ints);
-            ArrayPool<float>.Shared.Return(floats);
-        }
+            int plane = item / bands, oy0 = (item - plane * bands) * band;
+            using var row = new PooledFloats(inW + 16); // + one vector: the last block's load may run past the row
+            float* t = row.Pointer, src = (float*)xp + (long)plane * inH * inW;
+            for (int oy = oy0; oy < Math.Min(outH, oy0 + band); oy++)
+            {
+                Tap(scaleH, oy, inH, out int y0, out int y1, out float ly);
+                float* yr = (float*)yp + ((long)plane * outH + oy) * outW;
+                if (HostSimd.Wide) Row<Simd512, Vector512<float>>(src + (long)y0 * inW, src + (long)y1 * inW, ly, t, inW, (int*)tp, (float*)lp, yr, outW, stream);
+                else Row<Simd256, Vector256<float>>(src + (long)y0 * inW, src + (long)y1 * inW, ly, t, inW, (int*)tp, (float*)lp, yr, outW, stream);
+            }
+        });
     }
 
     // torch's source coordinate for output index d (clamped at 0), the two taps and the weight of the second.
@@ -81,38 +73,52 @@ public static unsafe class BilinearHost
         l1 = Math.Clamp(s - i0, 0f, 1f);
     }
 
-    private static void Vertical(float* r0, float* r1, float ly, float* t, int n)
+    // One output row: the vertical lerp into t, then per block of Lanes outputs one load of t at the block's base and
+    // two lane permutes (vpermps) for the two taps; no gathers. stream: non-temporal stores once the row is aligned.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Row<TS, TV>(float* r0, float* r1, float ly, float* t, int inW, int* table, float* lambdas, float* y, int outW, bool stream)
+        where TS : struct, ISimd<TV> where TV : unmanaged
     {
-        if (HostSimd.Wide) Vertical<Simd512, Vector512<float>>(r0, r1, ly, t, n);
-        else Vertical<Simd256, Vector256<float>>(r0, r1, ly, t, n);
-    }
-
-    private static void Vertical<TS, TV>(float* r0, float* r1, float ly, float* t, int n) where TS : struct, ISimd<TV> where TV : unmanaged
-    {
-        TV a = TS.Splat(1f - ly), b = TS.Splat(ly);
-        for (int i = 0; i < n; i += TS.Lanes)
-        {
-            int lanes = Math.Min(TS.Lanes, n - i);
-            HostSimd.StoreTail<TS, TV>(t + i, TS.Fma(a, HostSimd.LoadTail<TS, TV>(r0 + i, lanes), TS.Mul(b, HostSimd.LoadTail<TS, TV>(r1 + i, lanes))), lanes);
-        }
-    }
-
-    private static void Horizontal(float* t, int* taps, float* lambdas, float* y, int outW)
-    {
-        int* x1 = taps + outW;
+        HostSimd.Lerp<TS, TV>(r0, r1, TS.Splat(1f - ly), TS.Splat(ly), t, inW);
+        int* x0 = table, x1 = x0 + outW, rel0 = x1 + outW, rel1 = rel0 + outW, bases = rel1 + outW;
+        bool nt = stream && ((nint)y & (TS.Lanes * sizeof(float) - 1)) == 0;
         int ox = 0;
-        if (Avx2.IsSupported) // .NET exposes 8-lane gathers only (vgatherdps ymm)
-            for (; ox + 8 <= outW; ox += 8)
-            {
-                var l = Vector256.Load(lambdas + ox);
-                var v0 = Avx2.GatherVector256(t, Vector256.Load(taps + ox), 4);
-                var v1 = Avx2.GatherVector256(t, Vector256.Load(x1 + ox), 4);
-                Vector256.FusedMultiplyAdd(Vector256<float>.One - l, v0, l * v1).Store(y + ox);
-            }
-        for (; ox < outW; ox++)
+        for (int blk = 0; ox + TS.Lanes <= outW; ox += TS.Lanes, blk++)
         {
-            float l = lambdas[ox];
-            y[ox] = (1f - l) * t[taps[ox]] + l * t[x1[ox]];
+            int b0 = bases[blk];
+            if (b0 < 0)
+            {
+                for (int j = ox; j < ox + TS.Lanes; j++) y[j] = (1f - lambdas[j]) * t[x0[j]] + lambdas[j] * t[x1[j]];
+                continue;
+            }
+            TV v = TS.Load(t + b0), l = TS.Load(lambdas + ox);
+            TV r = TS.Fma(TS.Sub(TS.One, l), TS.PermuteLanes(v, rel0 + ox), TS.Mul(l, TS.PermuteLanes(v, rel1 + ox)));
+            if (nt) TS.StoreStream(y + ox, r);
+            else TS.Store(y + ox, r);
         }
+        for (; ox < outW; ox++) y[ox] = (1f - lambdas[ox]) * t[x0[ox]] + lambdas[ox] * t[x1[ox]];
+    }
+}
+
+/// <summary>A pooled, pinned int buffer (see <see cref="PooledFloats"/>).</summary>
+internal readonly unsafe struct PooledInts : IDisposable
+{
+    private readonly int[] array;
+    private readonly System.Runtime.InteropServices.GCHandle handle;
+
+    public PooledInts(int length)
+    {
+        array = ArrayPool<int>.Shared.Rent(Math.Max(1, length));
+        handle = System.Runtime.InteropServices.GCHandle.Alloc(array, System.Runtime.InteropServices.GCHandleType.Pinned);
+        Pointer = (int*)handle.AddrOfPinnedObject();
+    }
+
+    /// <summary>The first element.</summary>
+    public int* Pointer { get; }
+
+    public void Dispose()
+    {
+        handle.Free();
+        ArrayPool<int>.Shared.Return(array);
     }
 }

@@ -93,6 +93,7 @@ public static unsafe class SemanticMapHost
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MapBlock<TS, TV>(float* ptn, float* mn, float* on, int q, int k, int hw, int start, int end)
         where TS : struct, ISimd<TV> where TV : unmanaged
     {

@@ -8,6 +8,7 @@
 //   host  rows spread over the cores (~64 K floats per work item); per row: vector max (vmaxps; NaN reaches the output
 //         through exp(x − m) anyway), exp(x − m) stored to y while summing in 2 accumulators, then y *= 1/Σ.
 //         The tail goes through a one-vector buffer padded with −∞ (exp gives 0, the max is unchanged).
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using NativeEngine.Tensors;
 
@@ -39,6 +40,7 @@ public static unsafe class SoftmaxHost
         Rows(x.HostPointer<float>(), y.HostPointer<float>(), (int)(x.Length / cols), cols);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Row<TS, TV>(float* x, float* y, int n) where TS : struct, ISimd<TV> where TV : unmanaged
     {
         int l = TS.Lanes, body = n - n % l, rest = n - body;

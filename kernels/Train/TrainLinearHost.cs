@@ -70,6 +70,7 @@ public static unsafe class TrainLinearHost
         });
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowBlocks<TS, TV>(float* a, int k, float* m, int op, float* bias, float* y, int o, int start, int end)
         where TS : struct, ISimd<TV> where TV : unmanaged
     {
@@ -209,6 +210,7 @@ public static unsafe class TrainLinearHost
     }
 
     // partial[j] = Σ_{r ∈ [start, end)} x[r, j], rows in order.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SumRows<TS, TV>(float* x, int cols, int start, int end, float* partial) where TS : struct, ISimd<TV> where TV : unmanaged
     {
         for (int j = 0; j < cols; j += TS.Lanes)
@@ -250,6 +252,7 @@ public static unsafe class TrainLinearHost
     }
 
     // y[c] = (accumulate ? y[c] : 0) + scale·Σ_chunk partial[chunk, c], chunks in order.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AddChunks<TS, TV>(float* partial, int chunks, int width, float* y, float scale, bool accumulate)
         where TS : struct, ISimd<TV> where TV : unmanaged
     {
@@ -263,6 +266,7 @@ public static unsafe class TrainLinearHost
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void OuterBlocks<TS, TV>(float* a, int aw, float* b, int bw, int start, int end, float* partial)
         where TS : struct, ISimd<TV> where TV : unmanaged
     {

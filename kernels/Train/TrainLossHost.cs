@@ -27,34 +27,43 @@ public static unsafe class TrainLossHost
             loss.HostPointer<float>(), inv, false);
     }
 
-    // Σ l over [start, end) (valid pixels), gradients written.
+    // Σ l over [start, end) (valid pixels), gradients written: full vectors with plain loads and stores, then at most
+    // one ragged tail whose missing labels read as void.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Chunk<TS, TV>(float* xp, byte* lp, float* gp, int start, int end, float posWeight, float inv)
         where TS : struct, ISimd<TV> where TV : unmanaged
     {
-        byte* lab16 = stackalloc byte[16];
-        var sum = TS.Zero;
-        var one = TS.One;
-        for (int i = start; i < end; i += TS.Lanes)
+        TV sum = TS.Zero, pw = TS.Splat(posWeight - 1f), vinv = TS.Splat(inv);
+        int i = start;
+        for (; i + TS.Lanes <= end; i += TS.Lanes)
         {
-            int lanes = Math.Min(TS.Lanes, end - i);
-            byte* lab = lp + i;
-            if (lanes < TS.Lanes) // ragged tail: missing labels are void
-            {
-                for (int j = 0; j < TS.Lanes; j++) lab16[j] = j < lanes ? lab[j] : TrainLoss.Void;
-                lab = lab16;
-            }
-            var lf = TS.LoadBytes(lab);
-            var t = TS.Select(TS.EqualsMask(lf, one), one, TS.Zero);
-            var valid = TS.LessThan(lf, TS.Splat(TrainLoss.Void));
-            var x = HostSimd.LoadTail<TS, TV>(xp + i, lanes);
-            var c = TS.Fma(TS.Splat(posWeight - 1f), t, one);
-            var e = TS.Exp(TS.Neg(TS.Abs(x)));
-            var l1 = TS.Add(TS.Mul(TS.Sub(one, t), x), TS.Mul(c, TS.Add(TS.Log(TS.Add(one, e)), TS.Max(TS.Neg(x), TS.Zero))));
-            var sigma = TS.Div(TS.Select(TS.GreaterThanOrEqual(x, TS.Zero), one, e), TS.Add(one, e));
-            var g = TS.Mul(TS.Add(TS.Sub(one, t), TS.Mul(c, TS.Sub(sigma, one))), TS.Splat(inv));
-            sum = TS.Add(sum, TS.Select(valid, l1, TS.Zero));
-            HostSimd.StoreTail<TS, TV>(gp + i, TS.Select(valid, g, TS.Zero), lanes);
+            var g = Bce<TS, TV>(TS.Load(xp + i), TS.LoadBytes(lp + i), pw, vinv, ref sum);
+            TS.Store(gp + i, g);
+        }
+        if (i < end)
+        {
+            byte* lab16 = stackalloc byte[16];
+            int lanes = end - i;
+            for (int j = 0; j < TS.Lanes; j++) lab16[j] = j < lanes ? lp[i + j] : TrainLoss.Void;
+            var g = Bce<TS, TV>(HostSimd.LoadTail<TS, TV>(xp + i, lanes), TS.LoadBytes(lab16), pw, vinv, ref sum);
+            HostSimd.StoreTail<TS, TV>(gp + i, g, lanes);
         }
         return TS.Sum(sum);
+    }
+
+    // One vector of pixels: adds the valid pixels' losses to sum, returns the gradients (0 on void pixels).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Bce<TS, TV>(TV x, TV label, TV pwMinus1, TV inv, ref TV sum) where TS : struct, ISimd<TV> where TV : unmanaged
+    {
+        var one = TS.One;
+        var t = TS.Select(TS.EqualsMask(label, one), one, TS.Zero);
+        var valid = TS.LessThan(label, TS.Splat(TrainLoss.Void));
+        var c = TS.Fma(pwMinus1, t, one);
+        var e = TS.Exp(TS.Neg(TS.Abs(x)));
+        var l1 = TS.Add(TS.Mul(TS.Sub(one, t), x), TS.Mul(c, TS.Add(TS.Log(TS.Add(one, e)), TS.Max(TS.Neg(x), TS.Zero))));
+        var sigma = TS.Div(TS.Select(TS.GreaterThanOrEqual(x, TS.Zero), one, e), TS.Add(one, e));
+        var g = TS.Mul(TS.Add(TS.Sub(one, t), TS.Mul(c, TS.Sub(sigma, one))), inv);
+        sum = TS.Add(sum, TS.Select(valid, l1, TS.Zero));
+        return TS.Select(valid, g, TS.Zero);
     }
 }

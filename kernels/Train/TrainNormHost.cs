@@ -60,6 +60,7 @@ public static unsafe class TrainNormHost
     }
 
     // partial[j] += Σ_r (x[r, j] − mean[j])², rows in order.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SquaredDeviations<TS, TV>(float* x, float* mean, int c, int start, int end, float* partial)
         where TS : struct, ISimd<TV> where TV : unmanaged
     {
@@ -76,6 +77,7 @@ public static unsafe class TrainNormHost
     }
 
     // y = (x − mean)·rstd·gamma + beta over rows [start, end).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Normalize<TS, TV>(float* x, float* mean, float* rstd, float* gamma, float* beta, float* y, int c, int start, int end)
         where TS : struct, ISimd<TV> where TV : unmanaged
     {
@@ -117,6 +119,7 @@ public static unsafe class TrainNormHost
     }
 
     // partial = [Σ dy (C) | Σ dy·x̂ (C)] over rows [start, end), in order.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BackwardSums<TS, TV>(float* x, float* dy, float* mean, float* rstd, int c, int start, int end, float* partial)
         where TS : struct, ISimd<TV> where TV : unmanaged
     {
@@ -133,6 +136,7 @@ public static unsafe class TrainNormHost
     }
 
     // dx = gamma·rstd·(dy − Σdy/N − x̂·Σdy·x̂/N) over rows [start, end).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BackwardDx<TS, TV>(float* x, float* dy, float* mean, float* rstd, float* gamma, float* sums, float* dx, int n, int c, int start, int end)
         where TS : struct, ISimd<TV> where TV : unmanaged
     {

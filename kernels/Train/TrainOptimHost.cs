@@ -31,23 +31,38 @@ public static unsafe class TrainOptimHost
 
     private readonly record struct AdamConstants(float Scale, float Beta1, float Beta2, float Eps, float L2, float Decay, float Step, float Bc2Sqrt);
 
+    // Full vectors with plain loads and stores, then at most one ragged tail.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AdamBlock<TS, TV>(float* pp, float* gp, float* mp, float* vp, int start, int end, AdamConstants k)
         where TS : struct, ISimd<TV> where TV : unmanaged
     {
-        TV vScale = TS.Splat(k.Scale), vB1 = TS.Splat(k.Beta1), vB2 = TS.Splat(k.Beta2), vC1 = TS.Splat(1f - k.Beta1);
-        TV vC2 = TS.Splat(1f - k.Beta2), vL2 = TS.Splat(k.L2), vDecay = TS.Splat(k.Decay), vStep = TS.Splat(k.Step);
-        TV vBc2 = TS.Splat(k.Bc2Sqrt), vEps = TS.Splat(k.Eps);
-        for (int i = start; i < end; i += TS.Lanes)
+        int i = start;
+        for (; i + TS.Lanes <= end; i += TS.Lanes)
         {
-            int lanes = Math.Min(TS.Lanes, end - i);
-            var w = TS.Mul(HostSimd.LoadTail<TS, TV>(pp + i, lanes), vDecay);
-            var g = TS.Add(TS.Mul(HostSimd.LoadTail<TS, TV>(gp + i, lanes), vScale), TS.Mul(vL2, w));
-            var mi = TS.Add(TS.Mul(HostSimd.LoadTail<TS, TV>(mp + i, lanes), vB1), TS.Mul(vC1, g));
-            var vi = TS.Add(TS.Mul(HostSimd.LoadTail<TS, TV>(vp + i, lanes), vB2), TS.Mul(TS.Mul(vC2, g), g));
-            HostSimd.StoreTail<TS, TV>(mp + i, mi, lanes);
-            HostSimd.StoreTail<TS, TV>(vp + i, vi, lanes);
-            HostSimd.StoreTail<TS, TV>(pp + i, TS.Sub(w, TS.Mul(vStep, TS.Div(mi, TS.Add(TS.Div(TS.Sqrt(vi), vBc2), vEps)))), lanes);
+            AdamStep<TS, TV>(TS.Load(pp + i), TS.Load(gp + i), TS.Load(mp + i), TS.Load(vp + i), k, out var w, out var m, out var v);
+            TS.Store(mp + i, m);
+            TS.Store(vp + i, v);
+            TS.Store(pp + i, w);
         }
+        if (i == end) return;
+        int n = end - i;
+        AdamStep<TS, TV>(HostSimd.LoadTail<TS, TV>(pp + i, n), HostSimd.LoadTail<TS, TV>(gp + i, n), HostSimd.LoadTail<TS, TV>(mp + i, n),
+            HostSimd.LoadTail<TS, TV>(vp + i, n), k, out var wt, out var mt, out var vt);
+        HostSimd.StoreTail<TS, TV>(mp + i, mt, n);
+        HostSimd.StoreTail<TS, TV>(vp + i, vt, n);
+        HostSimd.StoreTail<TS, TV>(pp + i, wt, n);
+    }
+
+    // The kernel's element arithmetic, operation for operation (no fused multiply-adds).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AdamStep<TS, TV>(TV p, TV grad, TV m, TV v, AdamConstants k, out TV pOut, out TV mOut, out TV vOut)
+        where TS : struct, ISimd<TV> where TV : unmanaged
+    {
+        var w = TS.Mul(p, TS.Splat(k.Decay));
+        var g = TS.Add(TS.Mul(grad, TS.Splat(k.Scale)), TS.Mul(TS.Splat(k.L2), w));
+        mOut = TS.Add(TS.Mul(m, TS.Splat(k.Beta1)), TS.Mul(TS.Splat(1f - k.Beta1), g));
+        vOut = TS.Add(TS.Mul(v, TS.Splat(k.Beta2)), TS.Mul(TS.Mul(TS.Splat(1f - k.Beta2), g), g));
+        pOut = TS.Sub(w, TS.Mul(TS.Splat(k.Step), TS.Div(mOut, TS.Add(TS.Div(TS.Sqrt(vOut), TS.Splat(k.Bc2Sqrt)), TS.Splat(k.Eps)))));
     }
 
     /// <summary>Same contract as <see cref="TrainOptim.SumSquares"/>, on host memory.</summary>

@@ -28,6 +28,16 @@ public sealed class CommandTests(DeviceFixture fixture)
     }
 
     [Fact]
+    public void BenchKernelsOnTheHostPrintsCpuTimeAndCopyBandwidth()
+    {
+        var (code, stdout, stderr) = CliProcess.Run("bench", "kernels", "--device", "cpu", "--op", "add", "--version", "host", "--seconds", "0.01");
+        Assert.True(code == 0, stderr);
+        Assert.Matches(@"peak: measured on this CPU .* GB/s copy .* GB copied per CPU-second", stdout);
+        Assert.Matches(@"(?m)^op\s.*\scpu-ms\s.*\s%BW\s+bound\s+%FMA/cpu-s\s+%BW/cpu-s\s", stdout);
+        Assert.Matches(@"(?m)^add\s+host\s+Host\s.*\smem\s", stdout);
+    }
+
+    [Fact]
     public void ErrorsAreOneLineAndExitOne()
     {
         var (code, _, stderr) = CliProcess.Run("ptx-check", "--ptxas", "/nonexistent/ptxas");

@@ -28,7 +28,7 @@ public static class BenchKernelsCommand
                     : throw new ArgumentException("bench kernels: --version without --op needs the full name, e.g. gemm/smem-tile64")];
 
             using var d = Cli.OpenDevice(r.GetValue(device)!, quiet: true);
-            var peak = d.HasHostMemory ? null : BenchPeaks.For(d.Accelerator.Name);
+            var peak = d.IsHost ? HostPeaks.Measure() : d.HasHostMemory ? null : BenchPeaks.For(d.Accelerator.Name);
             foreach (var line in BenchCommand.MachineLines(d, peak)) Console.WriteLine(line);
             var rows = new List<BenchRow>();
             foreach (var v in versions)

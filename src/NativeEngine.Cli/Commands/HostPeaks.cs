@@ -30,10 +30,17 @@ public static class HostPeaks
     /// </summary>
     public static double PerCoreGflops { get; private set; }
 
+    /// <summary>
+    /// Copy GB (read + write) per second of CPU time (all cores' copy threads): one core's share of the copy
+    /// bandwidth, timed by the process's CPU time like <see cref="PerCoreGflops"/>, so a CPU time share lost to other
+    /// jobs does not lower it (their memory traffic still can). 0 until measured.
+    /// </summary>
+    public static double PerCoreCopyGBytes { get; private set; }
+
     /// <summary>One line for a result file.</summary>
     public static string Line(DevicePeak p) =>
         $"peak: {p.Name}: {p.Fp32TeraFlops * 1000:F1} GFLOP/s FP32 FMA, {p.TeraBytesPerSecond * 1000:F1} GB/s copy (read + write); " +
-        $"{PerCoreGflops:F1} GFLOP per CPU-second (one core, contention-proof)";
+        $"{PerCoreGflops:F1} GFLOP and {PerCoreCopyGBytes:F1} GB copied per CPU-second (one core, contention-proof)";
 
     /// <summary>CPU seconds this process has used (all threads).</summary>
     public static double CpuSeconds() => Environment.CpuUsage.TotalTime.TotalSeconds;
@@ -123,13 +130,16 @@ public static class HostPeaks
         int cores = HostCpu.Cores, slice = floats / cores;
         void Copy() => HostCpu.For(cores, t => src.AsSpan(t * slice, slice).CopyTo(dst.AsSpan(t * slice, slice)));
         Copy();
-        double best = 0;
+        double best = 0, bestPerCore = 0, bytes = 2.0 * cores * slice * sizeof(float);
         for (int round = 0; round < 5; round++)
         {
+            double cpu = CpuSeconds();
             var sw = Stopwatch.StartNew();
             Copy();
-            best = Math.Max(best, 2.0 * cores * slice * sizeof(float) / sw.Elapsed.TotalSeconds / 1e9);
+            best = Math.Max(best, bytes / sw.Elapsed.TotalSeconds / 1e9);
+            bestPerCore = Math.Max(bestPerCore, bytes / Math.Max(CpuSeconds() - cpu, 1e-6) / 1e9);
         }
+        PerCoreCopyGBytes = bestPerCore;
         return best;
     }
 }

@@ -40,6 +40,12 @@ internal static class ActivationCases
             // b = 1 so the product's overflow is silu's own; b ≠ 1 is covered by the random rows.
             yield return Row("silu_mul", version, "SiLUMul", sp, Abs, Rel, d => Binary(d, special, special.Select(_ => 1f).ToArray(), choice));
         }
+
+        // Bench workloads (host): ViT-B's MLP activation at 640² with queries (1705 tokens × 3072).
+        const int big = 1705 * 3072;
+        yield return Row("gelu_erf", "Host", "GeluErf", $"[{big}]", Abs, Rel, d => Unary(d, Inputs.Uniform(big, 1, -6, 6), (x, y) => Activation.GeluErf(x, y), ActivationRef.GeluErf)) with { Bench = true };
+        yield return Row("sigmoid", "Host", "Sigmoid", $"[{big}]", Abs, Rel, d => Unary(d, Inputs.Uniform(big, 1, -6, 6), (x, y) => Activation.Sigmoid(x, y), ActivationRef.Sigmoid)) with { Bench = true };
+        yield return Row("silu_mul", "Host", "SiLUMul", $"[{big}]", Abs, Rel, d => Binary(d, Inputs.Uniform(big, 1, -6, 6), Inputs.Uniform(big, 2, -2, 2), null)) with { Bench = true };
     }
 
     // "V1" → Activation.<Name>V1 (the catalogue kernel); "Host" → ActivationHost.<Name>.

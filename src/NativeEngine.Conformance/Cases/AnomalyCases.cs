@@ -75,6 +75,22 @@ internal static class AnomalyCases
                     return new([1f, -1f, 3f, 0.125f], avg.ToHostFloat());
                 }));
         }
+
+        // Bench workloads (host): EoMT-B-640's statistics (K = 19 over 640² pixels), the seed's head (4 statistics,
+        // hidden 64 and 32) on 640² pixels, and the score of two stitched 640² windows.
+        yield return new ConformanceCase("anomaly_stats", "UncertaintyStatsHost.Stats", "[1,19,640,640]", StatsAbs, StatsRel, "K-term float32 sums, ln",
+            d => HostRows.On(d, dev =>
+            {
+                var s = SemanticMap(1, 19, 640 * 640, 5, 3);
+                using var ts = Tensor.FromHost(dev, new Shape(1, 19, 640, 640), s);
+                using var to = Tensor.Empty(dev, new Shape(1, 4, 640, 640));
+                UncertaintyStats.Compute(ts, to);
+                return new(AnomalyRef.Stats(s, 1, 19, 640 * 640), to.ToHostFloat());
+            })) { Bench = true };
+        yield return new ConformanceCase("anomaly_head", "AnomalyHeadHost.Forward", "[1,4,640,640] H=64,32", HeadAbs, HeadRel, "64-term float32 dot products vs double",
+            d => HostRows.On(d, dev => Head(dev, 1, 640, 640, 0, 64, 32, VersionKind.Host))) { Bench = true };
+        yield return new ConformanceCase("window_score", "AnomalyHeadHost.Score", "2 windows 640x640 in [640,642]", 1e-6, 1e-5, "one add per window, one sigmoid",
+            d => HostRows.On(d, dev => Windows(dev, 640, 640, VersionKind.Host))) { Bench = true };
     }
 
     /// <summary>A realistic semantic map: Σ_q sigmoid(m)·softmax(c)[:K] from random logits.</summary>

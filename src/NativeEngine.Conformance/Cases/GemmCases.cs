@@ -78,10 +78,16 @@ internal static class GemmCases
         foreach (var v in Gemm.Op.Versions)
             yield return new(v, "linear x[2,5,24]·W[19,24]ᵀ+b", Atol(24), Rel, Why, d => On(d, v, h => Linear(h, v)));
 
-        // Bench workloads: EoMT-L's MLP fc1 at 640² (1800 tokens, 1024 → 4096) and a square 2048³; 8 rows checked.
+        // Bench workloads: square 1024³ and 2048³, EoMT-L's MLP fc1 at 640² (1800 tokens, 1024 → 4096) (B packed on every
+        // call), and ViT-B-640's three big nn.Linear shapes (1600 tokens: qkv 768 → 2304, fc1 768 → 3072, fc2 3072 → 768;
+        // x·Wᵀ + b with W marked constant as the model's weights are, so the host GEMM packs it once); 8 rows checked.
         foreach (var v in Gemm.Op.Versions)
-            foreach (var (m, n, k) in new[] { (1800, 4096, 1024), (2048, 2048, 2048) })
-                yield return new(v, $"{m}x{n}x{k}", Atol(k), Rel, Why, d => On(d, v, h => Sampled(h, m, n, k, v))) { Bench = true };
+        {
+            foreach (var (m, n, k) in new[] { (1024, 1024, 1024), (1800, 4096, 1024), (2048, 2048, 2048) })
+                yield return new(v, $"{m}x{n}x{k}", Atol(k), Rel, Why, d => On(d, v, h => Sampled(h, m, n, k, v, linear: false))) { Bench = true };
+            foreach (var (m, n, k) in new[] { (1600, 2304, 768), (1600, 3072, 768), (1600, 768, 3072) })
+                yield return new(v, $"{m}x{n}x{k} linear W const", Atol(k), Rel, Why, d => On(d, v, h => Sampled(h, m, n, k, v, linear: true))) { Bench = true };
+        }
     }
 
     // Host versions need host memory: on CUDA their rows run on a private host device.
@@ -142,17 +148,22 @@ internal static class GemmCases
     }
 
     // A full float64 reference of a large GEMM takes minutes: compare 8 rows spread over M (first, last, between).
-    private static CaseResult Sampled(ComputeDevice d, int m, int n, int k, OpVersion v)
+    // linear: y = x·Wᵀ + b with W (N, K), as nn.Linear.
+    private static CaseResult Sampled(ComputeDevice d, int m, int n, int k, OpVersion v, bool linear)
     {
         var a = Inputs.Uniform(m * k, 1);
         var b = Inputs.Uniform(k * n, 2);
+        var bias = linear ? Inputs.Uniform(n, 3) : null;
         using var ta = Tensor.FromHost(d, new Shape(m, k), a);
-        using var tb = Tensor.FromHost(d, new Shape(k, n), b);
+        using var tb = Tensor.FromHost(d, linear ? new Shape(n, k) : new Shape(k, n), b);
+        if (linear) tb.MarkConstant();
+        using var tbias = bias is null ? null : Tensor.FromHost(d, new Shape(n), bias);
         using var tc = Tensor.Empty(d, new Shape(m, n));
-        Gemm.Matmul(ta, tb, tc, version: v);
+        if (linear) Gemm.Linear(ta, tb, tbias, tc, v);
+        else Gemm.Matmul(ta, tb, tc, version: v);
         var c = tc.ToHostFloat();
         var rows = Enumerable.Range(0, 8).Select(t => (int)((long)t * (m - 1) / 7)).Distinct().ToList();
-        var expected = rows.SelectMany(i => GemmRef.Matmul(a[(i * k)..((i + 1) * k)], b, null, 1, 1, n, k, false, false));
+        var expected = rows.SelectMany(i => GemmRef.Matmul(a[(i * k)..((i + 1) * k)], b, null, 1, 1, n, k, false, linear, bias: bias));
         var actual = rows.SelectMany(i => c.AsSpan(i * n, n).ToArray());
         return new(expected.ToArray(), actual.ToArray());
     }

@@ -72,7 +72,18 @@ internal static class ModelElementwiseCases
                         Bilinear.Resize(tx, ty);
                         return new(BilinearRef.Resize(x, planes, h, w, oh, ow), ty.ToHostFloat());
                     }));
-        }
+
+        // Bench workload (host): EoMT's mask logits 100 × 160² → 640² (the semantic map's input).
+        yield return new ConformanceCase("bilinear_resize", "BilinearHost.Resize", "[1,100,160,160]->[640,640]", 2e-6 + 2.4e-7 * 160, 1e-5,
+            "three lerps; float vs double source coordinates", d => HostRows.On(d, dev =>
+            {
+                var x = Inputs.Uniform(100 * 160 * 160, 1);
+                using var tx = Tensor.FromHost(dev, new Shape(1, 100, 160, 160), x);
+                using var ty = Tensor.Empty(dev, new Shape(1, 100, 640, 640));
+                Bilinear.Resize(tx, ty);
+                return new(BilinearRef.Resize(x, 100, 160, 160, 640, 640), ty.ToHostFloat());
+            })) { Bench = true };
+    }
 
     // The simulator kernel on the small shapes, the host version on every shape.
     private static IEnumerable<(string Kernel, VersionKind Choice)> Versions(string v1, string host, bool small)

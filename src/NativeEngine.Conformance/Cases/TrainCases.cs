@@ -128,39 +128,83 @@ internal static class TrainCases
                     d => HostRows.On(d, dev => BatchNorm(dev, n, c, 1, choice)));
             }
             foreach (int n in host ? [1, 40, 1000, 100003] : new[] { 1, 40, 1000 })
-                yield return new("bce_with_logits", K(choice, "TrainLoss.BceV1", "TrainLossHost.BceWithLogits"), $"[{n}] pw=10", SumAbs, SumRel,
-                    "stable softplus vs log σ in double; a sum for the loss", d => HostRows.On(d, dev =>
-                    {
-                        var x = Inputs.Uniform(n, 11, -8, 8);
-                        var rng = new Random(12);
-                        var labels = Enumerable.Range(0, n).Select(i => (byte)(i == 0 ? 1 : rng.Next(3) switch { 0 => 0, 1 => 1, _ => 255 })).ToArray();
-                        using var tx = Tensor.FromHost(dev, new Shape(n), x);
-                        using var tl = Tensor.FromSpan<byte>(dev, new Shape(n), labels);
-                        using var loss = Tensor.Empty(dev, new Shape(1));
-                        using var g = Tensor.Empty(dev, new Shape(n));
-                        TrainLoss.BceWithLogits(tx, tl, 10f, labels.Count(l => l != 255), loss, g);
-                        var (rl, rg) = TrainRef.Bce(x, labels, 10);
-                        return new([(float)rl, .. rg], [.. loss.ToHostFloat(), .. g.ToHostFloat()]);
-                    }));
+                yield return BceRow(choice, n);
             foreach (var (n, decoupled, step) in host ? [(1, false, 1), (100, false, 3), (100, true, 1), (257, true, 5), (200003, true, 2)]
                          : new[] { (1, false, 1), (100, false, 3), (100, true, 1), (257, true, 5) })
-                yield return new("adam_step", K(choice, "TrainOptim.AdamV1", "TrainOptimHost.Adam"), $"[{n}] {(decoupled ? "AdamW" : "Adam")} t={step}", Abs, Rel, Elem,
-                    d => HostRows.On(d, dev =>
-                    {
-                        var p = Inputs.Uniform(n, 13);
-                        var g = Inputs.Uniform(n, 14);
-                        var m = Inputs.Uniform(n, 15, -0.1f, 0.1f);
-                        var v = Inputs.Uniform(n, 16, 0, 0.01f);
-                        using var tp = Tensor.FromHost(dev, new Shape(n), p);
-                        using var tg = Tensor.FromHost(dev, new Shape(n), g);
-                        using var tm = Tensor.FromHost(dev, new Shape(n), m);
-                        using var tv = Tensor.FromHost(dev, new Shape(n), v);
-                        TrainOptim.Adam(tp, tg, tm, tv, step, 1e-3, 0.9, 0.999, 1e-8, 0.05, decoupled, 0.7f);
-                        var r = TrainRef.Adam(p, g, m, v, step, 1e-3, 0.9, 0.999, 1e-8, 0.05, decoupled, 0.7f);
-                        return new([.. r.P, .. r.M, .. r.V], [.. tp.ToHostFloat(), .. tm.ToHostFloat(), .. tv.ToHostFloat()]);
-                    }));
+                yield return AdamRow(choice, n, decoupled, step);
         }
+
+        // Bench workloads (host): the anomaly head's training at 640 × 640 pixels (N = 409600 pixel rows, 4 statistics,
+        // hidden 64 and 32): its linear layers forward and backward, BatchNorm, ReLU backward, the channels-last
+        // upsample of 160² features to 640² and its adjoint, the BCE, and AdamW on the head's 2.5 k parameters and on
+        // a 4 M-parameter tensor (where the step is a pure stream).
+        const int px = 640 * 640;
+        var hv = VersionKind.Host;
+        foreach (var (i, o) in new[] { (4, 64), (64, 32) })
+        {
+            string s = $"N={px} {i}->{o}";
+            double atol = SumAbsFor(px);
+            yield return new ConformanceCase("linear_forward", "TrainLinearHost.Forward", s, atol, SumRel, Sum, d => HostRows.On(d, dev => LinearCase(dev, px, i, o, 0, hv))) { Bench = true };
+            yield return new ConformanceCase("linear_grad_input", "TrainLinearHost.GradInput", s, atol, SumRel, Sum, d => HostRows.On(d, dev => LinearCase(dev, px, i, o, 1, hv))) { Bench = true };
+            yield return new ConformanceCase("linear_grad_weight", "TrainLinearHost.GradWeight", s, atol, SumRel, Sum, d => HostRows.On(d, dev => LinearCase(dev, px, i, o, 2, hv))) { Bench = true };
+        }
+        yield return new ConformanceCase("batchnorm_forward", "TrainNormHost.Forward", $"[{px},64]", SumAbsFor(px), SumRel, Sum,
+            d => HostRows.On(d, dev => BatchNorm(dev, px, 64, 0, hv))) { Bench = true };
+        yield return new ConformanceCase("batchnorm_backward", "TrainNormHost.Backward", $"[{px},64]", SumAbsFor(px), SumRel, Sum,
+            d => HostRows.On(d, dev => BatchNorm(dev, px, 64, 1, hv))) { Bench = true };
+        yield return new ConformanceCase("relu_backward", "TrainOpsHost.ReluBackward", $"[{px * 64}]", Abs, Rel, Elem, d => HostRows.On(d, dev =>
+        {
+            var y = ActivationRef.Relu(Inputs.Uniform(px * 64, 4));
+            var dy = Inputs.Uniform(px * 64, 5);
+            using var ty = Tensor.FromHost(dev, new Shape(px * 64), y);
+            using var tdy = Tensor.FromHost(dev, new Shape(px * 64), dy);
+            using var tdx = Tensor.Empty(dev, new Shape(px * 64));
+            TrainOps.ReluBackward(ty, tdy, tdx);
+            return new(TrainRef.ReluBackward(y, dy), tdx.ToHostFloat());
+        })) { Bench = true };
+        string up = "[1,160,160,64]->[640,640]";
+        double upCoord = Abs + 2.4e-7 * 160;
+        yield return new ConformanceCase("bilinear_resize", "BilinearHost.ResizeChannelsLast", up + " channels-last", upCoord, Rel, "4 taps; float32 source coordinates",
+            d => HostRows.On(d, dev => UpsampleCase(dev, 1, 160, 160, 64, 640, 640, false, hv))) { Bench = true };
+        yield return new ConformanceCase("upsample_bilinear_cl_backward", "TrainOpsHost.UpsampleBackward", up, Abs * 10, Rel, "≤ 16 adds per input",
+            d => HostRows.On(d, dev => UpsampleCase(dev, 1, 160, 160, 64, 640, 640, true, hv))) { Bench = true };
+        yield return BceRow(hv, px) with { Bench = true };
+        yield return AdamRow(hv, 4 * 64 + 64 + 64 * 32 + 32 + 32 + 1, true, 2) with { Bench = true };
+        yield return AdamRow(hv, 1 << 22, true, 2) with { Bench = true };
     }
+
+    private static ConformanceCase BceRow(VersionKind choice, int n) =>
+        new("bce_with_logits", K(choice, "TrainLoss.BceV1", "TrainLossHost.BceWithLogits"), $"[{n}] pw=10", SumAbs, SumRel,
+            "stable softplus vs log σ in double; a sum for the loss", d => HostRows.On(d, dev =>
+            {
+                var x = Inputs.Uniform(n, 11, -8, 8);
+                var rng = new Random(12);
+                var labels = Enumerable.Range(0, n).Select(i => (byte)(i == 0 ? 1 : rng.Next(3) switch { 0 => 0, 1 => 1, _ => 255 })).ToArray();
+                using var tx = Tensor.FromHost(dev, new Shape(n), x);
+                using var tl = Tensor.FromSpan<byte>(dev, new Shape(n), labels);
+                using var loss = Tensor.Empty(dev, new Shape(1));
+                using var g = Tensor.Empty(dev, new Shape(n));
+                TrainLoss.BceWithLogits(tx, tl, 10f, labels.Count(l => l != 255), loss, g);
+                var (rl, rg) = TrainRef.Bce(x, labels, 10);
+                return new([(float)rl, .. rg], [.. loss.ToHostFloat(), .. g.ToHostFloat()]);
+            }));
+
+    private static ConformanceCase AdamRow(VersionKind choice, int n, bool decoupled, int step) =>
+        new("adam_step", K(choice, "TrainOptim.AdamV1", "TrainOptimHost.Adam"), $"[{n}] {(decoupled ? "AdamW" : "Adam")} t={step}", Abs, Rel, Elem,
+            d => HostRows.On(d, dev =>
+            {
+                var p = Inputs.Uniform(n, 13);
+                var g = Inputs.Uniform(n, 14);
+                var m = Inputs.Uniform(n, 15, -0.1f, 0.1f);
+                var v = Inputs.Uniform(n, 16, 0, 0.01f);
+                using var tp = Tensor.FromHost(dev, new Shape(n), p);
+                using var tg = Tensor.FromHost(dev, new Shape(n), g);
+                using var tm = Tensor.FromHost(dev, new Shape(n), m);
+                using var tv = Tensor.FromHost(dev, new Shape(n), v);
+                TrainOptim.Adam(tp, tg, tm, tv, step, 1e-3, 0.9, 0.999, 1e-8, 0.05, decoupled, 0.7f);
+                var r = TrainRef.Adam(p, g, m, v, step, 1e-3, 0.9, 0.999, 1e-8, 0.05, decoupled, 0.7f);
+                return new([.. r.P, .. r.M, .. r.V], [.. tp.ToHostFloat(), .. tm.ToHostFloat(), .. tv.ToHostFloat()]);
+            }));
 
     private static CaseResult Unary(ComputeDevice d, int n, Action<Tensor, Tensor> op, Func<float[], float[]> reference)
     {

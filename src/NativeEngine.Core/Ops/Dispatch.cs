@@ -10,7 +10,8 @@ public static class Dispatch
 
     /// <summary>
     /// Host backend: host version, else the simple kernel (the grouped ones pay OS-level barriers there). Simulator:
-    /// the simple kernel (what the simulator is for), grouped next. CUDA: tensor cores, grouped, simple. A
+    /// the simple kernel (what the simulator is for), grouped next. CUDA: tensor cores, grouped, simple. A composite
+    /// version (other ops run one after another) comes last everywhere. A
     /// reduced-precision version ranks after every float32 one: it is picked automatically only by an op whose contract
     /// is reduced precision (gemm_tc, attention_tc); elsewhere force it by name.
     /// </summary>
@@ -32,6 +33,7 @@ public static class Dispatch
             (DeviceKind.Cuda, VersionKind.TensorCore) => 0,
             (DeviceKind.Cuda, VersionKind.Grouped) => 1,
             (DeviceKind.Cuda, VersionKind.Simple) => 2,
+            (_, VersionKind.Composite) => 4, // the unfused form: only where no fused version runs
             _ => Never, // host versions on the simulator (it runs the CUDA kernels) and on CUDA (no host memory)
         };
 }

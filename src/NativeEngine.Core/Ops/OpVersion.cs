@@ -13,6 +13,9 @@ public enum VersionKind
     TensorCore,
     /// <summary>Plain C# over host-memory tensors (SIMD, all cores): the host backend's version.</summary>
     Host,
+    /// <summary>Other ops of the table run one after another, each dispatched as usual (no kernel of its own): the
+    /// unfused form of a fused op, for devices without the fused version. Ranks after every other kind.</summary>
+    Composite,
 }
 
 /// <summary>The arithmetic a version computes in. Auto-dispatch never picks a reduced one unless the device allows it.</summary>

@@ -14,15 +14,50 @@ public sealed class Tensor : IDisposable
 {
     private MemoryBuffer1D<byte, Stride1D.Dense>? owned;
     private readonly ArrayView<byte> bytes;
+    private readonly StorageState state; // shared by a tensor and all its views
 
-    private Tensor(ComputeDevice device, Shape shape, DType dtype, ArrayView<byte> bytes, MemoryBuffer1D<byte, Stride1D.Dense>? owned)
+    private Tensor(ComputeDevice device, Shape shape, DType dtype, ArrayView<byte> bytes, MemoryBuffer1D<byte, Stride1D.Dense>? owned,
+        StorageState? state = null)
     {
         Device = device;
         Shape = shape;
         DType = dtype;
         this.bytes = bytes;
         this.owned = owned;
+        this.state = state ?? new StorageState();
     }
+
+    // Whether the storage is declared constant, and how often it was declared modified since.
+    private sealed class StorageState
+    {
+        public long Generation;
+        public volatile bool Constant;
+    }
+
+    /// <summary>
+    /// True once <see cref="MarkConstant"/> declared the storage constant (model weights): host versions may then keep
+    /// data derived from it (the host GEMM's packed weight panels), keyed on this tensor and <see cref="Generation"/>.
+    /// Shared with every view of the same storage.
+    /// </summary>
+    public bool IsConstant => state.Constant;
+
+    /// <summary>Counts the writes declared on this storage (<see cref="MarkModified"/>, <see cref="CopyTo"/> into it);
+    /// shared with every view. A cache built from a constant tensor is valid while its generation is unchanged.</summary>
+    public long Generation => Interlocked.Read(ref state.Generation);
+
+    /// <summary>
+    /// Declares the storage constant from now on (weights after loading) and returns this tensor. Whoever writes it
+    /// afterwards through a host pointer, a view or a kernel must call <see cref="MarkModified"/>, or caches derived from
+    /// it (packed GEMM panels) go stale; <see cref="CopyTo"/> does so itself.
+    /// </summary>
+    public Tensor MarkConstant()
+    {
+        state.Constant = true;
+        return this;
+    }
+
+    /// <summary>Declares that the storage was written: bumps <see cref="Generation"/>, so caches derived from it are rebuilt.</summary>
+    public void MarkModified() => Interlocked.Increment(ref state.Generation);
 
     /// <summary>The device holding the storage.</summary>
     public ComputeDevice Device { get; }
@@ -144,7 +179,7 @@ public sealed class Tensor : IDisposable
         var shape = new Shape(dims);
         if (shape.Elements != Length)
             throw new ArgumentException($"cannot reshape {Shape} ({Length} elements) to {shape}");
-        return new Tensor(Device, shape, DType, bytes, null);
+        return new Tensor(Device, shape, DType, bytes, null, state);
     }
 
     /// <summary>A view of rows [start, start+count) along the first dimension (no copy).</summary>
@@ -155,7 +190,7 @@ public sealed class Tensor : IDisposable
         long row = Length / Math.Max(Shape[0], 1) * DType.SizeOf();
         var dims = Shape.ToArray();
         dims[0] = count;
-        return new Tensor(Device, new Shape(dims), DType, bytes.SubView(start * row, count * row), null);
+        return new Tensor(Device, new Shape(dims), DType, bytes.SubView(start * row, count * row), null, state);
     }
 
     /// <summary>Copies this tensor's contents into <paramref name="destination"/> (same dtype and element count).</summary>
@@ -164,6 +199,7 @@ public sealed class Tensor : IDisposable
         if (destination.DType != DType || destination.Length != Length)
             throw new ArgumentException($"copy {Shape} {DType.Name()} into {destination.Shape} {destination.DType.Name()}: sizes differ");
         bytes.CopyTo(destination.bytes);
+        destination.MarkModified();
     }
 
     /// <summary>Throws unless the shape is exactly <paramref name="dims"/>; <paramref name="what"/> names the tensor.</summary>

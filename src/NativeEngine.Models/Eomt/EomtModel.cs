@@ -178,10 +178,11 @@ public sealed class EomtModel : IDisposable
         return probs.Select(v => v == 1f).ToArray();
     }
 
+    // Weights are constant once loaded: the host GEMM may then keep their packed panels (Tensor.MarkConstant).
     private Tensor Keep(Tensor t)
     {
         owned.Add(t);
-        return t;
+        return t.MarkConstant();
     }
 
     /// <summary>
@@ -270,9 +271,9 @@ public sealed class EomtModel : IDisposable
         var qkv = View(a.Qkv, b, n, 3 * C);
         var att = View(a.Attn, b, n, C);
         var mlp = View(a.Mlp, b, n, hid);
-        LayerNorm.Forward(x, w.Norm1W, w.Norm1B, h, Config.LayerNormEps, V(LayerNorm.Op));
-        Mark("layernorm");
-        Gemm.Linear(h, w.QkvW, w.QkvB, qkv, V(Gemm.Op));
+        // LN1 → qkv in one op: on the host the LayerNorm runs inside the GEMM's A packing (h is then untouched).
+        LayerNormLinear.Forward(x, w.Norm1W, w.Norm1B, Config.LayerNormEps, w.QkvW, w.QkvB, qkv, h, GemmEpilogue.None,
+            V(LayerNormLinear.Op), V(LayerNorm.Op), V(Gemm.Op));
         Mark("gemm");
         if (grid is not null)
             Attention.ForwardQueryPatchMasked(qkv, att, Config.Heads, grid, Config.Queries + Prefix, V(Attention.PatchMaskedOp));
@@ -281,15 +282,17 @@ public sealed class EomtModel : IDisposable
         Mark("attention");
         Gemm.LinearLayerScale(att, w.OutW, w.OutB, w.Ls1, x, x, V(Gemm.Op)); // x += ls1 ⊙ proj(att), fused
         Mark("gemm");
-        LayerNorm.Forward(x, w.Norm2W, w.Norm2B, h, Config.LayerNormEps, V(LayerNorm.Op));
-        Mark("layernorm");
         if (w.GateW is null)
         {
-            Gemm.Linear(h, w.Fc1W, w.Fc1B, mlp, GemmEpilogue.Gelu, V(Gemm.Op)); // fc1 and its GELU in one pass
+            // LN2 → fc1 → GELU in one op (LayerNorm in the host GEMM's A packing, GELU its epilogue).
+            LayerNormLinear.Forward(x, w.Norm2W, w.Norm2B, Config.LayerNormEps, w.Fc1W, w.Fc1B, mlp, h, GemmEpilogue.Gelu,
+                V(LayerNormLinear.Op), V(LayerNorm.Op), V(Gemm.Op));
             Mark("gemm");
         }
         else
         {
+            LayerNorm.Forward(x, w.Norm2W, w.Norm2B, h, Config.LayerNormEps, V(LayerNorm.Op));
+            Mark("layernorm");
             Gemm.Linear(h, w.Fc1W, w.Fc1B, mlp, V(Gemm.Op));
             Gemm.Linear(h, w.GateW, w.GateB, View(a.Gate!, b, n, hid), V(Gemm.Op));
             Mark("gemm");
