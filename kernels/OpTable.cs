@@ -42,6 +42,7 @@ public static class OpTable
         MaskLogits.Op,
         Bilinear.Op,
         SemanticMap.Op,
+        SemanticMap.UpsampledOp,
         // Anomaly statistics, the head, window stitching
         UncertaintyStats.StatsOp,
         AnomalyScores.BaselineOp,

@@ -7,7 +7,9 @@
 // Bk = 4 vectors (64 keys with AVX-512), and each block does
 //   S (48 × Bk) = Q·Kᵀ            micro-kernel 6 rows × 4 vectors: 24 accumulators + 4 K vectors + 1 broadcast
 //                                 = 29 of the 32 zmm registers; per D step 4 loads, 6 broadcasts, 24 FMAs
-//   mask, online softmax          per row: block max, corr = e^(m − m'), P = e^(S − m') (Vector512.Exp), l = l·corr + ΣP
+//   mask, online softmax          per row: block max, corr = 2^(m − m'), P = 2^(S − m') (scores in log₂ units: Q is
+//                                 pre-scaled by log₂e/√D; a 12-op exp2 for non-positive inputs, vscalefps on AVX-512),
+//                                 l = l·corr + ΣP kept as a vector per row (one horizontal add per row at the end)
 //   O (48 × Dp) = O·corr + P·V    micro-kernel 6 rows × 4 vectors of D, the same register budget
 // so the softmax statistics stay per row and O is rescaled in the P·V kernel's prologue (no extra pass).
 // K is packed once per (b, h) transposed in Bk-key panels ([kb][e][Bk], one 16 KB panel per key block for D = 64:
@@ -28,7 +30,9 @@
 // Versions (host):
 //   host  the above, work items (b·h, query block) over the cores; ISimd widths (Bk = 64/32/16 keys).
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using NativeEngine.Runtime;
 using NativeEngine.Tensors;
 
@@ -37,7 +41,7 @@ namespace NativeEngine.Kernels;
 /// <summary>Host (SIMD, multi-core) flash-style attention and EoMT's query-patch mask.</summary>
 public static unsafe class AttentionHost
 {
-    private const int TileRows = 6, QueryBlock = 48; // QueryBlock: 8 micro-tiles per work item
+    private const int TileRows = 6, QueryBlock = 48; // QueryBlock: 8 micro-tiles per work item (24 and 96 measured slower)
 
     [ThreadStatic] private static float[]? scratch;
 
@@ -125,7 +129,7 @@ public static unsafe class AttentionHost
                 HostCpu.For(bh, item => Pack((float*)pq, (float*)kt + (long)item * npad * d, (float*)vp + (long)item * npad * dp,
                     item / heads, item % heads, n, heads, d, dp, bk, npad, round));
                 int nqb = (n + QueryBlock - 1) / QueryBlock;
-                float scale = 1f / MathF.Sqrt(d);
+                float scale = Log2E / MathF.Sqrt(d); // scores in log₂ units: the softmax runs on 2^x
                 HostCpu.For(bh * nqb, item =>
                 {
                     int head = item / nqb;
@@ -175,18 +179,19 @@ public static unsafe class AttentionHost
     {
         int l = TS.Lanes, bk = 4 * l, c = heads * d, stride = 3 * c;
         int rows = Math.Min(QueryBlock, n - q0), rowsPad = (rows + TileRows - 1) / TileRows * TileRows;
-        int need = rowsPad * (d + bk + dp + 3);
+        int need = rowsPad * (d + bk + dp + 2 + l);
         var buf = scratch;
         if (buf is null || buf.Length < need) scratch = buf = new float[need];
         fixed (float* sb = buf)
         {
-            float* q = sb, s = q + rowsPad * d, o = s + rowsPad * bk, m = o + rowsPad * dp, sum = m + rowsPad, corr = sum + rowsPad;
+            float* q = sb, s = q + rowsPad * d, o = s + rowsPad * bk, m = o + rowsPad * dp, corr = m + rowsPad;
+            TV* sum = (TV*)(corr + rowsPad); // per-row running sums as vectors: one horizontal add per row at the end
             for (int r = 0; r < rowsPad; r++)
             {
                 float* src = qkv + ((long)bi * n + q0 + r) * stride + h * d;
                 for (int e = 0; e < d; e++) q[r * d + e] = r < rows ? TensorCoreOps.Round(src[e], round) * scale : 0f;
                 m[r] = float.NegativeInfinity;
-                sum[r] = 0f;
+                sum[r] = TS.Zero;
             }
             new Span<float>(o, rowsPad * dp).Clear();
 
@@ -201,19 +206,19 @@ public static unsafe class AttentionHost
                     if (r < rows) ApplyMask<TS, TV>(sr, bi, q0 + r, k0, valid, n, mask);
                     for (int j = valid; j < bk; j++) sr[j] = float.NegativeInfinity;
                     TV s0 = TS.Load(sr), s1 = TS.Load(sr + l), s2 = TS.Load(sr + 2 * l), s3 = TS.Load(sr + 3 * l);
-                    float mNew = MathF.Max(m[r], TS.MaxAcross(TS.MaxNative(TS.MaxNative(s0, s1), TS.MaxNative(s2, s3))));
+                    float mOld = m[r], mNew = MathF.Max(mOld, MaxAcross<TS, TV>(TS.MaxNative(TS.MaxNative(s0, s1), TS.MaxNative(s2, s3))));
                     TV mv = TS.Splat(mNew);
-                    s0 = TS.Exp(TS.Sub(s0, mv));
-                    s1 = TS.Exp(TS.Sub(s1, mv));
-                    s2 = TS.Exp(TS.Sub(s2, mv));
-                    s3 = TS.Exp(TS.Sub(s3, mv));
+                    s0 = Exp2NonPositive<TS, TV>(TS.Sub(s0, mv));
+                    s1 = Exp2NonPositive<TS, TV>(TS.Sub(s1, mv));
+                    s2 = Exp2NonPositive<TS, TV>(TS.Sub(s2, mv));
+                    s3 = Exp2NonPositive<TS, TV>(TS.Sub(s3, mv));
                     TS.Store(sr, s0);
                     TS.Store(sr + l, s1);
                     TS.Store(sr + 2 * l, s2);
                     TS.Store(sr + 3 * l, s3);
-                    float cr = MathF.Exp(m[r] - mNew); // 0 at the first block (m = −∞)
+                    float cr = mNew == mOld ? 1f : MathF.Exp((mOld - mNew) * Ln2); // 2^(m − m'): 0 at the first block (m = −∞)
                     corr[r] = cr;
-                    sum[r] = sum[r] * cr + TS.Sum(TS.Add(TS.Add(s0, s1), TS.Add(s2, s3)));
+                    sum[r] = TS.Fma(sum[r], TS.Splat(cr), TS.Add(TS.Add(s0, s1), TS.Add(s2, s3)));
                     m[r] = mNew;
                     if (round != Precision.Fp32) // P enters P·V in 16 bits, as v3 packs it; the row sum above is float32
                         for (int j = 0; j < bk; j++) sr[j] = TensorCoreOps.Round(sr[j], round);
@@ -225,11 +230,48 @@ public static unsafe class AttentionHost
 
             for (int r = 0; r < rows; r++)
             {
-                float inv = 1f / sum[r];
+                float inv = 1f / TS.Sum(sum[r]);
                 float* dst = output + ((long)bi * n + q0 + r) * c + h * d;
                 for (int e = 0; e < d; e++) dst[e] = o[r * dp + e] * inv;
             }
         }
+    }
+
+    // Horizontal max by in-register halvings (vextract, vpermilps) on AVX-512; the vocabulary's otherwise.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float MaxAcross<TS, TV>(TV v) where TS : struct, ISimd<TV> where TV : unmanaged
+    {
+        if (typeof(TV) != typeof(Vector512<float>)) return TS.MaxAcross(v);
+        var w = Unsafe.BitCast<TV, Vector512<float>>(v);
+        var h = Vector256.MaxNative(w.GetLower(), w.GetUpper());
+        var x = Vector128.MaxNative(h.GetLower(), h.GetUpper());
+        x = Vector128.MaxNative(x, Vector128.Shuffle(x, Vector128.Create(2, 3, 0, 1)));
+        x = Vector128.MaxNative(x, Vector128.Shuffle(x, Vector128.Create(1, 0, 3, 2)));
+        return x.ToScalar();
+    }
+
+    private const float Ln2 = 0.693147180559945309f, Log2E = 1.44269504088896341f;
+
+    /// <summary>
+    /// 2^x for x ≤ 0 (a score minus its row max, in log₂ units): x clamped at −126 (so −∞ and masked scores give
+    /// 2^−126 ≈ 1e-38, nothing next to the row max's 1), k = round(x), 2^(x − k) by a degree-6 fit on [−½, ½] (relative
+    /// error ≤ 1e-7), times 2^k through the exponent field. ~12 vector ops against HostMath.Exp's ~25 (no range selects:
+    /// the input is never positive, and a NaN score still comes out NaN through the polynomial).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Exp2NonPositive<TS, TV>(TV x) where TS : struct, ISimd<TV> where TV : unmanaged
+    {
+        x = TS.MaxNative(TS.Splat(-126f), x);
+        TV k = TS.Round(x), f = TS.Sub(x, k);
+        TV p = TS.Fma(TS.Splat(1.5337577497e-4f), f, TS.Splat(1.3399859890e-3f));
+        p = TS.Fma(p, f, TS.Splat(9.6185198054e-3f));
+        p = TS.Fma(p, f, TS.Splat(5.5503290147e-2f));
+        p = TS.Fma(p, f, TS.Splat(2.4022646248e-1f));
+        p = TS.Fma(p, f, TS.Splat(6.9314718246e-1f));
+        p = TS.Fma(p, f, TS.Splat(1f));
+        if (typeof(TV) == typeof(Vector512<float>) && Avx512F.IsSupported) // vscalefps: p·2^k in one instruction
+            return Unsafe.BitCast<Vector512<float>, TV>(Avx512F.Scale(Unsafe.BitCast<TV, Vector512<float>>(p), Unsafe.BitCast<TV, Vector512<float>>(k)));
+        return TS.Mul(p, TS.Pow2(k));
     }
 
     // Masked keys of query row i in key block [k0, k0 + valid) score −1e9 (replacing the score, as v1/v2).
@@ -306,21 +348,22 @@ public static unsafe class AttentionHost
         TV a40 = TS.Mul(TS.Load(o4), c), a41 = TS.Mul(TS.Load(o4 + l), c), a42 = TS.Mul(TS.Load(o4 + 2 * l), c), a43 = TS.Mul(TS.Load(o4 + 3 * l), c);
         c = TS.Splat(corr[5]);
         TV a50 = TS.Mul(TS.Load(o5), c), a51 = TS.Mul(TS.Load(o5 + l), c), a52 = TS.Mul(TS.Load(o5 + 2 * l), c), a53 = TS.Mul(TS.Load(o5 + 3 * l), c);
+        float* p1 = p + bk, p2 = p1 + bk, p3 = p2 + bk, p4 = p3 + bk, p5 = p4 + bk;
         for (int j = 0; j < bk; j++)
         {
             float* vr = v + (long)j * dp;
             TV v0 = TS.Load(vr), v1 = TS.Load(vr + l), v2 = TS.Load(vr + 2 * l), v3 = TS.Load(vr + 3 * l);
             TV x = TS.Splat(p[j]);
             a00 = TS.Fma(x, v0, a00); a01 = TS.Fma(x, v1, a01); a02 = TS.Fma(x, v2, a02); a03 = TS.Fma(x, v3, a03);
-            x = TS.Splat(p[bk + j]);
+            x = TS.Splat(p1[j]);
             a10 = TS.Fma(x, v0, a10); a11 = TS.Fma(x, v1, a11); a12 = TS.Fma(x, v2, a12); a13 = TS.Fma(x, v3, a13);
-            x = TS.Splat(p[2 * bk + j]);
+            x = TS.Splat(p2[j]);
             a20 = TS.Fma(x, v0, a20); a21 = TS.Fma(x, v1, a21); a22 = TS.Fma(x, v2, a22); a23 = TS.Fma(x, v3, a23);
-            x = TS.Splat(p[3 * bk + j]);
+            x = TS.Splat(p3[j]);
             a30 = TS.Fma(x, v0, a30); a31 = TS.Fma(x, v1, a31); a32 = TS.Fma(x, v2, a32); a33 = TS.Fma(x, v3, a33);
-            x = TS.Splat(p[4 * bk + j]);
+            x = TS.Splat(p4[j]);
             a40 = TS.Fma(x, v0, a40); a41 = TS.Fma(x, v1, a41); a42 = TS.Fma(x, v2, a42); a43 = TS.Fma(x, v3, a43);
-            x = TS.Splat(p[5 * bk + j]);
+            x = TS.Splat(p5[j]);
             a50 = TS.Fma(x, v0, a50); a51 = TS.Fma(x, v1, a51); a52 = TS.Fma(x, v2, a52); a53 = TS.Fma(x, v3, a53);
         }
         Store4<TS, TV>(o, l, a00, a01, a02, a03);

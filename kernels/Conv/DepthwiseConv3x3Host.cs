@@ -4,8 +4,9 @@
 // 79 MB out, 0.35 GFLOP: ~8 ms at ~20 GB/s against ~1 ms of FMAs on the 2-core Zen 5: bandwidth-bound.
 // Loops: work item = one (b, c) plane (100 KB at 160²: L2), so the three input rows an output row needs are L1/L2
 // hits after their first read. Per output row, 16 outputs per zmm: 9 unaligned loads (rows h−1, h, h+1 at column
-// offsets −1, 0, +1) and 9 FMAs with the 9 weights held in registers (9 of 32 zmm). Columns 0 and W − 1 and the
-// ragged tail, which would read outside the row, take a scalar path with the bounds checks.
+// offsets −1, 0, +1) and 9 FMAs with the 9 weights held in registers (9 of 32 zmm). Columns 0 and W − 1, which would read
+// outside the row, take a scalar path with the bounds checks; the ragged tail is one more vector ending at W − 2 (it
+// overlaps the last full one and rewrites the same values), so a 160-wide row has 2 scalar outputs, not up to 17.
 // Optimisations: weights broadcast once per plane; no padded copy of the input (the border is the scalar path).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -52,16 +53,28 @@ public static unsafe class DepthwiseConv3x3Host
             Scalar(x, k, y, h, w, r, 0);
             int col = 1;
             for (; col + l + 1 <= w; col += l) // reads columns col − 1 … col + Lanes, all inside the row
+                Vector<TS, TV>(mid + col, up == null ? null : up + col, down == null ? null : down + col, yr + col, k0, k1, k2, k3, k4, k5, k6, k7, k8);
+            if (col < w - 1 && w >= l + 2) // the ragged tail as one vector ending at column w − 2 (overlaps, same values)
             {
-                var acc = TS.Fma(k3, TS.Load(mid + col - 1), TS.Fma(k4, TS.Load(mid + col), TS.Mul(k5, TS.Load(mid + col + 1))));
-                if (up != null)
-                    acc = TS.Fma(k0, TS.Load(up + col - 1), TS.Fma(k1, TS.Load(up + col), TS.Fma(k2, TS.Load(up + col + 1), acc)));
-                if (down != null)
-                    acc = TS.Fma(k6, TS.Load(down + col - 1), TS.Fma(k7, TS.Load(down + col), TS.Fma(k8, TS.Load(down + col + 1), acc)));
-                TS.Store(yr + col, acc);
+                col = w - 1 - l;
+                Vector<TS, TV>(mid + col, up == null ? null : up + col, down == null ? null : down + col, yr + col, k0, k1, k2, k3, k4, k5, k6, k7, k8);
+                col = w - 1;
             }
             for (; col < w; col++) Scalar(x, k, y, h, w, r, col);
         }
+    }
+
+    // Lanes outputs at mid (columns −1 … +Lanes read); up/down null at the plane's first/last row (zero padding).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Vector<TS, TV>(float* mid, float* up, float* down, float* yr, TV k0, TV k1, TV k2, TV k3, TV k4, TV k5, TV k6, TV k7, TV k8)
+        where TS : struct, ISimd<TV> where TV : unmanaged
+    {
+        var acc = TS.Fma(k3, TS.Load(mid - 1), TS.Fma(k4, TS.Load(mid), TS.Mul(k5, TS.Load(mid + 1))));
+        if (up != null)
+            acc = TS.Fma(k0, TS.Load(up - 1), TS.Fma(k1, TS.Load(up), TS.Fma(k2, TS.Load(up + 1), acc)));
+        if (down != null)
+            acc = TS.Fma(k6, TS.Load(down - 1), TS.Fma(k7, TS.Load(down), TS.Fma(k8, TS.Load(down + 1), acc)));
+        TS.Store(yr, acc);
     }
 
     // One output with the bounds checks (borders and the tail), in the kernel's tap order.

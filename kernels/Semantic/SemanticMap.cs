@@ -10,6 +10,10 @@
 // Napkin math, L-1024 window: Q = 100, K = 19, 1024² pixels: mask 419 MB in, map 80 MB out ≈ 0.15 ms at 3.35 TB/s;
 // 2·19·100·1M = 4 GFLOP + 105 M exps: bandwidth bound. Fusing the bilinear upsample into the mask loader would read the
 // 26 MB low-resolution logits instead of 419 MB.
+// semantic_map_upsampled: the same map from the LOW-resolution mask logits (B, Q, h, w) bilinearly upsampled to the map's
+// (H, W) first (eomt.md §4.2 steps 4-5: F.interpolate(align_corners=False), then sigmoid and the class sum):
+//   "resize-then-map": bilinear_resize into a kept (B, Q, H, W) workspace buffer, then semantic_map (any device);
+//   host: the taps, σ and the class sum per 64-pixel tile (SemanticMapHost.cs): the upsampled logits never exist.
 using ILGPU;
 using ILGPU.Algorithms;
 using ILGPU.Runtime;
@@ -116,6 +120,56 @@ public static partial class SemanticMap
         map(probs);
     }
 }
+
+public static partial class SemanticMap
+{
+    /// <summary>
+    /// map (B, K, H, W) = <see cref="Forward"/> of <paramref name="maskLogits"/> (B, Q, h, w) bilinearly resized to
+    /// (H, W) (F.interpolate, align_corners=False) with <paramref name="classLogits"/> (B, Q, K+1): EoMT's semantic
+    /// inference from the mask head's output. <paramref name="version"/> forces one of <see cref="UpsampledOp"/>'s versions.
+    /// </summary>
+    public static void ForwardUpsampled(Tensor maskLogits, Tensor classLogits, Tensor map, OpVersion? version = null)
+    {
+        if (maskLogits.Shape.Rank != 4) throw new ArgumentException($"semantic map: maskLogits must be (B, Q, h, w), got {maskLogits.Shape}");
+        int b = maskLogits.Shape[0], q = maskLogits.Shape[1];
+        if (classLogits.Shape.Rank != 3 || classLogits.Shape[0] != b || classLogits.Shape[1] != q || classLogits.Shape[2] < 1)
+            throw new ArgumentException($"semantic map: classLogits must be (B={b}, Q={q}, K+1), got {classLogits.Shape}");
+        int k = classLogits.Shape[2] - 1;
+        if (map.Shape.Rank != 4 || map.Shape[0] != b || map.Shape[1] != k)
+            throw new ArgumentException($"semantic map: map must be (B={b}, K={k}, H, W), got {map.Shape}");
+        if ((maskLogits.Shape[2] == 0 || maskLogits.Shape[3] == 0) && map.Length > 0)
+            throw new ArgumentException($"semantic map: cannot upsample empty mask logits {maskLogits.Shape} to {map.Shape[2]}x{map.Shape[3]}");
+        Int32Extent.Check(maskLogits, "semantic map maskLogits");
+        Int32Extent.Check(map, "semantic map");
+        if (map.Length == 0) return;
+        UpsampledOp.Run(maskLogits.Device, new SemanticMapUpsampledArgs(maskLogits, classLogits, map, b, q, k,
+            maskLogits.Shape[2], maskLogits.Shape[3], map.Shape[2], map.Shape[3]), version);
+    }
+
+    /// <summary>
+    /// The op row of the upsampled semantic map: the map's FLOPs plus the resize's and a sigmoid per upsampled logit; bytes
+    /// as fused (low-resolution logits read, map written), what the host version moves.
+    /// </summary>
+    public static readonly Op<SemanticMapUpsampledArgs> UpsampledOp = new Op<SemanticMapUpsampledArgs>("semantic_map_upsampled",
+        "map = semantic_map(F.interpolate(mask logits, (H, W), mode='bilinear', align_corners=False), class logits)",
+        "SemanticRef.MapUpsampled",
+        a => (double)a.B * a.Q * a.OutH * a.OutW * (2.0 * a.K + 12),
+        a => 4.0 * ((double)a.MaskLogits.Length + a.ClassLogits.Length + a.Map.Length),
+        [new("semantic_map_upsampled", "resize-then-map", VersionKind.Simple,
+            "bilinear_resize into a kept (B, Q, H, W) workspace buffer, then semantic_map", ["Bilinear.ResizeV1", "SemanticMap.ClassProbsV1", "SemanticMap.MapV1"],
+            a =>
+            {
+                var up = a.Map.Device.Scratch.Get("semantic_map_upsampled.upsampled", new Shape(a.B, a.Q, a.OutH, a.OutW));
+                Bilinear.Resize(a.MaskLogits, up);
+                Forward(up, a.ClassLogits, a.Map);
+            })])
+        .WithHost(a => SemanticMapUpsampledHost.Forward(a.MaskLogits, a.ClassLogits, a.Map),
+            "bilinear taps, sigmoid and the class sum per 64-pixel tile (the upsampled logits never reach memory), SIMD, all cores");
+}
+
+/// <summary>One upsampled semantic-map call: low-resolution mask logits (B, Q, InH, InW), class logits (B, Q, K+1), map (B, K, OutH, OutW).</summary>
+public readonly record struct SemanticMapUpsampledArgs(Tensor MaskLogits, Tensor ClassLogits, Tensor Map, int B, int Q, int K,
+    int InH, int InW, int OutH, int OutW);
 
 /// <summary>One semantic-map call: mask logits (B, Q, HW), class logits (B, Q, K+1), map (B, K, HW).</summary>
 public readonly record struct SemanticMapArgs(Tensor MaskLogits, Tensor ClassLogits, Tensor Map, int B, int Q, int K, int Hw);

@@ -38,4 +38,11 @@ public static class SemanticRef
             }
         return acc.Select(v => (float)v).ToArray();
     }
+
+    /// <summary>
+    /// <see cref="Map"/> of the low-resolution mask logits (B, Q, h, w) first resized to (outH, outW) by
+    /// <see cref="BilinearRef.Resize"/> (EoMT's semantic inference from the mask head's output).
+    /// </summary>
+    public static float[] MapUpsampled(float[] masks, float[] classLogits, int b, int q, int k, int h, int w, int outH, int outW) =>
+        Map(BilinearRef.Resize(masks, b * q, h, w, outH, outW), classLogits, b, q, k, outH * outW);
 }

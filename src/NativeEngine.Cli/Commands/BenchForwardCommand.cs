@@ -94,18 +94,22 @@ public static class BenchForwardCommand
         // tensor-core floor is shown beside it on CUDA.
         var floors = BenchRoofline.Families(cfg, batch);
         Console.WriteLine($"share per kernel family (one synchronised run, {total:F2} ms){(peak is null ? "" : $"; roofline on {peak.Name}")}:");
-        Console.WriteLine($"  {"family",-26} {"ms",10}  {"share",7}  {"floor fp32",10}  {"% roofline",10}  {"floor bf16 TC",13}");
+        // CPU-ms: the process's CPU time per family (on the host backend the steady measure when the machine is shared;
+        // % FMA/cpu-s is the family's FLOPs per CPU-second against one core's measured FMA rate).
+        Console.WriteLine($"  {"family",-26} {"ms",10}  {"share",7}  {"floor fp32",10}  {"% roofline",10}  {"floor bf16 TC",13}  {"CPU-ms",9}  {"%FMA/cpu-s",10}");
         foreach (var (family, t) in profiler.Milliseconds.OrderByDescending(kv => kv.Value))
         {
-            string floor = "-", pct = "-", floorTc = "-";
+            string floor = "-", pct = "-", floorTc = "-", perCpu = "-";
+            double famCpu = profiler.CpuMilliseconds.GetValueOrDefault(family);
             if (peak is not null && floors.TryGetValue(family, out var cost))
             {
                 double ms32 = BenchRoofline.FloorMs(cost, peak.Fp32TeraFlops, peak.TeraBytesPerSecond);
                 floor = ms32.ToString("F3");
                 pct = (100 * ms32 / t).ToString("F1") + " %";
                 if (peak.HalfTeraFlops > 0) floorTc = BenchRoofline.FloorMs(cost, peak.HalfTeraFlops, peak.TeraBytesPerSecond).ToString("F3");
+                if (d.IsHost && cost.Flops > 0 && famCpu > 0) perCpu = (100 * cost.Flops / (famCpu * 1e6) / HostPeaks.PerCoreGflops).ToString("F1") + " %";
             }
-            Console.WriteLine($"  {family,-26} {t,10:F3}  {100 * t / total,5:F1} %  {floor,10}  {pct,10}  {floorTc,13}");
+            Console.WriteLine($"  {family,-26} {t,10:F3}  {100 * t / total,5:F1} %  {floor,10}  {pct,10}  {floorTc,13}  {famCpu,9:F1}  {perCpu,10}");
         }
     }
 

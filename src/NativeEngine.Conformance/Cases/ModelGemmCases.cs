@@ -66,6 +66,41 @@ internal static class ModelGemmCases
         }
     }
 
+    // semantic_map_upsampled: low-resolution mask logits (B, Q, h, w) → map (B, K, H, W). Shapes: narrower than a vector
+    // (scalar taps), EoMT's ×4 with a ragged last vector (72 = 4.5 vectors), a non-integer scale, downsampling (the
+    // scalar taps again), EoMT-S/B's Q = 100, K = 19 at 40² → 160², and ±inf/NaN low-resolution logits.
+    [ConformanceCases]
+    private static IEnumerable<ConformanceCase> UpsampledCases()
+    {
+        var resizeThenMap = SemanticMap.UpsampledOp.Version("resize-then-map");
+        var host = SemanticMap.UpsampledOp.Version("host");
+        var small = new[] { (1, 7, 3, 5, 6, 20, 24), (2, 5, 19, 20, 18, 80, 72), (1, 4, 5, 17, 23, 50, 61), (1, 3, 2, 33, 30, 9, 17) };
+        foreach (var (b, q, k, h, w, oh, ow) in small.Concat([(1, 100, 19, 40, 40, 160, 160)]))
+            foreach (var v in small.Contains((b, q, k, h, w, oh, ow)) ? new[] { resizeThenMap, host } : [host])
+                yield return UpsampledRow(v, b, q, k, h, w, oh, ow, false);
+        yield return UpsampledRow(host, 1, 6, 3, 16, 17, 64, 68, true);
+        yield return UpsampledRow(host, 1, 100, 19, 160, 160, 640, 640, false) with { Bench = true };
+    }
+
+    private static ConformanceCase UpsampledRow(OpVersion v, int b, int q, int k, int h, int w, int oh, int ow, bool special) =>
+        new(v, $"B{b} Q{q} K{k} {h}x{w}→{oh}x{ow}{(special ? " ±inf/NaN logits" : "")}", 1e-6 * q + 1e-6, 1e-5,
+            "bilinear taps (≤ 1 ulp), softmax over K+1, sum over Q of values ≤ 1", d => HostRows.On(d, dev =>
+            {
+                var m = Inputs.Uniform(b * q * h * w, 1, -8, 8);
+                if (special)
+                {
+                    m[0] = float.PositiveInfinity;
+                    m[h * w + 3 * w + 5] = float.NegativeInfinity;
+                    m[2 * h * w + 7] = float.NaN;
+                }
+                var cl = Inputs.Uniform(b * q * (k + 1), 2, -4, 4);
+                using var tm = Tensor.FromHost(dev, new Shape(b, q, h, w), m);
+                using var tc = Tensor.FromHost(dev, new Shape(b, q, k + 1), cl);
+                using var ts = Tensor.Empty(dev, new Shape(b, k, oh, ow));
+                SemanticMap.ForwardUpsampled(tm, tc, ts);
+                return new(SemanticRef.MapUpsampled(m, cl, b, q, k, h, w, oh, ow), ts.ToHostFloat());
+            }));
+
     // v1 and v2 on the small shapes, the host version on every shape.
     private static IEnumerable<(string Kernel, VersionKind Choice)> Versions(string v1, string v2, string host, bool small)
     {

@@ -1,12 +1,13 @@
 // The forward plan (issue 11 item 4): what a forward allocates and when the host waits.
 //   weights      uploaded once, at load.
 //   activations  one Arena, rented from the device pool at the first forward for its batch and the model's fixed S
-//                (one per input shape): every activation of the ViT, the heads, the upscale chain, the semantic map's
-//                upsampled mask logits and the masked-attention grid logits. A smaller batch takes leading views of
-//                it; only a larger batch replaces it.
+//                (one per input shape): every activation of the ViT, the heads, the upscale chain and the
+//                masked-attention grid logits. A smaller batch takes leading views of it; only a larger batch
+//                replaces it.
 //   temporaries  kernels keep theirs in device.Scratch, one buffer per purpose sized by its first call (the masked
-//                attention's N×N byte mask on the GPU path, the semantic map's class probabilities, the host
-//                transposed convolution's taps); host versions use stack or ArrayPool memory.
+//                attention's N×N byte mask on the GPU path, the semantic map's class probabilities and, off the
+//                host, its upsampled mask logits, the host transposed convolution's taps); host versions use stack or
+//                ArrayPool memory.
 //   host syncs   none: Forward and SemanticMap launch kernels only and read nothing back (an OpProfiler, when set,
 //                synchronises at every mark); the caller's read of an output is the one wait.
 //   fusion       GELU is fc1's epilogue, LayerScale + residual the epilogue of out_proj and fc2; LayerNorm computes
@@ -262,8 +263,7 @@ public sealed class EomtModel : IDisposable
         var a = arena ?? throw new InvalidOperationException("SemanticMap needs a Forward first");
         int s = Config.ImageSize;
         map.Expect("semantic_map", a.Batch, Config.Classes, s, s);
-        Bilinear.Resize(output.MasksQueriesLogits, a.Upsampled);
-        Kernels.SemanticMap.Forward(a.Upsampled, output.ClassQueriesLogits, map, V(Kernels.SemanticMap.Op));
+        Kernels.SemanticMap.ForwardUpsampled(output.MasksQueriesLogits, output.ClassQueriesLogits, map, V(Kernels.SemanticMap.UpsampledOp));
         Mark("semantic map");
     }
 
@@ -388,12 +388,12 @@ public sealed class EomtModel : IDisposable
     // Every activation of one forward, allocated once for the largest batch seen (its capacity) from the device pool;
     // a smaller batch uses leading views (Use), so a pipeline whose last batch of windows is short reallocates nothing.
     // Blocks before the query injection use leading views of the N1-sized buffers. Flat buffers so a view can take any
-    // shape that fits. Upsampled (the semantic map's S×S mask logits, B·Q·S² floats: the largest buffer) and Grid (the
-    // masked-attention grid logits, only when some block is masked) are planned here too.
+    // shape that fits. Grid (the masked-attention grid logits, only when some block is masked) is planned here too; the
+    // semantic map needs no S×S buffer here (semantic_map_upsampled: fused on the host, a workspace buffer elsewhere).
     private sealed class Arena : IDisposable
     {
         private readonly List<Tensor> all = [];
-        private readonly Tensor cols, patches, tokens, hidden, normed, queries, cls, embed1, embed2, masks, upsampled;
+        private readonly Tensor cols, patches, tokens, hidden, normed, queries, cls, embed1, embed2, masks;
         private readonly Tensor? grid;
         public readonly int Capacity;
         public readonly Tensor Branch, Qkv, Attn, Mlp, FeatA, FeatB, FeatC;
@@ -402,7 +402,7 @@ public sealed class EomtModel : IDisposable
         public Arena(EomtModel m, int b)
         {
             var c = m.Config;
-            int cc = c.HiddenSize, n1 = m.Tokens1, g2 = c.Grid * c.Grid, ms = c.MaskSize, s = c.ImageSize;
+            int cc = c.HiddenSize, n1 = m.Tokens1, g2 = c.Grid * c.Grid, ms = c.MaskSize;
             Capacity = b;
             Tensor T(params int[] dims) => Add(Tensor.Empty(m.device, new Shape(dims)));
             Tensor Flat(long n) => T(checked((int)n));
@@ -424,7 +424,6 @@ public sealed class EomtModel : IDisposable
             FeatB = Flat((long)b * cc * ms * ms);
             FeatC = Flat((long)b * cc * ms * ms);
             masks = T(b, c.Queries, ms, ms);
-            upsampled = T(b, c.Queries, s, s);
             grid = m.UsesMaskedAttention ? T(b, c.Queries, c.Grid, c.Grid) : null;
             Use(b);
         }
@@ -441,7 +440,6 @@ public sealed class EomtModel : IDisposable
         public Tensor Embed1 { get; private set; } = null!;
         public Tensor Embed2 { get; private set; } = null!;
         public Tensor Masks { get; private set; } = null!;
-        public Tensor Upsampled { get; private set; } = null!;
         public Tensor? Grid { get; private set; }
 
         /// <summary>Points the views at the first <paramref name="b"/> ≤ Capacity batch rows.</summary>
@@ -459,7 +457,6 @@ public sealed class EomtModel : IDisposable
             Embed1 = embed1.Slice(0, b);
             Embed2 = embed2.Slice(0, b);
             Masks = masks.Slice(0, b);
-            Upsampled = upsampled.Slice(0, b);
             Grid = grid?.Slice(0, b);
         }
 
