@@ -19,12 +19,10 @@ public static class OpTable
         Tokens.ToFeatureMapOp,
         // The ViT blocks
         Gemm.Op,
-        Gemm.TensorCoreOp,
         HalfConvert.Op,
         LayerNorm.Op,
         LayerNormLinear.Op,
         Attention.Op,
-        Attention.TensorCoreOp,
         Attention.MaskOp,
         Attention.PatchMaskedOp,
         Attention.BitsOp,

@@ -7,14 +7,14 @@
 # Runs from a repository checkout (builds the CLI once with the SDK) or from the unpacked tarball of
 # benchmarks/gpu/pack.sh (a published CLI in cli/ and a private .NET runtime in dotnet/: no .NET needed on the machine).
 #
-# Usage: run.sh [--out DIR] [--quick] [--configs "S-640 B-640 …"] [--dtypes "f32 bf16 f16"]
-#   --quick   one forward per configuration and dtype, shorter kernel batches (a smoke run)
+# Usage: run.sh [--out DIR] [--quick] [--configs "S-640 B-640 …"] [--precisions "fp32 tf32 bf16 fp16"]
+#   --quick   one forward per configuration and precision, shorter kernel batches (a smoke run)
 # Exit status: non-zero when any step fails; the results file keeps every step's output either way.
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 args="$*"
 configs="S-640 B-640 L-640 B-1024 L-1024"
-dtypes="f32 bf16 f16"
+precisions="fp32 tf32 bf16 fp16"
 out=""
 iterations=5
 seconds=0.2
@@ -23,7 +23,7 @@ while [[ $# -gt 0 ]]; do
     --out) out="$2"; shift 2 ;;
     --quick) iterations=1; seconds=0.05; shift ;;
     --configs) configs="$2"; shift 2 ;;
-    --dtypes) dtypes="$2"; shift 2 ;;
+    --precisions) precisions="$2"; shift 2 ;;
     -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -88,8 +88,8 @@ fi
 step "bench kernels --device cuda" bench kernels --device cuda --seconds "$seconds"
 summary=()
 for c in $configs; do
-  for t in $dtypes; do
-    step "bench forward --config $c --dtype $t" bench forward --device cuda --config "$c" --dtype "$t" --iterations "$iterations"
+  for t in $precisions; do
+    step "bench forward --config $c --precision $t" bench forward --device cuda --config "$c" --precision "$t" --iterations "$iterations"
     line="$(grep -E '^time: ' "$last" | tail -n 1)"
     summary+=("| $c | $t | ${line:+${line#time: }}${line:-failed (see above)} |")
   done

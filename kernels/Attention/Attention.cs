@@ -12,7 +12,8 @@
 //
 // Versions
 //   v1 "thread-per-query": one thread per (b, h, query row): online softmax over all keys, the output row doubles as the accumulator
-//      (no N×N matrix, no local arrays). Reads K and V once per query: N²·2D·4 B per head from cache. The CPU path.
+//      (no N×N matrix, no local arrays). In bf16/fp16 it rounds q, k, v and P as v3 does (any head dim: what runs
+//      where v3 cannot). Reads K and V once per query: N²·2D·4 B per head from cache. The CPU path.
 //   v2 "flash-tiles": flash-attention tiles: a group of 8 warps per (b·h, 32-query tile). The Q tile (32×D) stays in shared memory;
 //      K tiles (32 keys × D, row stride D+1 so lane j reads key j without bank conflicts) and then V tiles reuse one
 //      shared buffer. Lane j computes the scores of key j for the warp's 4 rows; the row max comes from a warp
@@ -26,7 +27,11 @@
 //   H100 FP32 (no tensor cores) 67 TFLOP/s → ≥ 1.1 ms; FA2-class mma.sync FP16 at ~300 TFLOP/s → ~0.25 ms.
 //   v2 re-reads K and V once per 32-query tile: ⌈N/32⌉·2·N·D·4·H = 132 · 2.15 MB · 16 ≈ 4.5 GB from L2 (≈ 0.5 ms at
 //   ~10 TB/s), so a v3 with mma.sync and 64–128-row tiles is the next step:
-//   v3 FlashAttention-2 on mma.sync (bf16/fp16, D = 64, 64-row tiles, per-query patch bitmask): AttentionTensorCore.cs.
+//   v3 "flash-mma" FlashAttention-2 on mma.sync (bf16/fp16, D = 64, 64-row tiles; attention_patch_masked's "bits-mma"
+//      reads a per-query patch bitmask): AttentionTensorCore.cs.
+// Precision (the user's choice, in the args): fp32 and tf32 run v1, v2 and the host version in float32; bf16/fp16 run v3
+// (CUDA, head dim 64; forced on the simulator), v1 and the host version, which round q, k, v and P as v3 does (float32
+// statistics).
 using ILGPU;
 using ILGPU.Algorithms;
 using ILGPU.Runtime;
@@ -47,7 +52,7 @@ public static partial class Attention
 
     [Kernel("attention", Version = "v1 one thread per query row, online softmax")]
     internal static void ForwardV1(Index1D i, ArrayView<float> qkv, ArrayView<float> output, ArrayView<byte> allowed,
-        int n, int heads, int d, float scale, int masked)
+        int n, int heads, int d, float scale, int masked, int round)
     {
         int row = i % n, bh = i / n;
         int h = bh % heads, b = bh / heads;
@@ -60,15 +65,16 @@ public static partial class Attention
         {
             int kBase = (b * n + j) * stride + c + h * d;
             float s = 0f;
-            for (int e = 0; e < d; e++) s += qkv[qBase + e] * qkv[kBase + e];
+            for (int e = 0; e < d; e++) s += TensorCoreOps.RoundHalf(qkv[qBase + e], round) * TensorCoreOps.RoundHalf(qkv[kBase + e], round);
             s *= scale;
             if (masked != 0 && allowed[(b * n + row) * n + j] == 0) s = MaskedScore;
             float mNew = XMath.Max(m, s);
             float corr = XMath.Exp(m - mNew); // 0 at the first key (m = −∞)
             float p = XMath.Exp(s - mNew);
             l = l * corr + p;
+            p = TensorCoreOps.RoundHalf(p, round); // bf16/fp16: P enters P·V in 16 bits as on the tensor cores; l stays float32
             int vBase = kBase + c;
-            for (int e = 0; e < d; e++) output[oBase + e] = output[oBase + e] * corr + p * qkv[vBase + e];
+            for (int e = 0; e < d; e++) output[oBase + e] = output[oBase + e] * corr + p * TensorCoreOps.RoundHalf(qkv[vBase + e], round);
             m = mNew;
         }
         float inv = 1f / l;
@@ -218,8 +224,12 @@ public static partial class Attention
     /// scale 1/√D with D = C / <paramref name="heads"/>. <paramref name="allowed"/> (B, N, N) u8, when given, lets query
     /// i attend key j only where it is 1 (masked keys score −1e9; see the file header for fully-masked rows).
     /// The table picks v2 on CUDA when D ≤ 128 (v1 otherwise); <paramref name="version"/> forces one.
+    /// <paramref name="precision"/>: fp32 and tf32 compute in float32 (there is no tf32 flash kernel); bf16/fp16 round q,
+    /// k, v and the softmax weights P before P·V, as the tensor-core version (v3, head dim 64, unmasked) does; the host
+    /// version rounds the same way. The softmax statistics and accumulation are float32 in every precision.
     /// </summary>
-    public static void Forward(Tensor qkv, Tensor output, int heads, Tensor? allowed = null, OpVersion? version = null)
+    public static void Forward(Tensor qkv, Tensor output, int heads, Tensor? allowed = null, OpVersion? version = null,
+        Precision precision = Precision.Fp32)
     {
         if (qkv.Shape.Rank != 3 || heads <= 0 || qkv.Shape[2] % (3 * heads) != 0 || qkv.Shape[2] == 0)
             throw new ArgumentException($"attention: qkv must be (B, N, 3·heads·D) with heads = {heads}, got {qkv.Shape}");
@@ -236,30 +246,43 @@ public static partial class Attention
         float scale = 1f / MathF.Sqrt(d);
         var mask = allowed?.Cast<byte>() ?? qkv.Cast<byte>(); // never read when masked == 0
         int masked = allowed is null ? 0 : 1;
-        Op.Run(qkv.Device, new AttentionArgs(qkv, output, allowed, mask, masked, b, n, heads, d, scale), version);
+        Op.Run(qkv.Device, new AttentionArgs(qkv, output, allowed, mask, masked, b, n, heads, d, scale, precision), version);
     }
 
     /// <summary>v1: one thread per query row, online softmax.</summary>
     public static readonly OpVersion<AttentionArgs> ThreadPerQuery = new("attention", "thread-per-query", VersionKind.Simple,
         "one thread per query row, online softmax", ["Attention.ForwardV1"],
-        a => LaunchForwardV1(a.Qkv.Device, a.B * a.Heads * a.N, a.Qkv.View, a.Output.View, a.Mask, a.N, a.Heads, a.D, a.Scale, a.Masked));
+        a => LaunchForwardV1(a.Qkv.Device, a.B * a.Heads * a.N, a.Qkv.View, a.Output.View, a.Mask, a.N, a.Heads, a.D, a.Scale, a.Masked,
+            TensorCoreOps.HalfCode(a.Precision)),
+        (_, a) => HostQkv(a.Qkv)); // every precision: bf16/fp16 round q, k, v and P as v3 does (any head dim)
 
     /// <summary>v2: flash tiles (Q tile, K/V tiles in shared memory), head dim ≤ 128.</summary>
     public static readonly OpVersion<AttentionArgs> FlashTiles = new("attention", "flash-tiles", VersionKind.Grouped,
         "flash tiles: Q tile + K/V tiles in shared memory, online softmax in registers", ["Attention.ForwardV2"],
         a => LaunchForwardV2(a.Qkv.Device, new Index2D(a.N, a.B * a.Heads), a.Qkv.View, a.Output.View, a.Mask, a.N, a.Heads, a.D, a.Scale, a.Masked),
-        (_, a) => a.D <= TiledMaxHeadDim ? null : $"head dim must be ≤ {TiledMaxHeadDim}, got D = {a.D} ({a.Heads} heads)");
+        (_, a) => a.D > TiledMaxHeadDim ? $"head dim must be ≤ {TiledMaxHeadDim}, got D = {a.D} ({a.Heads} heads)" : Float32Only(a.Qkv, a.Precision));
+
+    /// <summary>The SIMT kernels compute in float32: they serve fp32 and tf32 (whose attention is float32) on f32 qkv.</summary>
+    private static string? Float32Only(Tensor qkv, Precision precision) =>
+        precision.IsHalf() ? $"it computes in float32, the call asks for {precision.Name()} (the tensor-core or host version serves it)"
+        : qkv.DType != DType.Float32 ? $"it reads an f32 qkv, got {qkv.DType.Name()}"
+        : null;
+
+    /// <summary>v1 and the host versions serve every precision on an f32 qkv (bf16/fp16: q, k, v and P rounded as v3 rounds them).</summary>
+    private static string? HostQkv(Tensor qkv) => qkv.DType != DType.Float32 ? $"it reads an f32 qkv, got {qkv.DType.Name()}" : null;
 
     /// <summary>
     /// The op row: QKᵀ and PV are 2·N·N·D FLOPs each per (batch, head), plus ~5 per score for the softmax; qkv read
     /// once, the output written once, the mask (when given) read once.
     /// </summary>
     public static readonly Op<AttentionArgs> Op = new Op<AttentionArgs>("attention",
-        "softmax(QKᵀ/√D + mask)·V over a fused qkv (F.scaled_dot_product_attention)", "AttentionRef.Forward",
+        "softmax(QKᵀ/√D + mask)·V over a fused qkv (F.scaled_dot_product_attention), in fp32, bf16 or fp16", "AttentionRef.Forward",
         a => (double)a.B * a.Heads * a.N * a.N * (4.0 * a.D + 5),
-        a => 4.0 * a.B * a.N * a.Heads * a.D * 4 + (a.Masked != 0 ? (double)a.B * a.N * a.N : 0),
-        ThreadPerQuery, FlashTiles)
-        .WithHost(a => AttentionHost.Forward(a.Qkv, a.Output, a.Heads, a.Allowed));
+        a => (3.0 * a.Qkv.DType.SizeOf() + 4.0) * a.B * a.N * a.Heads * a.D + (a.Masked != 0 ? (double)a.B * a.N * a.N : 0),
+        ThreadPerQuery, FlashTiles, FlashMma(),
+        new OpVersion<AttentionArgs>("attention", "host", VersionKind.Host,
+            "plain C# over host memory: SIMD, all cores; bf16/fp16: q, k, v, P rounded as the tensor cores round them", [],
+            a => AttentionHost.Forward(a.Qkv, a.Output, a.Heads, a.Allowed, a.Precision), (_, a) => HostQkv(a.Qkv)));
 
     /// <summary>
     /// Attention under EoMT's query-patch mask given by its source, the grid logits (B, Q, G, G) or (B, Q, G²): the
@@ -268,7 +291,7 @@ public static partial class Attention
     /// device's kept scratch first.
     /// </summary>
     public static void ForwardQueryPatchMasked(Tensor qkv, Tensor output, int heads, Tensor gridLogits, int firstPatch,
-        OpVersion? version = null)
+        OpVersion? version = null, Precision precision = Precision.Fp32)
     {
         if (qkv.Shape.Rank != 3 || heads <= 0 || qkv.Shape[2] % (3 * heads) != 0 || qkv.Shape[2] == 0)
             throw new ArgumentException($"attention: qkv must be (B, N, 3·heads·D) with heads = {heads}, got {qkv.Shape}");
@@ -278,14 +301,14 @@ public static partial class Attention
             || gridLogits.Length != (long)b * gridLogits.Shape[1] * (n - firstPatch))
             throw new ArgumentException($"attention: gridLogits {gridLogits.Shape} must be (B={b}, Q, G, G) holding B·Q·(N − firstPatch) logits (N = {n}, firstPatch = {firstPatch} ≥ Q)");
         Int32Extent.Check(qkv, "attention qkv");
-        PatchMaskedOp.Run(qkv.Device, (qkv, output, heads, gridLogits, firstPatch), version);
+        PatchMaskedOp.Run(qkv.Device, new PatchMaskedArgs(qkv, output, heads, gridLogits, firstPatch, precision), version);
     }
 
     /// <summary>
     /// The op row of attention under the query-patch mask: the attention's cost; the CUDA path also writes and reads
     /// the (B, N, N) byte mask, the host path streams the grid logits instead.
     /// </summary>
-    public static readonly Op<(Tensor Qkv, Tensor Output, int Heads, Tensor GridLogits, int FirstPatch)> PatchMaskedOp = new Op<(Tensor Qkv, Tensor Output, int Heads, Tensor GridLogits, int FirstPatch)>("attention_patch_masked",
+    public static readonly Op<PatchMaskedArgs> PatchMaskedOp = new Op<PatchMaskedArgs>("attention_patch_masked",
         "attention with EoMT's query-patch mask built from the grid logits (QueryPatchMask, then Forward)", "AttentionRef.Forward",
         a => (double)a.Qkv.Shape[0] * a.Qkv.Shape[1] * a.Qkv.Shape[1] * (4.0 * a.Qkv.Shape[2] / 3 + 5 * a.Heads),
         a => 4.0 * a.Qkv.Length + 4.0 * a.Output.Length + 4.0 * a.GridLogits.Length,
@@ -296,10 +319,12 @@ public static partial class Attention
                 int b = a.Qkv.Shape[0], n = a.Qkv.Shape[1];
                 var allowed = a.Qkv.Device.Scratch.Get("attention_patch_masked.allowed", new Shape(b, n, n), DType.UInt8);
                 QueryPatchMask(a.GridLogits, a.FirstPatch, allowed);
-                Forward(a.Qkv, a.Output, a.Heads, allowed);
-            })])
-        .WithHost(a => AttentionHost.ForwardQueryPatchMasked(a.Qkv, a.Output, a.Heads, a.GridLogits, a.FirstPatch),
-            "the mask read from the grid logits while the keys stream (no N×N bytes), SIMD, all cores");
+                Forward(a.Qkv, a.Output, a.Heads, allowed, precision: a.Precision);
+            }, (_, a) => HostQkv(a.Qkv)), BitsMma(), // every precision: attention v1 rounds q, k, v and P for bf16/fp16
+        new OpVersion<PatchMaskedArgs>("attention_patch_masked", "host", VersionKind.Host,
+            "the mask read from the grid logits while the keys stream (no N×N bytes), SIMD, all cores; bf16/fp16 rounded as v3", [],
+            a => AttentionHost.ForwardQueryPatchMasked(a.Qkv, a.Output, a.Heads, a.GridLogits, a.FirstPatch, a.Precision),
+            (_, a) => HostQkv(a.Qkv))]);
 
     /// <summary>
     /// Builds EoMT's masked-attention mask (eomt.md §2.2): <paramref name="allowed"/> (B, N, N) u8 is 1 everywhere
@@ -333,4 +358,8 @@ public static partial class Attention
 
 /// <summary>One attention call after the entry point's checks; Mask is never read when Masked is 0.</summary>
 public readonly record struct AttentionArgs(Tensor Qkv, Tensor Output, Tensor? Allowed, ArrayView<byte> Mask, int Masked, int B, int N, int Heads,
-    int D, float Scale);
+    int D, float Scale, Precision Precision = Precision.Fp32);
+
+/// <summary>One call of attention under EoMT's query-patch mask given by the grid logits (B, Q, G, G).</summary>
+public readonly record struct PatchMaskedArgs(Tensor Qkv, Tensor Output, int Heads, Tensor GridLogits, int FirstPatch,
+    Precision Precision = Precision.Fp32);

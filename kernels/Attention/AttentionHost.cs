@@ -25,6 +25,8 @@
 //   ports bound it; 2 Zen 5 cores at 2 × 16-lane FMAs per cycle (~3 GHz) peak at ~380 GFLOP/s → ≥ 23 ms per layer.
 //   Memory: per query block K and V of one head (2 · 1728 · 64 · 4 B = 0.9 MB) stream from L2, 48 rows reuse each
 //   element: ~20 FLOP per L2 byte, well above what L2 needs to keep up.
+// Precision: bf16/fp16 round q, k and v as they are loaded/packed and P after the row sum (which stays float32), as
+// attention v3 rounds them on the tensor cores; fp32 and tf32 are float32 throughout.
 // Versions (host):
 //   host  the above, work items (b·h, query block) over the cores; ISimd widths (Bk = 64/32/16 keys).
 using System.Buffers;
@@ -44,20 +46,22 @@ public static unsafe class AttentionHost
     [ThreadStatic] private static float[]? scratch;
 
     /// <summary>Tensor form of <see cref="Attention.Forward"/> (optional (B, N, N) u8 mask).</summary>
-    public static void Forward(Tensor qkv, Tensor output, int heads, Tensor? allowed)
+    public static void Forward(Tensor qkv, Tensor output, int heads, Tensor? allowed, Precision precision = Precision.Fp32)
     {
         int b = qkv.Shape[0], n = qkv.Shape[1], d = qkv.Shape[2] / 3 / heads;
         if (b * n == 0) return;
-        Forward(qkv.HostPointer<float>(), output.HostPointer<float>(), b, n, heads, d, allowed is null ? null : allowed.HostPointer<byte>());
+        Dispatch(qkv.HostPointer<float>(), output.HostPointer<float>(), b, n, heads, d,
+            new Mask(allowed is null ? null : allowed.HostPointer<byte>(), null, 0, 0, 0), precision);
     }
 
     /// <summary>Tensor form of <see cref="Attention.ForwardQueryPatchMasked"/>: the mask comes from the grid logits.</summary>
-    public static void ForwardQueryPatchMasked(Tensor qkv, Tensor output, int heads, Tensor gridLogits, int firstPatch)
+    public static void ForwardQueryPatchMasked(Tensor qkv, Tensor output, int heads, Tensor gridLogits, int firstPatch,
+        Precision precision = Precision.Fp32)
     {
         int b = qkv.Shape[0], n = qkv.Shape[1], d = qkv.Shape[2] / 3 / heads;
         if (b * n == 0) return;
-        ForwardQueryPatchMasked(qkv.HostPointer<float>(), output.HostPointer<float>(), b, n, heads, d, gridLogits.HostPointer<float>(),
-            gridLogits.Shape[1], firstPatch);
+        Dispatch(qkv.HostPointer<float>(), output.HostPointer<float>(), b, n, heads, d,
+            new Mask(null, gridLogits.HostPointer<float>(), gridLogits.Shape[1], firstPatch, n - firstPatch), precision);
     }
 
     /// <summary>qkv (B, N, 3·H·D) → output (B, N, H·D); <paramref name="allowed"/> (B, N, N) u8 or null.</summary>
@@ -102,13 +106,14 @@ public static unsafe class AttentionHost
         public readonly int Queries = queries, FirstPatch = firstPatch, Patches = patches;
     }
 
-    private static void Dispatch(float* qkv, float* output, int b, int n, int heads, int d, Mask mask)
+    private static void Dispatch(float* qkv, float* output, int b, int n, int heads, int d, Mask mask, Precision precision = Precision.Fp32)
     {
-        if (HostSimd.Wide) Run<Simd512, Vector512<float>>(qkv, output, b, n, heads, d, mask);
-        else Run<Simd256, Vector256<float>>(qkv, output, b, n, heads, d, mask);
+        var round = precision.IsHalf() ? precision : Precision.Fp32; // tf32 attention is float32 (no tf32 flash kernel)
+        if (HostSimd.Wide) Run<Simd512, Vector512<float>>(qkv, output, b, n, heads, d, mask, round);
+        else Run<Simd256, Vector256<float>>(qkv, output, b, n, heads, d, mask, round);
     }
 
-    private static void Run<TS, TV>(float* qkv, float* output, int b, int n, int heads, int d, Mask mask)
+    private static void Run<TS, TV>(float* qkv, float* output, int b, int n, int heads, int d, Mask mask, Precision round)
         where TS : struct, ISimd<TV> where TV : unmanaged
     {
         int bk = 4 * TS.Lanes, nkb = (n + bk - 1) / bk, npad = nkb * bk, dp = (d + bk - 1) / bk * bk, bh = b * heads;
@@ -122,14 +127,14 @@ public static unsafe class AttentionHost
             {
                 nint pq = (nint)qkv, po = (nint)output, kt = (nint)pk, vp = (nint)(pk + kSize);
                 HostCpu.For(bh, item => Pack((float*)pq, (float*)kt + (long)item * npad * d, (float*)vp + (long)item * npad * dp,
-                    item / heads, item % heads, n, heads, d, dp, bk, npad));
+                    item / heads, item % heads, n, heads, d, dp, bk, npad, round));
                 int nqb = (n + QueryBlock - 1) / QueryBlock;
                 float scale = Log2E / MathF.Sqrt(d); // scores in log₂ units: the softmax runs on 2^x
                 HostCpu.For(bh * nqb, item =>
                 {
                     int head = item / nqb;
                     Block<TS, TV>((float*)pq, (float*)po, (float*)kt + (long)head * npad * d, (float*)vp + (long)head * npad * dp,
-                        head / heads, head % heads, item % nqb * QueryBlock, n, heads, d, dp, nkb, scale, mask);
+                        head / heads, head % heads, item % nqb * QueryBlock, n, heads, d, dp, nkb, scale, mask, round);
                 });
             }
         }
@@ -140,7 +145,7 @@ public static unsafe class AttentionHost
     }
 
     // K of head (bi, h) → [kb][e][Bk] panels (zero keys past N); V → [key][Dp] rows (zero columns past D, zero rows past N).
-    private static void Pack(float* qkv, float* kt, float* vp, int bi, int h, int n, int heads, int d, int dp, int bk, int npad)
+    private static void Pack(float* qkv, float* kt, float* vp, int bi, int h, int n, int heads, int d, int dp, int bk, int npad, Precision round)
     {
         int c = heads * d, stride = 3 * c;
         for (int key = 0; key < npad; key++)
@@ -153,6 +158,12 @@ public static unsafe class AttentionHost
                 for (int e = 0; e < d; e++) kDst[e * bk] = k[e];
                 new ReadOnlySpan<float>(k + c, d).CopyTo(new Span<float>(vDst, d));
                 new Span<float>(vDst + d, dp - d).Clear();
+                if (round != Precision.Fp32)
+                    for (int e = 0; e < d; e++)
+                    {
+                        kDst[e * bk] = TensorCoreOps.Round(kDst[e * bk], round);
+                        vDst[e] = TensorCoreOps.Round(vDst[e], round);
+                    }
             }
             else
             {
@@ -164,7 +175,7 @@ public static unsafe class AttentionHost
 
     // One work item: query rows [q0, q0 + 48) of head (bi, h) against every key block.
     private static void Block<TS, TV>(float* qkv, float* output, float* kt, float* vp, int bi, int h, int q0, int n, int heads, int d,
-        int dp, int nkb, float scale, Mask mask) where TS : struct, ISimd<TV> where TV : unmanaged
+        int dp, int nkb, float scale, Mask mask, Precision round) where TS : struct, ISimd<TV> where TV : unmanaged
     {
         int l = TS.Lanes, bk = 4 * l, c = heads * d, stride = 3 * c;
         int rows = Math.Min(QueryBlock, n - q0), rowsPad = (rows + TileRows - 1) / TileRows * TileRows;
@@ -178,7 +189,7 @@ public static unsafe class AttentionHost
             for (int r = 0; r < rowsPad; r++)
             {
                 float* src = qkv + ((long)bi * n + q0 + r) * stride + h * d;
-                for (int e = 0; e < d; e++) q[r * d + e] = r < rows ? src[e] * scale : 0f;
+                for (int e = 0; e < d; e++) q[r * d + e] = r < rows ? TensorCoreOps.Round(src[e], round) * scale : 0f;
                 m[r] = float.NegativeInfinity;
                 sum[r] = TS.Zero;
             }
@@ -209,6 +220,8 @@ public static unsafe class AttentionHost
                     corr[r] = cr;
                     sum[r] = TS.Fma(sum[r], TS.Splat(cr), TS.Add(TS.Add(s0, s1), TS.Add(s2, s3)));
                     m[r] = mNew;
+                    if (round != Precision.Fp32) // P enters P·V in 16 bits, as v3 packs it; the row sum above is float32
+                        for (int j = 0; j < bk; j++) sr[j] = TensorCoreOps.Round(sr[j], round);
                 }
                 for (int r = 0; r < rowsPad; r += TileRows)
                     for (int ct = 0; ct < dp; ct += bk)

@@ -46,7 +46,7 @@ public static partial class Attention
     // The simulator's register file: Q 0..15, S 16..47, O 48..79, P 80..95, K/V 96..111, 32 lanes each.
     private const int RQ = 0, RS = 16, RO = 48, RP = 80, RK = 96, RegsPerWarp = 112;
 
-    [Kernel("attention_tc", Version = "v3 flash-attention-2 on mma.sync (bf16/fp16), 64 query rows x 4 warps, cp.async double-buffered K/V",
+    [Kernel("attention", Version = "v3 flash-attention-2 on mma.sync (bf16/fp16), 64 query rows x 4 warps, cp.async double-buffered K/V",
         GroupX = 128, TileX = FaRows, TileY = 1, ProblemRank = 2, SimulatorSharedBytes = 4 * RegsPerWarp * 32 * 4)]
     internal static void ForwardV3(ArrayView<uint> qkv, ulong qkvAddress, ArrayView<float> output, ArrayView<uint> bits,
         int n, int heads, int queries, int firstPatch, int words, int flags, float scaleLog2e)
@@ -304,59 +304,66 @@ public static partial class Attention
     }
 
     /// <summary>
-    /// Attention v3 on tensor cores: <paramref name="qkv"/> (B, N, 3C) in bf16 or f16 (convert with
-    /// <see cref="HalfConvert.FromFloat"/>), head dim C / heads = 64, output (B, N, C) float32. With
-    /// <paramref name="queryPatchBits"/> (Int32, (B, Q, ⌈(N − firstPatch)/32⌉), from <see cref="QueryPatchBits"/>) query rows
-    /// i &lt; Q attend patch keys j ≥ <paramref name="firstPatch"/> only where bit j − firstPatch is set (masked keys score
-    /// −1e9, as <see cref="Forward"/> with the equivalent byte mask).
+    /// attention v3 as a version of the attention op: bf16/fp16, head dim 64, unmasked (the byte mask is not read; masked
+    /// attention is attention_patch_masked's bits-mma). An f32 qkv is converted into a pooled 16-bit temporary first.
     /// </summary>
-    public static void ForwardTensorCore(Tensor qkv, Tensor output, int heads, Tensor? queryPatchBits = null, int firstPatch = 0,
-        OpVersion? version = null)
-    {
-        if (qkv.DType is not (DType.BFloat16 or DType.Float16))
-            throw new ArgumentException($"attention (tensor cores): qkv must be bf16 or f16, got {qkv.DType.Name()}; convert with HalfConvert.FromFloat");
-        if (qkv.Shape.Rank != 3 || heads <= 0 || qkv.Shape[2] != 3 * heads * TensorCoreHeadDim)
-            throw new ArgumentException($"attention (tensor cores): qkv must be (B, N, 3·heads·64) with heads = {heads} (head dim 64 only; use Attention.Forward otherwise), got {qkv.Shape}");
-        int b = qkv.Shape[0], n = qkv.Shape[1], c = heads * TensorCoreHeadDim;
-        output.Expect("attention (tensor cores) output", b, n, c);
-        if (output.DType != DType.Float32) throw new ArgumentException($"attention (tensor cores): output must be f32, got {output.DType.Name()}");
-        Int32Extent.Check(qkv, "attention (tensor cores) qkv");
-        int queries = 0, words = 0;
-        if (queryPatchBits is not null)
-        {
-            if (queryPatchBits.DType != DType.Int32 || queryPatchBits.Shape.Rank != 3 || queryPatchBits.Shape[0] != b)
-                throw new ArgumentException($"attention (tensor cores): queryPatchBits must be i32 (B={b}, Q, words), got {queryPatchBits.Shape} {queryPatchBits.DType.Name()}");
-            queries = queryPatchBits.Shape[1];
-            words = queryPatchBits.Shape[2];
-            if (firstPatch < queries || firstPatch > n || words != (n - firstPatch + 31) / 32)
-                throw new ArgumentException($"attention (tensor cores): queryPatchBits {queryPatchBits.Shape} needs ⌈(N − firstPatch)/32⌉ = {(n - firstPatch + 31) / 32} words per query and Q ≤ firstPatch ≤ N (N = {n}, firstPatch = {firstPatch})");
-        }
-        if (b * n == 0) return;
-        TensorCoreOp.Run(qkv.Device, new AttentionTensorCoreArgs(qkv, output, queryPatchBits, b, n, heads, queries, firstPatch, words), version);
-    }
+    private static OpVersion<AttentionArgs> FlashMma() =>
+        new("attention", "flash-mma", VersionKind.TensorCore,
+            "flash-attention-2 on mma.sync (bf16/fp16), 64 query rows x 4 warps, cp.async double-buffered K/V", ["Attention.ForwardV3"],
+            a => LaunchFlash(a.Qkv, a.Output, null, a.B, a.N, a.Heads, 0, 0, a.Precision),
+            (_, a) => a.Allowed is not null ? "it reads no byte mask (EoMT's masked attention runs as attention_patch_masked/bits-mma)"
+                : FlashWhyNot(a.Qkv, a.D, a.Precision));
 
-    /// <summary>One flash-attention-2 version per operand type; each runs only on qkv of its own type.</summary>
-    private static OpVersion<AttentionTensorCoreArgs> FlashMma(DType type, string precision) =>
-        new("attention_tc", "flash-mma-" + precision, VersionKind.TensorCore,
-            $"flash-attention-2 on mma.sync ({type.Name()}), 64 query rows x 4 warps, cp.async double-buffered K/V", ["Attention.ForwardV3"],
+    /// <summary>
+    /// EoMT's masked attention on v3: the grid logits → a (B, Q, ⌈P/32⌉) bitmask (attention_bits) in a pooled
+    /// temporary, then v3 reading it (no N×N bytes).
+    /// </summary>
+    private static OpVersion<PatchMaskedArgs> BitsMma() =>
+        new("attention_patch_masked", "bits-mma", VersionKind.TensorCore,
+            "the per-query patch bitmask (attention_bits), then flash-attention-2 on mma.sync reading it (bf16/fp16)",
+            ["Attention.QueryPatchBitsV1", "Attention.ForwardV3"],
             a =>
             {
-                int flags = (a.Qkv.DType == DType.BFloat16 ? Bf16 : Fp16) | (a.Bits is null ? 0 : FaMasked);
-                var view = a.Qkv.Cast<uint>();
-                var bitsView = a.Bits?.Cast<uint>() ?? view; // never read when unmasked
-                float scaleLog2e = 1.44269504f / MathF.Sqrt(TensorCoreHeadDim);
-                LaunchForwardV3(a.Qkv.Device, new Index2D(a.N, a.B * a.Heads), view, Gemm.Address(a.Qkv.Device, view), a.Output.View, bitsView,
-                    a.N, a.Heads, a.Queries, a.FirstPatch, a.Words, flags, scaleLog2e);
+                int b = a.Qkv.Shape[0], n = a.Qkv.Shape[1], queries = a.GridLogits.Shape[1];
+                using var bits = Tensor.Empty(a.Qkv.Device, new Shape(b, queries, (n - a.FirstPatch + 31) / 32), DType.Int32);
+                QueryPatchBits(a.GridLogits, bits);
+                LaunchFlash(a.Qkv, a.Output, bits, b, n, a.Heads, queries, a.FirstPatch, a.Precision);
             },
-            (_, a) => a.Qkv.DType == type ? null : $"its qkv is {type.Name()}, this one {a.Qkv.DType.Name()}",
-            VersionPrecision.Half);
+            (_, a) => FlashWhyNot(a.Qkv, a.Qkv.Shape[2] / 3 / a.Heads, a.Precision));
 
-    /// <summary>The op row of attention v3: QKᵀ and PV are 2·N·N·64 FLOPs each per (batch, head); qkv (2 B) read once, the float32 output written once.</summary>
-    public static readonly Op<AttentionTensorCoreArgs> TensorCoreOp = new Op<AttentionTensorCoreArgs>("attention_tc",
-        "softmax(QKᵀ/8 + mask)·V, head dim 64, q/k/v in bf16/fp16, float32 softmax and accumulation", "AttentionRef.Forward",
-        a => 4.0 * a.B * a.Heads * a.N * (double)a.N * TensorCoreHeadDim,
-        a => 2.0 * a.Qkv.Length + 4.0 * a.Output.Length + 4.0 * (a.Bits?.Length ?? 0),
-        FlashMma(DType.BFloat16, "bf16"), FlashMma(DType.Float16, "fp16"));
+    private static string? FlashWhyNot(Tensor qkv, int d, Precision precision) =>
+        !precision.IsHalf() ? $"it computes on bf16/fp16 operands and the call asks for {precision.Name()}"
+        : d != TensorCoreHeadDim ? $"head dim must be {TensorCoreHeadDim}, got {d}"
+        : qkv.DType != DType.Float32 && qkv.DType != precision.WeightType() ? $"qkv must be f32 or {precision.WeightType().Name()}, got {qkv.DType.Name()}"
+        : null;
+
+    /// <summary>Launches v3 on qkv (converted to the precision's 16-bit type when f32) with an optional bitmask.</summary>
+    private static void LaunchFlash(Tensor qkv, Tensor output, Tensor? bits, int b, int n, int heads, int queries, int firstPatch,
+        Precision precision)
+    {
+        if (b * n == 0) return;
+        var t = precision.WeightType();
+        Tensor? converted = null;
+        if (qkv.DType != t)
+        {
+            converted = Tensor.Empty(qkv.Device, qkv.Shape, t);
+            HalfConvert.FromFloat(qkv, converted);
+        }
+        try
+        {
+            int flags = (t == DType.BFloat16 ? Bf16 : Fp16) | (bits is null ? 0 : FaMasked);
+            var view = (converted ?? qkv).Cast<uint>();
+            var bitsView = bits?.Cast<uint>() ?? view; // never read when unmasked
+            float scaleLog2e = 1.44269504f / MathF.Sqrt(TensorCoreHeadDim);
+            int words = bits is null ? 0 : bits.Shape[2];
+            LaunchForwardV3(qkv.Device, new Index2D(n, b * heads), view, Gemm.Address(qkv.Device, view), output.View, bitsView,
+                n, heads, queries, firstPatch, words, flags, scaleLog2e);
+        }
+        finally
+        {
+            converted?.Dispose(); // back to the pool; the launch is ordered before any reuse on the device's stream
+        }
+    }
 
     [Kernel("attention_bits", Version = "v1 one thread per 32-bit word")]
     internal static void QueryPatchBitsV1(Index1D i, ArrayView<float> gridLogits, ArrayView<uint> bits, int patches, int words)
@@ -372,7 +379,7 @@ public static partial class Attention
     }
 
     /// <summary>
-    /// EoMT's masked-attention mask as bits for <see cref="ForwardTensorCore"/>: <paramref name="bits"/> (B, Q,
+    /// EoMT's masked-attention mask as bits for attention v3 (attention_patch_masked/bits-mma): <paramref name="bits"/> (B, Q,
     /// ⌈P/32⌉) i32, bit p of query i set where gridLogits[b, i, p] &gt; 0; <paramref name="gridLogits"/> is (B, Q, G, G) or
     /// (B, Q, P). The byte-mask equivalent is <see cref="QueryPatchMask"/>.
     /// </summary>
@@ -394,7 +401,3 @@ public static partial class Attention
         [new("attention_bits", "thread-per-word", VersionKind.Simple, "one thread per 32-bit word", ["Attention.QueryPatchBitsV1"],
             a => LaunchQueryPatchBitsV1(a.Bits.Device, (int)a.Bits.Length, a.GridLogits.View, a.Bits.Cast<uint>(), a.Patches, (a.Patches + 31) / 32))]);
 }
-
-/// <summary>One attention v3 call after the entry point's checks; Bits is null when unmasked.</summary>
-public readonly record struct AttentionTensorCoreArgs(Tensor Qkv, Tensor Output, Tensor? Bits, int B, int N, int Heads, int Queries,
-    int FirstPatch, int Words);

@@ -26,6 +26,21 @@ public static partial class HalfConvert
         Op.Run(src.Device, (src, dst));
     }
 
+    /// <summary>
+    /// float32 values → bf16 or f16 bits on the host, with the kernel's own rounding (nearest even): how a model stores
+    /// its matmul weights in a half precision once, at load, without a float32 copy on the device.
+    /// </summary>
+    public static ushort[] ToBits(ReadOnlySpan<float> src, DType dtype)
+    {
+        if (dtype is not (DType.BFloat16 or DType.Float16))
+            throw new ArgumentException($"to half: dtype must be bf16 or f16, got {dtype.Name()}", nameof(dtype));
+        var bits = new ushort[src.Length];
+        bool bf16 = dtype == DType.BFloat16;
+        for (int i = 0; i < src.Length; i++)
+            bits[i] = (ushort)(bf16 ? TensorCoreOps.FloatToBf16(src[i]) : TensorCoreOps.FloatToHalf(src[i]));
+        return bits;
+    }
+
     /// <summary>The op row: a few integer ops per element; 4 bytes read and 2 written per element.</summary>
     public static readonly Op<(Tensor Src, Tensor Dst)> Op = OpRows.PerElement<(Tensor Src, Tensor Dst)>("to_half",
         "dst = src rounded to bf16 or f16, round to nearest even (x.bfloat16(), x.half())", "PrecisionRef.Round", a => a.Src.Length, 4, 6,

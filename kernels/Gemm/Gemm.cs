@@ -16,7 +16,11 @@
 // 4·(MK + KN + MN) = 54 MB, i.e. 280 FLOP/B, far above the 20 FLOP/B ridge (66.9 T / 3.35 T): compute bound. At peak it
 // is 0.23 ms; a 64×64, 4×4-blocked SIMT kernel like v2 typically lands at 20–40 % of FP32 peak (~0.6–1.1 ms). Each
 // 64×64×16 step moves 8 KB into shared memory for 131 kFLOP (16 FLOP/B from L2). The road past this is tensor cores:
-// v3: mma.sync on tf32/bf16/fp16 operands, 128×128 tiles, ldmatrix + cp.async, in GemmTensorCore.cs (LinearTensorCore).
+// v3 "mma": mma.sync on tf32/bf16/fp16 operands, 128×128 tiles, ldmatrix + cp.async, in GemmTensorCore.cs.
+// Precision (the user's choice, in GemmArgs): fp32 runs on v1, v2 and the host; tf32/bf16/fp16 on v3 (CUDA, or forced
+// on the simulator) and on the host version, which rounds the operands exactly as the tensor cores do (A while packing
+// it, B widened from its 16-bit storage or rounded while packing it) and accumulates in float32. bf16/fp16 weights are
+// stored in 16 bits (DType.BFloat16 / Float16); the activations stay float32 and are rounded where they are read.
 using ILGPU;
 using ILGPU.Runtime;
 using NativeEngine.Runtime;
@@ -37,9 +41,10 @@ public enum GemmEpilogue
 }
 
 /// <summary>One GEMM call after the entry point's checks: C (batch, m, n) = alpha·op(A)·op(B) + beta·C + bias.
-/// Gamma and Residual are set for the LayerScale + residual epilogue only.</summary>
+/// Gamma and Residual are set for the LayerScale + residual epilogue only. Precision says how the operands are rounded
+/// (B is stored in 16 bits for bf16/fp16); accumulation is float32.</summary>
 public readonly record struct GemmArgs(Tensor A, Tensor B, Tensor C, Tensor? Bias, int Batch, int M, int N, int K, int Flags,
-    float Alpha, float Beta, Tensor? Gamma = null, Tensor? Residual = null);
+    float Alpha, float Beta, Tensor? Gamma = null, Tensor? Residual = null, Precision Precision = Precision.Fp32);
 
 /// <summary>Matrix multiply (plain, transposed, batched) and nn.Linear.</summary>
 public static partial class Gemm
@@ -48,26 +53,40 @@ public static partial class Gemm
     public static readonly OpVersion<GemmArgs> ThreadPerOutput = new("gemm", "thread-per-output", VersionKind.Simple,
         "one thread per output, K-loop over global memory", ["Gemm.MatmulV1"],
         g => LaunchMatmulV1(g.C.Device, new Index3D(g.N, g.M, g.Batch), g.A.View, g.B.View, g.C.View, BiasView(g), GammaView(g),
-            ResidualView(g), g.M, g.N, g.K, g.Flags, g.Alpha, g.Beta));
+            ResidualView(g), g.M, g.N, g.K, g.Flags, g.Alpha, g.Beta), Fp32Only);
 
     /// <summary>v2: 64×64 shared-memory tiles, 4×4 register blocking per thread.</summary>
     public static readonly OpVersion<GemmArgs> SmemTile64 = new("gemm", "smem-tile64", VersionKind.Grouped,
         "64x64 shared-memory tiles, 4x4 register blocking", ["Gemm.MatmulV2"],
         g => LaunchMatmulV2(g.C.Device, new Index3D(g.N, g.M, g.Batch), g.A.View, g.B.View, g.C.View, BiasView(g), GammaView(g),
-            ResidualView(g), g.M, g.N, g.K, g.Flags, g.Alpha, g.Beta));
+            ResidualView(g), g.M, g.N, g.K, g.Flags, g.Alpha, g.Beta), Fp32Only);
+
+    /// <summary>The SIMT kernels compute in float32 on float32 operands only; other precisions go to v3 or the host.</summary>
+    private static string? Fp32Only(Runtime.ComputeDevice _, GemmArgs g) =>
+        g.Precision != Precision.Fp32 ? $"it computes in fp32, the call asks for {g.Precision.Name()} (the tensor-core or host version serves it)"
+        : g.A.DType != DType.Float32 || g.B.DType != DType.Float32 ? $"it reads f32 operands, got {g.A.DType.Name()} and {g.B.DType.Name()}"
+        : null;
+
+    /// <summary>The host version serves every precision (operands rounded while packed): f32 A, f32 or 16-bit B.</summary>
+    private static string? HostOperands(Runtime.ComputeDevice _, GemmArgs g) =>
+        g.A.DType != DType.Float32 ? $"it reads an f32 A, got {g.A.DType.Name()}"
+        : g.B.DType != DType.Float32 && g.B.DType != g.Precision.WeightType() ? $"B is {g.B.DType.Name()}, {g.Precision.Name()} reads f32 or {g.Precision.WeightType().Name()}"
+        : null;
 
     /// <summary>The op row: C = α·op(A)·op(B) + β·C + bias; 2·B·M·N·K FLOPs over A, B and C once each (+ C read when β ≠ 0).</summary>
     public static readonly Op<GemmArgs> Op = new Op<GemmArgs>("gemm",
-        "C = α·op(A)·op(B) + β·C + bias [+ GELU] (torch.addmm/matmul/bmm, F.linear)",
+        "C = α·op(A)·op(B) + β·C + bias [+ GELU] (torch.addmm/matmul/bmm, F.linear), in fp32, tf32, bf16 or fp16",
         "GemmRef.Matmul",
         g => 2.0 * g.Batch * g.M * g.N * g.K,
-        g => 4.0 * ((double)g.Batch * g.M * g.K + ((g.Flags & SharedB) != 0 ? 1 : g.Batch) * (double)g.K * g.N
+        g => 4.0 * ((double)g.Batch * g.M * g.K + g.B.DType.SizeOf() / 4.0 * ((g.Flags & SharedB) != 0 ? 1 : g.Batch) * (double)g.K * g.N
             + (g.Beta != 0 ? 2.0 : 1.0) * g.Batch * g.M * g.N + (g.Bias is null ? 0 : g.N)
             + (g.Residual is null ? 0 : (double)g.Batch * g.M * g.N + g.N)),
-        ThreadPerOutput, SmemTile64)
-        .WithHost(g => GemmHost.Run(g.A, g.B, g.C, g.Bias, g.Gamma, g.Residual, g.Batch, g.M, g.N, g.K, (g.Flags & TransA) != 0,
-            (g.Flags & TransB) != 0, (g.Flags & SharedB) != 0, (g.Flags & Gelu) != 0, g.Alpha, g.Beta),
-            "packed B panels, 6x64 (AVX-512) / 6x16 (AVX2) FMA micro-kernel, all cores, fused epilogues");
+        ThreadPerOutput, SmemTile64, MmaVersion(),
+        new OpVersion<GemmArgs>("gemm", "host", VersionKind.Host,
+            "packed B panels, 6x64 (AVX-512) / 6x16 (AVX2) FMA micro-kernel, all cores, fused epilogues; tf32/bf16/fp16 operands rounded while packed",
+            [], g => GemmHost.Run(g.A, g.B, g.C, g.Bias, g.Gamma, g.Residual, g.Batch, g.M, g.N, g.K, (g.Flags & TransA) != 0,
+                (g.Flags & TransB) != 0, (g.Flags & SharedB) != 0, (g.Flags & Gelu) != 0, g.Alpha, g.Beta, g.Precision),
+            HostOperands));
 
     /// <summary>GEMM's host version when the table has one, else null (the table picks): what host code of other ops calls.</summary>
     public static OpVersion? HostOrDefault => Op.Versions.FirstOrDefault(v => v.Kind == VersionKind.Host);
@@ -207,20 +226,24 @@ public static partial class Gemm
     }
 
     /// <summary>y(…, N) = x(…, K)·Wᵀ + bias with W (N, K) in nn.Linear layout and bias (N) or null (F.linear).</summary>
-    public static void Linear(Tensor x, Tensor weight, Tensor? bias, Tensor y, OpVersion? version = null) =>
-        Linear(x, weight, bias, y, GemmEpilogue.None, version);
+    public static void Linear(Tensor x, Tensor weight, Tensor? bias, Tensor y, OpVersion? version = null,
+        Precision precision = Precision.Fp32) =>
+        Linear(x, weight, bias, y, GemmEpilogue.None, version, precision);
 
     /// <summary>
     /// y(…, N) = epilogue(x(…, K)·Wᵀ + bias), W (N, K) in nn.Linear layout, bias (N) or null. With
     /// <see cref="GemmEpilogue.Gelu"/> it is F.gelu(F.linear(x, W, b)) in one pass (the ViT MLP's first half).
     /// <see cref="GemmEpilogue.LayerScaleResidual"/> needs gamma and the residual: call <see cref="LinearLayerScale"/>.
+    /// <paramref name="precision"/>: how the operands are rounded (float32 accumulation); bf16/fp16 want the weight
+    /// stored in that type (round it once when loading), fp32/tf32 an f32 weight; x stays f32 (rounded where read).
     /// </summary>
-    public static void Linear(Tensor x, Tensor weight, Tensor? bias, Tensor y, GemmEpilogue epilogue, OpVersion? version = null)
+    public static void Linear(Tensor x, Tensor weight, Tensor? bias, Tensor y, GemmEpilogue epilogue, OpVersion? version = null,
+        Precision precision = Precision.Fp32)
     {
         if (epilogue == GemmEpilogue.LayerScaleResidual)
             throw new ArgumentException("linear: the LayerScale + residual epilogue needs gamma and the residual: call Gemm.LinearLayerScale", nameof(epilogue));
-        int rows = CheckLinear(x, weight, bias, y, out int n, out int k);
-        Run(x, weight, y, bias, null, null, 1, rows, n, k, TransB | (epilogue == GemmEpilogue.Gelu ? Gelu : 0), 1f, 0f, version);
+        int rows = CheckLinear(x, weight, bias, y, precision, out int n, out int k);
+        Run(x, weight, y, bias, null, null, 1, rows, n, k, TransB | (epilogue == GemmEpilogue.Gelu ? Gelu : 0), 1f, 0f, version, precision);
     }
 
     /// <summary>
@@ -229,16 +252,21 @@ public static partial class Gemm
     /// (the residual stream updated in place).
     /// </summary>
     public static void LinearLayerScale(Tensor x, Tensor weight, Tensor? bias, Tensor gamma, Tensor residual, Tensor y,
-        OpVersion? version = null)
+        OpVersion? version = null, Precision precision = Precision.Fp32)
     {
-        int rows = CheckLinear(x, weight, bias, y, out int n, out int k);
+        int rows = CheckLinear(x, weight, bias, y, precision, out int n, out int k);
         gamma.Expect("linear layer-scale gamma", n);
         residual.Expect("linear layer-scale residual", y.Shape.ToArray());
-        Run(x, weight, y, bias, gamma, residual, 1, rows, n, k, TransB | LayerScale, 1f, 0f, version);
+        Run(x, weight, y, bias, gamma, residual, 1, rows, n, k, TransB | LayerScale, 1f, 0f, version, precision);
     }
 
-    private static int CheckLinear(Tensor x, Tensor weight, Tensor? bias, Tensor y, out int n, out int k)
+    private static int CheckLinear(Tensor x, Tensor weight, Tensor? bias, Tensor y, Precision precision, out int n, out int k)
     {
+        if (x.DType != DType.Float32)
+            throw new ArgumentException($"linear: x must be f32 (it is rounded to {precision.Name()} where it is read), got {x.DType.Name()}", nameof(x));
+        if (weight.DType != precision.WeightType())
+            throw new ArgumentException($"linear: {precision.Name()} wants a {precision.WeightType().Name()} weight, got {weight.DType.Name()}; "
+                + "convert it once when loading (HalfConvert.FromFloat)", nameof(weight));
         if (x.Shape.Rank == 0 || weight.Shape.Rank != 2)
             throw new ArgumentException($"linear: x must be (…, K) and weight (N, K), got x {x.Shape}, weight {weight.Shape}");
         k = x.Shape[-1];
@@ -253,11 +281,11 @@ public static partial class Gemm
     }
 
     private static void Run(Tensor a, Tensor b, Tensor c, Tensor? bias, Tensor? gamma, Tensor? residual, int batch, int m,
-        int n, int k, int flags, float alpha, float beta, OpVersion? version)
+        int n, int k, int flags, float alpha, float beta, OpVersion? version, Precision precision = Precision.Fp32)
     {
         if ((long)m * k > int.MaxValue || (long)k * n > int.MaxValue || (long)m * n > int.MaxValue)
             throw new ArgumentException($"matmul: one matrix of {m}×{k}·{k}×{n} exceeds 2³¹ elements (int offsets in the kernels)");
         if (bias is not null) flags |= HasBias;
-        Op.Run(c.Device, new GemmArgs(a, b, c, bias, batch, m, n, k, flags, alpha, beta, gamma, residual), version);
+        Op.Run(c.Device, new GemmArgs(a, b, c, bias, batch, m, n, k, flags, alpha, beta, gamma, residual, precision), version);
     }
 }

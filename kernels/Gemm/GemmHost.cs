@@ -39,8 +39,10 @@
 // Workspace: the packed panels live in one pinned array per calling thread, grown on demand and reused: no allocation
 // per call once warm (a constant weight's first call allocates its cache entry). Workers only read the packed panels
 // and write disjoint C tiles, so there are no locks.
-// Precision hook: PackARows / PackATransposed / PackB are the only readers of A and B; a reduced-precision operand
-// (round A, widen half B) is a change there alone.
+// Precision (tf32/bf16/fp16; the tensor cores' rounding, float32 accumulation): the packing is the only reader of A and
+// B, so it is the only change: A is always packed and each element rounded (after the LayerNorm prologue), B stored in
+// 16 bits widened while packed (PackBHalf), an f32 B rounded while packed (and then not cached). The micro-kernel and
+// epilogue are unchanged: the result equals the tensor cores' up to summation order.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -70,6 +72,10 @@ public static unsafe class GemmHost
     internal struct Problem
     {
         public float* A, B, C, Bias, Gamma, Residual;
+        /// <summary>B stored as bf16/f16 (then B is null): widened while packed.</summary>
+        public ushort* BHalf;
+        /// <summary>tf32/bf16/fp16: every A element and an f32 B rounded while packed, as the tensor cores round them.</summary>
+        public Precision Precision;
         /// <summary>Set for the LayerNorm prologue: A's rows are normalised (LnGamma, LnBeta, LnEps) while packed.</summary>
         public float* LnGamma, LnBeta;
         public float LnEps;
@@ -85,30 +91,45 @@ public static unsafe class GemmHost
 
     /// <summary>Gemm.Matmul / Gemm.Linear on host memory: batch, shapes and flags already validated by Gemm.</summary>
     internal static void Run(Tensor a, Tensor b, Tensor c, Tensor? bias, Tensor? gamma, Tensor? residual, int batch, int m,
-        int n, int k, bool transA, bool transB, bool sharedB, bool gelu, float alpha, float beta)
+        int n, int k, bool transA, bool transB, bool sharedB, bool gelu, float alpha, float beta, Precision precision = Precision.Fp32)
     {
         var p = new Problem
         {
-            A = a.HostPointer<float>(), B = b.HostPointer<float>(), C = c.HostPointer<float>(),
+            A = a.HostPointer<float>(), C = c.HostPointer<float>(),
             Bias = Pointer(bias), Gamma = Pointer(gamma), Residual = Pointer(residual),
-            ConstantB = b.IsConstant && (sharedB || batch == 1) ? b : null,
+            ConstantB = CacheableB(b, precision) && (sharedB || batch == 1) ? b : null,
             Batch = batch, M = m, N = n, K = k, TransA = transA, TransB = transB, SharedB = sharedB, Gelu = gelu,
             Alpha = alpha, Beta = beta,
         };
+        SetB(ref p, b, precision);
         Run(in p);
     }
 
+    // Precision: a 16-bit B is widened while packed (the same panels every call: cacheable); an f32 B rounded to a
+    // reduced precision is not cached, so an fp32 call of the same weight never meets rounded panels.
+    private static void SetB(ref Problem p, Tensor b, Precision precision)
+    {
+        bool half = b.DType != DType.Float32;
+        p.B = half ? null : b.HostPointer<float>();
+        p.BHalf = half ? b.HostPointer<ushort>() : null;
+        p.Precision = precision;
+    }
+
+    private static bool CacheableB(Tensor b, Precision precision) =>
+        b.IsConstant && (precision == Precision.Fp32 || b.DType != DType.Float32);
+
     /// <summary>y = [GELU](LayerNorm(x)·Wᵀ + b) with the LayerNorm done while A is packed (LayerNormLinear's host version).</summary>
     internal static void RunLayerNormLinear(Tensor x, Tensor lnGamma, Tensor lnBeta, float eps, Tensor weight, Tensor? bias,
-        Tensor y, int rows, int n, int k, bool gelu)
+        Tensor y, int rows, int n, int k, bool gelu, Precision precision = Precision.Fp32)
     {
         var p = new Problem
         {
-            A = x.HostPointer<float>(), B = weight.HostPointer<float>(), C = y.HostPointer<float>(), Bias = Pointer(bias),
+            A = x.HostPointer<float>(), C = y.HostPointer<float>(), Bias = Pointer(bias),
             LnGamma = lnGamma.HostPointer<float>(), LnBeta = lnBeta.HostPointer<float>(), LnEps = eps,
-            ConstantB = weight.IsConstant ? weight : null,
+            ConstantB = CacheableB(weight, precision) ? weight : null,
             Batch = 1, M = rows, N = n, K = k, TransB = true, Gelu = gelu, Alpha = 1f,
         };
+        SetB(ref p, weight, precision);
         Run(in p);
     }
 
@@ -228,7 +249,7 @@ public static unsafe class GemmHost
             // A stored (M, K) is read in place by the micro-kernel (six row pointers); only Aᵀ, LayerNorm(A) and the
             // ragged last panel of each batch (rows past M read as 0) are packed.
             // (Packing A whose rows sit 4 KB apart, to keep them out of one L1 set, measured slower at 1024³: not done.)
-            packAllA = p.TransA || p.LnGamma != null;
+            packAllA = p.TransA || p.LnGamma != null || p.Precision != Precision.Fp32; // reduced precision: A rounded as packed
             int aPanels = packAllA ? p.Batch * panelsM : p.M % MR != 0 ? p.Batch : 0;
             int bPanels = weight is { IsPacked: true } ? 0 : batchesB * panelsN;
             aPacked = aPanels;
@@ -281,6 +302,7 @@ public static unsafe class GemmHost
                     float* dst = packedA + (long)q * MR * kk;
                     if (p.TransA) PackATransposed(p.A + (long)z * p.M * k, p.M, k, i0, dst);
                     else PackARows(p.A + (long)z * p.M * k, p.M, k, i0, dst, p.LnGamma, p.LnBeta, p.LnEps);
+                    if (p.Precision != Precision.Fp32) RoundPanel(dst, (long)MR * k, p.Precision);
                 }
             }
             else
@@ -289,7 +311,10 @@ public static unsafe class GemmHost
                 for (int q = first; q < end; q++)
                 {
                     int z = q / panelsN, j0 = (q % panelsN) * nr;
-                    PackB(p.B + (long)z * k * p.N, p.N, k, p.TransB, j0, nr, packedB + (long)q * nr * kk);
+                    float* dst = packedB + (long)q * nr * kk;
+                    if (p.BHalf != null) PackBHalf(p.BHalf + (long)z * k * p.N, p.N, k, p.TransB, j0, nr, dst, p.Precision);
+                    else PackB(p.B + (long)z * k * p.N, p.N, k, p.TransB, j0, nr, dst);
+                    if (p.BHalf == null && p.Precision != Precision.Fp32) RoundPanel(dst, (long)nr * k, p.Precision);
                 }
             }
         }
@@ -380,6 +405,29 @@ public static unsafe class GemmHost
             int r = 0;
             for (; r < rows; r++) dst[r] = src[r];
             for (; r < MR; r++) dst[r] = 0f;
+        }
+    }
+
+    /// <summary>A packed panel's values rounded in place to what the tensor cores see of them (<see cref="TensorCoreOps.Round"/>).</summary>
+    private static void RoundPanel(float* panel, long count, Precision precision)
+    {
+        for (long i = 0; i < count; i++) panel[i] = TensorCoreOps.Round(panel[i], precision);
+    }
+
+    /// <summary><see cref="PackB"/> for B stored in 16 bits (bf16 or f16): each element widened exactly as it is packed.</summary>
+    private static void PackBHalf(ushort* b, int n, int k, bool trans, int j0, int nr, float* dst, Precision precision)
+    {
+        int cols = Math.Min(nr, n - j0);
+        bool bf16 = precision == Precision.Bf16;
+        for (int t = 0; t < k; t++, dst += nr)
+        {
+            int c = 0;
+            for (; c < cols; c++)
+            {
+                uint h = trans ? b[(long)(j0 + c) * k + t] : b[(long)t * n + j0 + c];
+                dst[c] = bf16 ? BitConverter.UInt32BitsToSingle(h << 16) : TensorCoreOps.HalfToFloat(h);
+            }
+            for (; c < nr; c++) dst[c] = 0f;
         }
     }
 

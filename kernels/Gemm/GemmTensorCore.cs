@@ -37,28 +37,6 @@ using static NativeEngine.Kernels.TensorCoreOps;
 
 namespace NativeEngine.Kernels;
 
-/// <summary>Operand precision of the tensor-core kernels (the accumulation is always float32).</summary>
-public enum TensorPrecision
-{
-    /// <summary>float32 data rounded to tf32 (10-bit mantissa) at the tensor core, as allow_tf32 = True.</summary>
-    Tf32,
-    /// <summary>bfloat16 data (8-bit exponent, 7-bit mantissa).</summary>
-    Bf16,
-    /// <summary>IEEE half data (5-bit exponent, 10-bit mantissa).</summary>
-    Fp16,
-}
-
-/// <summary>What the tensor-core GEMM applies after bias.</summary>
-public enum TensorCoreEpilogue
-{
-    /// <summary>y = xWᵀ + b.</summary>
-    None,
-    /// <summary>y = GELU(xWᵀ + b), exact erf GELU.</summary>
-    Gelu,
-    /// <summary>y = residual + γ ⊙ (xWᵀ + b): LayerScale and the residual add of a ViT block in one pass.</summary>
-    LayerScaleResidual,
-}
-
 public static partial class Gemm
 {
     // v3 flags: bits 0-1 operand kind (TensorCoreOps.Tf32/Bf16/Fp16), then the epilogue.
@@ -70,7 +48,7 @@ public static partial class Gemm
     // The simulator's per-warp fragment stash: four 16×16 A tiles and four 16×8 B tiles, as floats.
     private const int TcStashPerWarp = 4 * 256 + 4 * 128;
 
-    [Kernel("gemm_tc", Version = "v3 mma.sync tensor cores (tf32/bf16/fp16), 128x128 tiles, 8 warps, ldmatrix, cp.async double buffer",
+    [Kernel("gemm", Version = "v3 mma.sync tensor cores (tf32/bf16/fp16), 128x128 tiles, 8 warps, ldmatrix, cp.async double buffer",
         GroupX = 256, TileX = TcTile, TileY = TcTile, ProblemRank = 2, SimulatorSharedBytes = 8 * TcStashPerWarp * 4)]
     internal static void MatmulV3(ArrayView<uint> a, ArrayView<uint> b, ulong aAddress, ulong bAddress, ArrayView<float> c,
         ArrayView<float> bias, ArrayView<float> gamma, ArrayView<float> residual, int m, int n, int k, int flags)
@@ -277,84 +255,53 @@ public static partial class Gemm
     }
 
     /// <summary>
-    /// y(…, N) = epilogue(x(…, K)·Wᵀ + bias) on tensor cores (gemm v3). x and W hold float32 for
-    /// <see cref="TensorPrecision.Tf32"/>, bf16 for <see cref="TensorPrecision.Bf16"/>, f16 for
-    /// <see cref="TensorPrecision.Fp16"/> (convert with <see cref="HalfConvert.FromFloat"/>); y, bias, gamma and residual are
-    /// float32. K·(bytes per element) must be a multiple of 16 (cp.async copies 16-byte chunks): K % 4 == 0 for tf32,
-    /// K % 8 == 0 for bf16/fp16. <see cref="TensorCoreEpilogue.LayerScaleResidual"/> needs <paramref name="gamma"/> (N)
-    /// and <paramref name="residual"/> shaped like y (it may be y itself: each element is read before it is written).
+    /// gemm v3 as a version of the gemm op: y = epilogue(x·Wᵀ + bias) for the tf32, bf16 and fp16 precisions. W (N, K)
+    /// is stored in the precision's type (f32 for tf32, which the kernel rounds with cvt.rna); an f32 x is converted to
+    /// bf16/fp16 into a pooled temporary first (to_half, round to nearest even: what the host version's packing does).
     /// </summary>
-    public static void LinearTensorCore(Tensor x, Tensor weight, Tensor? bias, Tensor y, TensorPrecision precision,
-        TensorCoreEpilogue epilogue = TensorCoreEpilogue.None, Tensor? gamma = null, Tensor? residual = null, OpVersion? version = null)
+    private static OpVersion<GemmArgs> MmaVersion() =>
+        new("gemm", "mma", VersionKind.TensorCore,
+            "mma.sync on tf32/bf16/fp16 operands, float32 accumulation, 128x128 tiles, 8 warps, ldmatrix, cp.async double buffer",
+            ["Gemm.MatmulV3"], LaunchMma, MmaWhyNot);
+
+    private static string? MmaWhyNot(Runtime.ComputeDevice _, GemmArgs g)
     {
-        var dtype = precision switch
-        {
-            TensorPrecision.Tf32 => DType.Float32,
-            TensorPrecision.Bf16 => DType.BFloat16,
-            TensorPrecision.Fp16 => DType.Float16,
-            _ => throw new ArgumentOutOfRangeException(nameof(precision), precision, "linear (tensor cores): precision must be tf32, bf16 or fp16"),
-        };
-        if (x.Shape.Rank == 0 || weight.Shape.Rank != 2)
-            throw new ArgumentException($"linear (tensor cores): x must be (…, K) and weight (N, K), got x {x.Shape}, weight {weight.Shape}");
-        if (x.DType != dtype || weight.DType != dtype)
-            throw new ArgumentException($"linear (tensor cores): {precision} needs {dtype.Name()} x and weight, got {x.DType.Name()} and {weight.DType.Name()}; convert with HalfConvert.FromFloat");
-        int k = x.Shape[-1], n = weight.Shape[0];
-        if (weight.Shape[1] != k)
-            throw new ArgumentException($"linear (tensor cores): weight must be (N, {k}) to match x {x.Shape}, got {weight.Shape}", nameof(weight));
-        if (k * dtype.SizeOf() % 16 != 0)
-            throw new ArgumentException($"linear (tensor cores): K = {k} {dtype.Name()} values is not a whole number of 16-byte chunks (K must be a multiple of {16 / dtype.SizeOf()}); use Gemm.Linear for this shape", nameof(x));
-        var yShape = x.Shape.ToArray();
-        yShape[^1] = n;
-        y.Expect("linear (tensor cores) y", yShape);
-        bias?.Expect("linear (tensor cores) bias", n);
-        int flags = (int)precision | (bias is null ? 0 : TcBias);
-        if (epilogue == TensorCoreEpilogue.Gelu) flags |= TcGelu;
-        if (epilogue == TensorCoreEpilogue.LayerScaleResidual)
-        {
-            if (gamma is null || residual is null)
-                throw new ArgumentException("linear (tensor cores): the LayerScale + residual epilogue needs gamma (N) and residual (shaped like y)");
-            gamma.Expect("linear (tensor cores) gamma", n);
-            residual.Expect("linear (tensor cores) residual", yShape);
-            flags |= TcLayerScale;
-        }
-        int rows = k == 0 ? (int)(y.Length / Math.Max(n, 1)) : (int)(x.Length / k);
-        if ((long)rows * k > int.MaxValue || (long)n * k > int.MaxValue)
-            throw new ArgumentException($"linear (tensor cores): {rows}×{k}·{n}×{k} exceeds 2³¹ elements per operand");
-        if (rows == 0 || n == 0) return;
-        TensorCoreOp.Run(y.Device, new GemmTensorCoreArgs(x, weight, bias, y, gamma, residual, precision, rows, n, k, flags), version);
+        var t = g.Precision.WeightType();
+        if (g.Precision == Precision.Fp32) return "it rounds operands to tf32/bf16/fp16 and the call asks for fp32";
+        if ((g.Flags & (TransA | SharedB)) != 0 || (g.Flags & TransB) == 0 || g.Batch != 1 || g.Alpha != 1f || g.Beta != 0f)
+            return "it computes y = x·Wᵀ (nn.Linear layout, no batch, alpha 1, beta 0) only";
+        if (g.B.DType != t) return $"{g.Precision.Name()} needs a {t.Name()} weight, got {g.B.DType.Name()}";
+        if (g.A.DType != DType.Float32 && g.A.DType != t) return $"x must be f32 or {t.Name()}, got {g.A.DType.Name()}";
+        if (g.K * t.SizeOf() % 16 != 0) return $"K = {g.K} {t.Name()} values is not a whole number of 16-byte cp.async chunks (K must be a multiple of {16 / t.SizeOf()})";
+        return null;
     }
 
-    /// <summary>One tensor-core version per operand precision; each runs only on operands of its own precision.</summary>
-    private static OpVersion<GemmTensorCoreArgs> MmaVersion(TensorPrecision precision, VersionPrecision arithmetic) =>
-        new("gemm_tc", "mma-" + precision.ToString().ToLowerInvariant(), VersionKind.TensorCore,
-            $"mma.sync on {precision} operands, 128x128 tiles, 8 warps, ldmatrix, cp.async double buffer", ["Gemm.MatmulV3"],
-            g =>
-            {
-                var xs = g.X.Cast<uint>();
-                var ws = g.W.Cast<uint>();
-                var placeholder = g.Y.View; // never read unless its flag is set
-                LaunchMatmulV3(g.Y.Device, new Index2D(g.N, g.Rows), xs, ws, Address(g.Y.Device, xs), Address(g.Y.Device, ws), g.Y.View,
-                    g.Bias?.View ?? placeholder, g.Gamma?.View ?? placeholder, g.Residual?.View ?? placeholder, g.Rows, g.N, g.K, g.Flags);
-            },
-            (_, g) => g.Precision == precision ? null : $"its operands are {precision}, these are {g.Precision}",
-            arithmetic);
-
-    /// <summary>
-    /// The op row of gemm v3: 2·M·N·K FLOPs; operands read once in their storage type, the float32 output written once
-    /// (plus the residual read for LayerScale).
-    /// </summary>
-    public static readonly Op<GemmTensorCoreArgs> TensorCoreOp = new Op<GemmTensorCoreArgs>("gemm_tc",
-        "y = epilogue(x·Wᵀ + bias) on tensor cores, operands in tf32/bf16/fp16, float32 accumulation", "GemmRef.Linear",
-        g => 2.0 * g.Rows * g.N * g.K,
-        g => (double)(g.X.Length + g.W.Length) * g.X.DType.SizeOf() + 4.0 * g.Rows * g.N * (g.Residual is null ? 1 : 2),
-        MmaVersion(TensorPrecision.Tf32, VersionPrecision.Tf32), MmaVersion(TensorPrecision.Bf16, VersionPrecision.Half),
-        MmaVersion(TensorPrecision.Fp16, VersionPrecision.Half));
+    private static void LaunchMma(GemmArgs g)
+    {
+        if (g.M == 0 || g.N == 0) return;
+        var t = g.Precision.WeightType();
+        Tensor? converted = null;
+        if (g.A.DType != t)
+        {
+            converted = Tensor.Empty(g.C.Device, g.A.Shape, t);
+            HalfConvert.FromFloat(g.A, converted);
+        }
+        try
+        {
+            var xs = (converted ?? g.A).Cast<uint>();
+            var ws = g.B.Cast<uint>();
+            int flags = (g.Precision == Precision.Bf16 ? Bf16 : g.Precision == Precision.Fp16 ? Fp16 : Tf32)
+                | ((g.Flags & HasBias) != 0 ? TcBias : 0) | ((g.Flags & Gelu) != 0 ? TcGelu : 0) | ((g.Flags & LayerScale) != 0 ? TcLayerScale : 0);
+            LaunchMatmulV3(g.C.Device, new Index2D(g.N, g.M), xs, ws, Address(g.C.Device, xs), Address(g.C.Device, ws), g.C.View,
+                BiasView(g), GammaView(g), ResidualView(g), g.M, g.N, g.K, flags);
+        }
+        finally
+        {
+            converted?.Dispose(); // back to the pool; the launch is ordered before any reuse on the device's stream
+        }
+    }
 
     /// <summary>The device address of a view (cp.async takes raw global addresses); 0 on the simulator, which never uses it.</summary>
     internal static ulong Address(Runtime.ComputeDevice device, ArrayView<uint> view) =>
         view.Length == 0 || device.Kind != Runtime.DeviceKind.Cuda ? 0UL : (ulong)view.LoadEffectiveAddressAsPtr().ToInt64();
 }
-
-/// <summary>One gemm v3 call after the entry point's checks: y (rows, N) = epilogue(x (rows, K)·W (N, K)ᵀ + bias).</summary>
-public readonly record struct GemmTensorCoreArgs(Tensor X, Tensor W, Tensor? Bias, Tensor Y, Tensor? Gamma, Tensor? Residual,
-    TensorPrecision Precision, int Rows, int N, int K, int Flags);

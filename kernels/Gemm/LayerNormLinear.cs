@@ -17,7 +17,8 @@ namespace NativeEngine.Kernels;
 /// <summary>One LayerNorm → Linear call: x (Rows, K), γ, β (K), W (N, K), bias (N) or null, y (Rows, N); Scratch
 /// (x's shape) holds LayerNorm(x) for the composed version; NormVersion and GemmVersion force its inner ops (or null).</summary>
 public readonly record struct LayerNormLinearArgs(Tensor X, Tensor NormGamma, Tensor NormBeta, float Eps, Tensor Weight,
-    Tensor? Bias, Tensor Y, Tensor Scratch, int Rows, int N, int K, bool Gelu, OpVersion? NormVersion, OpVersion? GemmVersion);
+    Tensor? Bias, Tensor Y, Tensor Scratch, int Rows, int N, int K, bool Gelu, OpVersion? NormVersion, OpVersion? GemmVersion,
+    Precision Precision = Precision.Fp32);
 
 /// <summary>y = [GELU](LayerNorm(x)·Wᵀ + b): LayerNorm fused into the host GEMM's A packing, composed elsewhere.</summary>
 public static class LayerNormLinear
@@ -28,7 +29,7 @@ public static class LayerNormLinear
         a =>
         {
             LayerNorm.Forward(a.X, a.NormGamma, a.NormBeta, a.Scratch, a.Eps, a.NormVersion);
-            Gemm.Linear(a.Scratch, a.Weight, a.Bias, a.Y, a.Gelu ? GemmEpilogue.Gelu : GemmEpilogue.None, a.GemmVersion);
+            Gemm.Linear(a.Scratch, a.Weight, a.Bias, a.Y, a.Gelu ? GemmEpilogue.Gelu : GemmEpilogue.None, a.GemmVersion, a.Precision);
         });
 
     /// <summary>The op row: the GEMM's 2·Rows·N·K FLOPs plus LayerNorm's 8 per element of x; x, W and y once each.</summary>
@@ -36,23 +37,28 @@ public static class LayerNormLinear
         "y = [GELU](LayerNorm(x)·Wᵀ + b) (F.linear(F.layer_norm(x, (K,), g, b_ln, eps), W, b))",
         "LayerNormLinearRef.Forward",
         a => 2.0 * a.Rows * a.N * a.K + 8.0 * a.Rows * a.K,
-        a => 4.0 * ((double)a.Rows * a.K + (double)a.N * a.K + (double)a.Rows * a.N + 2.0 * a.K + (a.Bias is null ? 0 : a.N)),
-        Composed)
-        .WithHost(a => GemmHost.RunLayerNormLinear(a.X, a.NormGamma, a.NormBeta, a.Eps, a.Weight, a.Bias, a.Y, a.Rows, a.N, a.K, a.Gelu),
-            "LayerNorm in the host GEMM's A packing (statistics once per row), then gemm's micro-kernel and epilogue");
+        a => 4.0 * ((double)a.Rows * a.K + a.Weight.DType.SizeOf() / 4.0 * a.N * a.K + (double)a.Rows * a.N + 2.0 * a.K + (a.Bias is null ? 0 : a.N)),
+        Composed,
+        new OpVersion<LayerNormLinearArgs>("layernorm_linear", "host", VersionKind.Host,
+            "LayerNorm in the host GEMM's A packing (statistics once per row), then gemm's micro-kernel and epilogue; tf32/bf16/fp16 rounded as packed",
+            [], a => GemmHost.RunLayerNormLinear(a.X, a.NormGamma, a.NormBeta, a.Eps, a.Weight, a.Bias, a.Y, a.Rows, a.N, a.K, a.Gelu, a.Precision)));
 
     /// <summary>
     /// y(…, N) = epilogue(LayerNorm(x)(…, K)·Wᵀ + bias): LayerNorm over the last dimension with <paramref name="normGamma"/>,
     /// <paramref name="normBeta"/> (K) and <paramref name="eps"/>, as <see cref="LayerNorm.Forward"/>; W (N, K) and
-    /// bias (N) or null as <see cref="Gemm.Linear(Tensor, Tensor, Tensor?, Tensor, GemmEpilogue, OpVersion?)"/>;
+    /// bias (N) or null as <see cref="Gemm.Linear(Tensor, Tensor, Tensor?, Tensor, GemmEpilogue, OpVersion?, Precision)"/>;
     /// epilogue None or Gelu. <paramref name="scratch"/> has x's shape and receives LayerNorm(x) when the composed
     /// version runs (its contents are undefined afterwards either way). y must not alias x or scratch.
     /// <paramref name="normVersion"/> and <paramref name="gemmVersion"/> force the composed version's inner ops.
+    /// <paramref name="precision"/> as <see cref="Gemm.Linear(Tensor, Tensor, Tensor?, Tensor, GemmEpilogue, OpVersion?, Precision)"/>:
+    /// LayerNorm(x) is float32 and rounded where the GEMM reads it.
     /// </summary>
     public static void Forward(Tensor x, Tensor normGamma, Tensor normBeta, float eps, Tensor weight, Tensor? bias, Tensor y,
         Tensor scratch, GemmEpilogue epilogue = GemmEpilogue.None, OpVersion? version = null, OpVersion? normVersion = null,
-        OpVersion? gemmVersion = null)
+        OpVersion? gemmVersion = null, Precision precision = Precision.Fp32)
     {
+        if (weight.DType != precision.WeightType())
+            throw new ArgumentException($"layernorm_linear: {precision.Name()} wants a {precision.WeightType().Name()} weight, got {weight.DType.Name()}", nameof(weight));
         if (epilogue == GemmEpilogue.LayerScaleResidual)
             throw new ArgumentException("layernorm_linear: the epilogue must be None or Gelu (LayerScale + residual is Gemm.LinearLayerScale's)", nameof(epilogue));
         if (x.Shape.Rank == 0 || weight.Shape.Rank != 2)
@@ -74,6 +80,6 @@ public static class LayerNormLinear
         if ((long)rows * k > int.MaxValue || (long)k * n > int.MaxValue || (long)rows * n > int.MaxValue)
             throw new ArgumentException($"layernorm_linear: one matrix of {rows}×{k}·{k}×{n} exceeds 2³¹ elements");
         Op.Run(x.Device, new LayerNormLinearArgs(x, normGamma, normBeta, eps, weight, bias, y, scratch, rows, n, k,
-            epilogue == GemmEpilogue.Gelu, normVersion, gemmVersion), version);
+            epilogue == GemmEpilogue.Gelu, normVersion, gemmVersion, precision), version);
     }
 }

@@ -169,6 +169,27 @@ internal static class TensorCoreOps
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint RoundOperand(uint bits, int kind) => kind == Tf32 ? RoundTf32Bits(bits) : bits;
 
+    /// <summary>
+    /// What a tensor core sees of a float32 operand in <paramref name="precision"/>, as a float32: tf32 rounded like
+    /// cvt.rna, bf16/fp16 rounded to nearest even like to_half; fp32 unchanged. The host versions round with it.
+    /// </summary>
+    public static float Round(float x, NativeEngine.Tensors.Precision precision) => precision switch
+    {
+        NativeEngine.Tensors.Precision.Tf32 => Interop.IntAsFloat(RoundTf32Bits(Interop.FloatAsInt(x))),
+        NativeEngine.Tensors.Precision.Bf16 => Interop.IntAsFloat(FloatToBf16(x) << 16),
+        NativeEngine.Tensors.Precision.Fp16 => HalfToFloat(FloatToHalf(x)),
+        _ => x,
+    };
+
+    /// <summary>The rounding code of a precision for kernels that round to 16 bits: 1 bf16, 2 fp16, 0 none (fp32, tf32).</summary>
+    public static int HalfCode(NativeEngine.Tensors.Precision precision) =>
+        precision == NativeEngine.Tensors.Precision.Bf16 ? 1 : precision == NativeEngine.Tensors.Precision.Fp16 ? 2 : 0;
+
+    /// <summary>x rounded to bf16 (code 1) or fp16 (code 2) to nearest even and widened back; unchanged for code 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float RoundHalf(float x, int code) =>
+        code == 1 ? Interop.IntAsFloat(FloatToBf16(x) << 16) : code == 2 ? HalfToFloat(FloatToHalf(x)) : x;
+
     /// <summary>tf32 rounding on the bits: nearest, ties away from zero; NaN and ±inf unchanged.</summary>
     public static uint RoundTf32Bits(uint bits) =>
         (bits & 0x7F800000u) == 0x7F800000u ? bits : (bits + 0x1000u) & 0xFFFFE000u;

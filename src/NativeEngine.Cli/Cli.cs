@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using NativeEngine.Runtime;
+using NativeEngine.Tensors;
 using NativeEngine.Training.Optim;
 
 namespace NativeEngine.Cli;
@@ -18,6 +19,19 @@ public static class Cli
         Description = "where ops run: auto (CUDA if present, else cpu), cpu (the host backend), sim (ILGPU's simulator of the CUDA kernels) or cuda; default from NATIVEENGINE_DEVICE",
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable(ComputeDevice.EnvironmentVariable) ?? "auto",
     };
+
+    /// <summary>--precision fp32|tf32|bf16|fp16 (default fp32): the arithmetic of the ViT blocks' matmuls and attention.</summary>
+    public static Option<string> PrecisionOption() => new("--precision")
+    {
+        Description = "arithmetic of the ViT blocks' matmuls and attention: fp32 (exact, default), tf32, bf16 or fp16 (operands rounded as "
+            + "tensor cores round them, float32 accumulation; bf16/fp16 store those weights in 16 bits); statistics, heads and metrics stay float32",
+        DefaultValueFactory = _ => "fp32",
+    };
+
+    /// <summary>Parses --precision's value, or fails naming the flag and the choices.</summary>
+    public static Precision ParsePrecision(string? value) =>
+        Precisions.TryParse(value)
+        ?? throw new ArgumentException($"--precision '{value}': unknown precision; choices: {string.Join(", ", Precisions.All.Select(p => p.Name()))}");
 
     /// <summary>Creates the device named by --device and says which one was chosen (on stderr, so stdout stays data).</summary>
     public static ComputeDevice OpenDevice(string kind, bool quiet = false)

@@ -48,6 +48,10 @@ public sealed record ConformanceCase(
     /// <summary>True for a bench workload (realistic size): timed by `bench kernels`, skipped by tests and selftest.</summary>
     public bool Bench { get; init; }
 
+    /// <summary>The precision the row runs its op in (fp32 unless a precision row says otherwise): `bench kernels`
+    /// measures the row against that precision's compute peak.</summary>
+    public Tensors.Precision Precision { get; init; }
+
     /// <inheritdoc/>
     public override string ToString() => $"{Name} {Shape}";
 }

@@ -42,26 +42,30 @@ public sealed class AnomalySegmenter : IDisposable
     /// <summary>
     /// Loads EoMT weights (a Hugging Face folder or a .safetensors file with its config) and optionally an anomaly
     /// head (.safetensors). Without a head the baselines (MSP, MaxLogit, entropy, RbA) are available.
+    /// <paramref name="precision"/>: the arithmetic of the ViT blocks' matmuls and attention (fp32 exact; tf32, bf16,
+    /// fp16 round their operands as tensor cores do, bf16/fp16 store those weights in 16 bits).
     /// </summary>
-    public AnomalyModel LoadModel(string weights, string? head = null) =>
-        new(Guard.Device(() => EomtScorer.Load(Device, weights, head), weights), untrained: false);
+    public AnomalyModel LoadModel(string weights, string? head = null, Precision precision = Precision.Fp32) =>
+        new(Guard.Device(() => EomtScorer.Load(Device, weights, head, precision), weights), untrained: false);
 
     /// <summary>The built-in hand-set demo EoMT-EXT (untrained; see <see cref="DemoModel"/>).</summary>
-    public AnomalyModel BuiltInDemoModel()
+    public AnomalyModel BuiltInDemoModel(Precision precision = Precision.Fp32)
     {
-        var model = EomtModel.Load(Device, DemoModel.Weights());
+        var model = EomtModel.Load(Device, DemoModel.Weights(), precision);
         return new(new EomtScorer(model, DemoModel.Head(),
-            $"built-in demo EoMT-EXT ({DemoModel.Config.Describe()}), hand-set untrained weights: colour-prototype queries", "builtin-demo-v1"), untrained: true);
+            $"built-in demo EoMT-EXT ({DemoModel.Config.Describe()}), hand-set untrained weights: colour-prototype queries",
+            "builtin-demo-v1" + EomtScorer.PrecisionTag(precision)), untrained: true);
     }
 
     /// <summary>An EoMT of a given architecture with deterministic random weights (for plumbing and speed checks).</summary>
-    public AnomalyModel RandomModel(Weights.Eomt.EomtConfig config, ulong seed = 1, Models.Anomaly.AnomalyHead? head = null)
+    public AnomalyModel RandomModel(Weights.Eomt.EomtConfig config, ulong seed = 1, Models.Anomaly.AnomalyHead? head = null,
+        Precision precision = Precision.Fp32)
     {
-        var model = EomtModel.Load(Device, new EomtRandomWeights(config, seed));
+        var model = EomtModel.Load(Device, new EomtRandomWeights(config, seed), precision);
         // The identity (the eval cache key) covers the head's values too: another head must never reuse cached scores.
         string headId = head is null ? "" : "|head-" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(
             head.Tensors.SelectMany(t => System.Runtime.InteropServices.MemoryMarshal.AsBytes(t.Data.AsSpan()).ToArray()).ToArray()))[..32];
-        return new(new EomtScorer(model, head, $"EoMT {config.Describe()} with random weights (seed {seed}), untrained", $"random-{config}-{seed}{headId}"), untrained: true);
+        return new(new EomtScorer(model, head, $"EoMT {config.Describe()} with random weights (seed {seed}), untrained", $"random-{config}-{seed}{headId}{EomtScorer.PrecisionTag(precision)}"), untrained: true);
     }
 
     /// <summary>Wraps any scorer (e.g. a test stand-in) as a model.</summary>

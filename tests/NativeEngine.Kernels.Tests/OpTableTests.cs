@@ -94,28 +94,31 @@ public class OpTableTests(DeviceFixture fx)
     }
 
     // A synthetic op whose versions only record that they ran: the dispatcher's rules without any kernel.
+    // The argument is an int; a negative one stands for a tf32 call (the precision travels in the args, as gemm's).
     private static (Op<int> Op, List<string> Ran) Synthetic()
     {
         var ran = new List<string>();
-        OpVersion<int> V(string name, VersionKind kind, VersionPrecision precision = VersionPrecision.Fp32, int maxArg = int.MaxValue) =>
-            new("synthetic", name, kind, name, [], _ => ran.Add(name), (_, a) => a <= maxArg ? null : $"arg must be ≤ {maxArg}", precision);
+        OpVersion<int> V(string name, VersionKind kind, bool tf32 = false, int maxArg = int.MaxValue) =>
+            new("synthetic", name, kind, name, [], _ => ran.Add(name),
+                (_, a) => (a < 0) != tf32 ? (tf32 ? "it serves tf32 calls only" : "it computes in fp32") : Math.Abs(a) <= maxArg ? null : $"arg must be ≤ {maxArg}");
         var op = new Op<int>("synthetic", "test", "none", a => a, a => 4.0 * a,
-            V("plain", VersionKind.Simple), V("tf32", VersionKind.TensorCore, VersionPrecision.Tf32),
+            V("plain", VersionKind.Simple), V("tf32", VersionKind.TensorCore, tf32: true),
             V("small-only", VersionKind.Grouped, maxArg: 10), V("host", VersionKind.Host));
         return (op, ran);
     }
 
     [Fact]
-    public void AutoSkipsReducedPrecisionAndVersionsWhosePredicateFails()
+    public void AutoPicksByPrecisionAndSkipsVersionsWhosePredicateFails()
     {
         var (op, ran) = Synthetic();
         op.Run(fx.Device, 5);
         op.Run(fx.Device, 50);
+        op.Run(fx.Device, -5);                                  // a tf32 call: only the tf32 version serves it
         string expected = fx.Device.Kind switch
         {
-            DeviceKind.Cpu => "host,host",
-            DeviceKind.Cuda => "small-only,plain", // never tf32 unasked; small-only's limit sends 50 to plain
-            _ => "plain,plain",
+            DeviceKind.Cpu => "host,host,tf32",
+            DeviceKind.Cuda => "small-only,plain,tf32", // an fp32 call never lands on tf32; small-only's limit sends 50 to plain
+            _ => "plain,plain,tf32",
         };
         Assert.Equal(expected, string.Join(",", ran));
     }
@@ -124,9 +127,11 @@ public class OpTableTests(DeviceFixture fx)
     public void ForcedVersionsRunOrFailNamingTheirLimit()
     {
         var (op, ran) = Synthetic();
-        op.Run(fx.Device, 5, op.Version("tf32"));             // reduced precision runs when asked for by name
+        op.Run(fx.Device, -5, op.Version("tf32"));
         var e = Assert.Throws<ArgumentException>(() => op.Run(fx.Device, 50, op.Version("small-only")));
         Assert.Contains("synthetic/small-only cannot run here: arg must be ≤ 10", e.Message);
+        var f = Assert.Throws<ArgumentException>(() => op.Run(fx.Device, 5, op.Version("tf32")));
+        Assert.Contains("synthetic/tf32 cannot run here: it serves tf32 calls only", f.Message);
         Assert.Equal(["tf32"], ran);
     }
 

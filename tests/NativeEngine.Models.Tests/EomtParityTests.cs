@@ -149,18 +149,7 @@ public class EomtParityTests(DeviceFixture fx, ITestOutputHelper output)
         {
             var expected = f.ReadFloat32(name);
             Tolerance.AssertRelativeToMax(expected, seen[name], Target, $"{fixture} {name}");
-            output.WriteLine($"{name}: max|Δ|/max|ref| = {RelMax(expected, seen[name]):E2}");
+            output.WriteLine($"{name}: max|Δ|/max|ref| = {Tolerance.RelativeToMax(expected, seen[name]):E2}");
         }
-    }
-
-    private static double RelMax(float[] r, float[] a)
-    {
-        double max = 0, diff = 0;
-        for (int i = 0; i < r.Length; i++)
-        {
-            max = Math.Max(max, Math.Abs(r[i]));
-            diff = Math.Max(diff, Math.Abs(r[i] - a[i]));
-        }
-        return diff / max;
     }
 }

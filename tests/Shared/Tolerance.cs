@@ -24,4 +24,16 @@ public static class Tolerance
         foreach (var v in expected) maxRef = Math.Max(maxRef, Math.Abs(v));
         AssertClose(expected, actual, fraction * maxRef, 0, what);
     }
+
+    /// <summary>max |Δ| / max |reference|: how far a model output is from its reference, as the parity target reads it.</summary>
+    public static double RelativeToMax(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual)
+    {
+        double max = 0, diff = 0;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            max = Math.Max(max, Math.Abs(expected[i]));
+            diff = Math.Max(diff, Math.Abs(expected[i] - actual[i]));
+        }
+        return diff / max;
+    }
 }

@@ -17,6 +17,7 @@ public static class BenchCommand
         var cmd = new Command("bench", "time kernels (validated against their references first) and print napkin math: GFLOP/s, GB/s, % of peak");
         cmd.Subcommands.Add(BenchKernelsCommand.Create());
         cmd.Subcommands.Add(BenchForwardCommand.Create());
+        cmd.Subcommands.Add(BenchPrecisionCommand.Create());
         return cmd;
     }
 

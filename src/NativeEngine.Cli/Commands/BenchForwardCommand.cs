@@ -9,9 +9,10 @@ using NativeEngine.Weights.Eomt;
 namespace NativeEngine.Cli.Commands;
 
 /// <summary>
-/// `bench forward --config S-640|B-640|L-640|L-1024|B-1024|g-640 [--batch N] [--dtype f32|f16|bf16] [--layers N] [--size S]`:
+/// `bench forward --config S-640|B-640|L-640|L-1024|B-1024|g-640 [--batch N] [--precision fp32|tf32|bf16|fp16] [--layers N] [--size S]`:
 /// random weights of the published shapes (nothing to download), one forward validated against the reference path
-/// (every op's simple v1 kernel) at a reduced size, then the full forward + semantic map timed (warm-up excluded):
+/// (every op's simple v1 kernel, fp32) at a reduced size — in a reduced precision also that precision's forward
+/// against it, within a bound of the precision's unit roundoff — then the full forward + semantic map timed (warm-up excluded):
 /// ms per window, achieved TFLOP/s and the share of each kernel family (from one extra, synchronised run).
 /// </summary>
 public static class BenchForwardCommand
@@ -21,42 +22,41 @@ public static class BenchForwardCommand
     {
         var config = new Option<string>("--config") { Description = "S-640, B-640, L-640, L-1024, B-1024 or g-640", Required = true };
         var batch = new Option<int>("--batch") { Description = "windows per forward", DefaultValueFactory = _ => 1 };
-        var dtype = new Option<string>("--dtype") { Description = "weight precision f32|f16|bf16 (weights rounded to it; compute is float32)", DefaultValueFactory = _ => "f32" };
+        var precisionOption = Cli.PrecisionOption();
         var layers = new Option<int?>("--layers") { Description = "override the depth (the CPU simulator is far too slow for the published ones)" };
         var size = new Option<int?>("--size") { Description = "override the crop size S (multiple of 16)" };
         var iterations = new Option<int>("--iterations") { Description = "timed forwards", DefaultValueFactory = _ => 5 };
         var warmup = new Option<int>("--warmup") { Description = "untimed forwards first (kernel compilation happens here)", DefaultValueFactory = _ => 1 };
         var device = Cli.DeviceOption();
         var cmd = new Command("forward", "time the EoMT forward with random weights of a published shape");
-        foreach (var o in new Option[] { config, batch, dtype, layers, size, iterations, warmup, device }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { config, batch, precisionOption, layers, size, iterations, warmup, device }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
+            var precision = Cli.ParsePrecision(r.GetValue(precisionOption));
             var cfg = EomtRandomWeights.Published(r.GetValue(config)!);
             if (r.GetValue(layers) is int l)
                 cfg = cfg with { Layers = Math.Max(1, l), QueryBlocks = Math.Min(cfg.QueryBlocks, Math.Max(1, l)) };
             if (r.GetValue(size) is int s)
                 cfg = s > 0 && s % cfg.PatchSize == 0 ? cfg with { ImageSize = s } : throw new ArgumentException($"--size {s} must be a positive multiple of {cfg.PatchSize}");
-            string dt = r.GetValue(dtype)!.ToLowerInvariant();
-            if (dt is not ("f32" or "f16" or "bf16")) throw new ArgumentException($"unknown --dtype '{dt}': use f32, f16 or bf16");
             using var d = Cli.OpenDevice(r.GetValue(device)!);
-            Run(d, r.GetValue(config)!, cfg, Math.Max(1, r.GetValue(batch)), dt, Math.Max(1, r.GetValue(iterations)), Math.Max(0, r.GetValue(warmup)));
+            Run(d, r.GetValue(config)!, cfg, Math.Max(1, r.GetValue(batch)), precision, Math.Max(1, r.GetValue(iterations)), Math.Max(0, r.GetValue(warmup)));
             return 0;
         });
         return cmd;
     }
 
-    private static void Run(ComputeDevice d, string name, EomtConfig cfg, int batch, string dtype, int iterations, int warmup)
+    private static void Run(ComputeDevice d, string name, EomtConfig cfg, int batch, Precision precision, int iterations, int warmup)
     {
         Console.WriteLine($"bench forward {name}: C {cfg.HiddenSize}, {cfg.Layers} layers (L2 {cfg.QueryBlocks}), {cfg.Heads} heads, S {cfg.ImageSize}, " +
-                          $"Q {cfg.Queries}, K {cfg.Classes}{(cfg.SwiGlu ? ", SwiGLU" : "")}, batch {batch}, weights {dtype} (compute float32)");
+                          $"Q {cfg.Queries}, K {cfg.Classes}{(cfg.SwiGlu ? ", SwiGLU" : "")}, batch {batch}, precision {precision.Name()}");
         Console.WriteLine($"device: {d.Description}");
         if (d.IsSimulator) Console.WriteLine("note: the simulator runs the CUDA kernels one OS thread per GPU thread; use --layers/--size to keep runs short, timings are not GPU numbers");
-        Validate(d, cfg, dtype);
+        Validate(d, cfg, precision);
 
         var sw = Stopwatch.StartNew();
-        using var source = new RoundedWeights(new EomtRandomWeights(cfg, 1), dtype);
-        using var model = EomtModel.Load(d, source);
-        Console.WriteLine($"weights: {((EomtRandomWeights)source.Inner).Parameters / 1e6:F2} M parameters built and uploaded in {sw.Elapsed.TotalSeconds:F1} s");
+        using var source = new EomtRandomWeights(cfg, 1);
+        using var model = EomtModel.Load(d, source, precision);
+        Console.WriteLine($"weights: {source.Parameters / 1e6:F2} M parameters built and uploaded in {sw.Elapsed.TotalSeconds:F1} s");
         using var pixels = RandomPixels(d, batch, cfg.ImageSize);
         using var map = Tensor.Empty(d, new Shape(batch, cfg.Classes, cfg.ImageSize, cfg.ImageSize));
         void Once() => model.SemanticMap(model.Forward(pixels), map);
@@ -116,12 +116,12 @@ public static class BenchForwardCommand
     // The reference path is the same graph on every op's plain version; the timed path is what the op table picks
     // (grouped kernels on CUDA, host versions on the host backend). Reduced size: the published widths, L2 + 1
     // layers, a 4×4 patch grid.
-    private static void Validate(ComputeDevice d, EomtConfig full, string dtype)
+    private static void Validate(ComputeDevice d, EomtConfig full, Precision precision)
     {
         var cfg = full with { Layers = Math.Min(full.Layers, full.QueryBlocks + 1), ImageSize = 4 * full.PatchSize };
         // On the host backend the reference path runs on the simulator, so keep it to one plain and one query block.
         if (d.IsHost) cfg = cfg with { Layers = Math.Min(full.Layers, 2), QueryBlocks = 1 };
-        using var source = new RoundedWeights(new EomtRandomWeights(cfg, 2), dtype);
+        using var source = new EomtRandomWeights(cfg, 2);
         using var model = EomtModel.Load(d, source);
         using var pixels = RandomPixels(d, 1, cfg.ImageSize);
         model.Plain = true;
@@ -133,9 +133,21 @@ public static class BenchForwardCommand
         Console.WriteLine($"validate ({cfg.Layers} layers, {cfg.ImageSize} px, table picks vs plain versions): max|Δ|/max|ref| class {e1:E2}, masks {e2:E2}");
         if (e1 > 1e-4 || e2 > 1e-4)
             throw new InvalidOperationException($"validation failed (> 1e-4 of max|ref|): the timed kernels disagree with the reference path; not timing");
+        if (precision == Precision.Fp32) return;
+        // The reduced precision against the fp32 reference: a few layers of operands rounded to unit roundoff u move
+        // the logits by a small multiple of u; 32u (tf32/fp16 1.6 %, bf16 12.5 %) catches a broken kernel, not rounding.
+        using var reduced = EomtModel.Load(d, source, precision);
+        o = reduced.Forward(pixels);
+        double u = Reference.PrecisionRef.UnitRoundoff(precision.Name()), bound = 32 * u;
+        e1 = RelMax(refCls, o.ClassQueriesLogits.ToHostFloat());
+        e2 = RelMax(refMask, o.MasksQueriesLogits.ToHostFloat());
+        Console.WriteLine($"validate {precision.Name()} against the fp32 reference: max|Δ|/max|ref| class {e1:E2}, masks {e2:E2} (bound 32u = {bound:E2})");
+        if (e1 > bound || e2 > bound)
+            throw new InvalidOperationException($"validation failed: {precision.Name()} differs from fp32 by more than 32u = {bound:E2} of max|ref|; not timing");
     }
 
-    private static double RelMax(float[] r, float[] a)
+    /// <summary>max |a − r| / max |r|.</summary>
+    internal static double RelMax(float[] r, float[] a)
     {
         double max = 0, diff = 0;
         for (int i = 0; i < r.Length; i++)
@@ -152,29 +164,5 @@ public static class BenchForwardCommand
         var v = new float[batch * 3 * size * size];
         for (int i = 0; i < v.Length; i++) v[i] = (float)(rng.NextDouble() * 4 - 2);
         return Tensor.FromHost(d, new Shape(batch, 3, size, size), v);
-    }
-
-    // Weights rounded to f16/bf16 on the host, as a checkpoint stored in that precision would load.
-    private sealed class RoundedWeights(IEomtWeightSource inner, string dtype) : IEomtWeightSource
-    {
-        public IEomtWeightSource Inner => inner;
-        public EomtConfig Config => inner.Config;
-        public string Origin => inner.Origin + $" ({dtype})";
-        public bool Contains(string name) => inner.Contains(name);
-        public int[] Shape(string name) => inner.Shape(name);
-        public float[] ReadFloat32(string name)
-        {
-            var v = inner.ReadFloat32(name);
-            if (dtype == "f16") for (int i = 0; i < v.Length; i++) v[i] = (float)(Half)v[i];
-            if (dtype == "bf16")
-                for (int i = 0; i < v.Length; i++)
-                {
-                    uint bits = BitConverter.SingleToUInt32Bits(v[i]);
-                    bits = (bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000u; // round to nearest even
-                    v[i] = BitConverter.UInt32BitsToSingle(bits);
-                }
-            return v;
-        }
-        public void Dispose() => inner.Dispose();
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using NativeEngine.Conformance;
 using NativeEngine.Kernels;
 using NativeEngine.Runtime;
+using NativeEngine.Tensors;
 
 namespace NativeEngine.Cli.Commands;
 
@@ -23,11 +24,14 @@ public sealed record BenchRow(OpVersion Version, string Shape, double Millisecon
     /// <summary>GB/s (10⁹ bytes).</summary>
     public double GBytes => Bytes / (Milliseconds * 1e6);
 
-    /// <summary>The compute peak the row is measured against, from the version's precision: fp32, tf32 or half.</summary>
-    public string Peak => Version.Precision switch
+    /// <summary>The precision the row ran in (its conformance row's).</summary>
+    public Precision Precision { get; init; }
+
+    /// <summary>The compute peak the row is measured against, from its precision: fp32, tf32 or half.</summary>
+    public string Peak => Precision switch
     {
-        VersionPrecision.Tf32 => "tf32",
-        VersionPrecision.Half => "half",
+        Precision.Tf32 => "tf32",
+        Precision.Bf16 or Precision.Fp16 => "half",
         _ => "fp32",
     };
 }
@@ -50,7 +54,10 @@ public static class BenchHarness
     }
 
     /// <summary>Validates, then times one row.</summary>
-    public static BenchRow Measure(ComputeDevice device, ConformanceCase row, double secondsPerBatch)
+    public static BenchRow Measure(ComputeDevice device, ConformanceCase row, double secondsPerBatch) =>
+        MeasureRow(device, row, secondsPerBatch) with { Precision = row.Precision };
+
+    private static BenchRow MeasureRow(ComputeDevice device, ConformanceCase row, double secondsPerBatch)
     {
         var v = row.Version;
         double maxDiff = double.NaN, flops = double.NaN, bytes = double.NaN;

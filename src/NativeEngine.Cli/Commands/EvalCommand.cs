@@ -36,6 +36,7 @@ public static class EvalCommand
         cmd.SetAction((r, ct) => Cancellable.Run(() =>
         {
             var proto = Protocol(r.GetValue(protocol)!);
+            model.ParsePrecision(r); // checked before any work
             if (r.GetValue(maxImages) is < 1 and var n) throw new ArgumentException($"--max-images {n}: give at least 1 (leave it out to score every image)");
             if (r.GetValue(heatmaps) < -1) throw new ArgumentException($"--heatmaps {r.GetValue(heatmaps)}: give -1 (all), 0 (none) or a count");
             var outDir = r.GetValue(output) ?? Path.Combine(Environment.CurrentDirectory, "eval-" + DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));

@@ -31,10 +31,12 @@ public static class ForwardCommand
         var head = new Option<string?>("--head") { Description = "anomaly head file: also write anomaly_score (B,1,·,·), the sigmoid of its window-averaged logit" };
         var batch = new Option<int>("--batch") { Description = "with --image: windows per forward", DefaultValueFactory = _ => 4 };
         var device = Cli.DeviceOption();
+        var precisionOption = Cli.PrecisionOption();
         var cmd = new Command("forward", "run EoMT on a pixel tensor or an image and write its outputs as safetensors");
-        foreach (var o in new Option[] { weights, config, input, image, protocol, output, batch, head, device }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { weights, config, input, image, protocol, output, batch, head, precisionOption, device }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
+            var precision = Cli.ParsePrecision(r.GetValue(precisionOption));
             string? inPath = r.GetValue(input), imgPath = r.GetValue(image);
             if ((inPath is null) == (imgPath is null)) throw new ArgumentException("give exactly one of --input <x.safetensors> or --image <file>");
             var outPath = r.GetValue(output)!;
@@ -43,7 +45,7 @@ public static class ForwardCommand
             string? headPath = r.GetValue(head);
             using var d = Cli.OpenDevice(r.GetValue(device)!);
             var headFile = headPath is null ? null : AnomalyHead.Load(headPath);
-            using var pipeline = new ScoringPipeline(EomtModel.Load(d, r.GetValue(weights)!, r.GetValue(config)), headFile, ownsModel: true)
+            using var pipeline = new ScoringPipeline(EomtModel.Load(d, r.GetValue(weights)!, r.GetValue(config), precision), headFile, ownsModel: true)
             {
                 MaxBatch = Math.Max(1, r.GetValue(batch)),
             };
@@ -53,7 +55,7 @@ public static class ForwardCommand
             else
                 RunImage(pipeline, imgPath!, ParseProtocol(r.GetValue(protocol)!), items);
             SafeTensorsWriter.Write(outPath, items.Select(kv => SafeTensorsWriter.F32(kv.Key, kv.Value.Data, kv.Value.Shape.Select(v => (long)v).ToArray())),
-                new Dictionary<string, string> { ["producer"] = "nativeengine forward", ["device"] = d.Description });
+                new Dictionary<string, string> { ["producer"] = "nativeengine forward", ["device"] = d.Description, ["precision"] = precision.Name() });
             foreach (var kv in items.OrderBy(kv => kv.Key)) Console.WriteLine($"{kv.Key} [{string.Join(",", kv.Value.Shape)}]");
             Console.Error.WriteLine($"wrote {outPath}");
             return 0;

@@ -27,6 +27,7 @@ public static class InferCommand
         foreach (var o in new Option[] { output, methods, protocol, temperature, raw, semantic, device }) cmd.Options.Add(o);
         cmd.SetAction((r, ct) => Cancellable.Run(() =>
         {
+            model.ParsePrecision(r); // checked before any work
             var files = Expand(r.GetValue(inputs)!);
             var rawFormat = r.GetValue(raw)!.ToLowerInvariant() switch
             {

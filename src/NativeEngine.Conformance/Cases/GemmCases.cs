@@ -75,13 +75,13 @@ internal static class GemmCases
         foreach (var s in host) yield return Row(Gemm.Op.Version("host"), s);
 
         // Linear (x (…, K) · Wᵀ) on every version, with a 3-D x.
-        foreach (var v in Gemm.Op.Versions)
+        foreach (var v in Gemm.Op.Versions.Where(v => v.Kind != VersionKind.TensorCore)) // fp32 rows; mma runs tf32/bf16/fp16 (GemmPrecisionCases)
             yield return new(v, "linear x[2,5,24]·W[19,24]ᵀ+b", Atol(24), Rel, Why, d => On(d, v, h => Linear(h, v)));
 
         // Bench workloads: square 1024³ and 2048³, EoMT-L's MLP fc1 at 640² (1800 tokens, 1024 → 4096) (B packed on every
         // call), and ViT-B-640's three big nn.Linear shapes (1600 tokens: qkv 768 → 2304, fc1 768 → 3072, fc2 3072 → 768;
         // x·Wᵀ + b with W marked constant as the model's weights are, so the host GEMM packs it once); 8 rows checked.
-        foreach (var v in Gemm.Op.Versions)
+        foreach (var v in Gemm.Op.Versions.Where(v => v.Kind != VersionKind.TensorCore)) // fp32 rows; mma runs tf32/bf16/fp16 (GemmPrecisionCases)
         {
             foreach (var (m, n, k) in new[] { (1024, 1024, 1024), (1800, 4096, 1024), (2048, 2048, 2048) })
                 yield return new(v, $"{m}x{n}x{k}", Atol(k), Rel, Why, d => On(d, v, h => Sampled(h, m, n, k, v, linear: false))) { Bench = true };

@@ -10,20 +10,12 @@ public static class Dispatch
 
     /// <summary>
     /// Host backend: host version, else the simple kernel (the grouped ones pay OS-level barriers there). Simulator:
-    /// the simple kernel (what the simulator is for), grouped next. CUDA: tensor cores, grouped, simple. A composite
-    /// version (other ops run one after another) comes last everywhere. A
-    /// reduced-precision version ranks after every float32 one: it is picked automatically only by an op whose contract
-    /// is reduced precision (gemm_tc, attention_tc); elsewhere force it by name.
+    /// the simple kernel (what the simulator is for), grouped next, tensor cores last. CUDA: tensor cores, grouped,
+    /// simple. A composite version (other ops run one after another) comes last everywhere. Precision is not a rank: it
+    /// is in the call's arguments (the user's choice), and each version's predicate says which precisions it serves, so
+    /// a float32 call never lands on a tensor-core version and a bf16 call never on a float32 one.
     /// </summary>
-    public static int Rank(OpVersion version, ComputeDevice device)
-    {
-        int rank = KindRank(version, device);
-        return version.Precision == VersionPrecision.Fp32 || rank == Never ? rank : rank + ReducedPrecisionPenalty;
-    }
-
-    private const int ReducedPrecisionPenalty = 100;
-
-    private static int KindRank(OpVersion version, ComputeDevice device) =>
+    public static int Rank(OpVersion version, ComputeDevice device) =>
         (device.Kind, version.Kind) switch
         {
             (DeviceKind.Cpu, VersionKind.Host) => 0,

@@ -18,23 +18,11 @@ public enum VersionKind
     Composite,
 }
 
-/// <summary>The arithmetic a version computes in. Auto-dispatch never picks a reduced one unless the device allows it.</summary>
-public enum VersionPrecision
-{
-    /// <summary>float32 throughout (what the references check at their stated tolerances).</summary>
-    Fp32,
-    /// <summary>TF32 products (10-bit mantissa), float32 accumulation.</summary>
-    Tf32,
-    /// <summary>bfloat16 or float16 products, float32 accumulation.</summary>
-    Half,
-}
-
 /// <summary>
 /// One version of an op: a name that says what it is ("warp-per-row"), its kind, the catalogue kernels it launches
 /// (empty for host versions) and a predicate saying when it can run. Untyped view; <see cref="OpVersion{TArgs}"/> runs.
 /// </summary>
-public abstract class OpVersion(string op, string name, VersionKind kind, string summary, IReadOnlyList<string> kernels,
-    VersionPrecision precision)
+public abstract class OpVersion(string op, string name, VersionKind kind, string summary, IReadOnlyList<string> kernels)
 {
     /// <summary>The op's name, e.g. "gemm".</summary>
     public string Op { get; } = op;
@@ -54,9 +42,6 @@ public abstract class OpVersion(string op, string name, VersionKind kind, string
     /// <summary>Catalogue names ("Gemm.MatmulV2") of the ILGPU kernels it launches; empty for host versions.</summary>
     public IReadOnlyList<string> Kernels { get; } = kernels;
 
-    /// <summary>The arithmetic it computes in.</summary>
-    public VersionPrecision Precision { get; } = precision;
-
     /// <summary>False only for a host version on a device whose tensors are not in host memory (CUDA).</summary>
     public bool RunsOn(ComputeDevice device) => Kind != VersionKind.Host || device.HasHostMemory;
 
@@ -71,12 +56,12 @@ public abstract class OpVersion(string op, string name, VersionKind kind, string
 /// <param name="summary">One line on how it works.</param>
 /// <param name="kernels">Catalogue names of the kernels it launches.</param>
 /// <param name="run">Launches it (asynchronously on CUDA).</param>
-/// <param name="whyNot">Null when it can run on this device and these arguments, else the reason (a shape limit).
-/// Host versions additionally need host memory; that is checked for them.</param>
-/// <param name="precision">Its arithmetic.</param>
+/// <param name="whyNot">Null when it can run on this device and these arguments, else the reason (a shape limit, a
+/// precision it does not serve: an op whose arguments carry a <see cref="Tensors.Precision"/> lets each version's
+/// predicate say which it computes in). Host versions additionally need host memory; that is checked for them.</param>
 public sealed class OpVersion<TArgs>(string op, string name, VersionKind kind, string summary, IReadOnlyList<string> kernels,
-    Action<TArgs> run, Func<ComputeDevice, TArgs, string?>? whyNot = null, VersionPrecision precision = VersionPrecision.Fp32)
-    : OpVersion(op, name, kind, summary, kernels, precision)
+    Action<TArgs> run, Func<ComputeDevice, TArgs, string?>? whyNot = null)
+    : OpVersion(op, name, kind, summary, kernels)
 {
     /// <summary>Null when this version can run on <paramref name="device"/> with <paramref name="args"/>, else why not.</summary>
     public string? WhyNot(ComputeDevice device, TArgs args) =>

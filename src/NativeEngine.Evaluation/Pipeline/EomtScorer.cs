@@ -26,19 +26,21 @@ public sealed class EomtScorer : IAnomalyScorer
         Supported = head is null ? [ScoreMethod.Msp, ScoreMethod.MaxLogit, ScoreMethod.Entropy, ScoreMethod.Rba] : Enum.GetValues<ScoreMethod>();
     }
 
-    /// <summary>Loads EoMT weights (file or Hugging Face folder) and optionally a head checkpoint.</summary>
-    public static EomtScorer Load(ComputeDevice device, string weightsPath, string? headPath = null)
+    /// <summary>Loads EoMT weights (file or Hugging Face folder) and optionally a head checkpoint; the ViT blocks run in
+    /// <paramref name="precision"/> (part of the identity, so the eval cache never mixes precisions).</summary>
+    public static EomtScorer Load(ComputeDevice device, string weightsPath, string? headPath = null, Precision precision = Precision.Fp32)
     {
         if (!File.Exists(weightsPath) && !Directory.Exists(weightsPath))
             throw new FileNotFoundException($"{weightsPath}: no such weights file or folder; pass --weights an EoMT checkpoint (HF folder or .safetensors)", weightsPath);
         if (headPath is not null && !File.Exists(headPath))
             throw new FileNotFoundException($"{headPath}: no such anomaly-head file; pass --head a .safetensors head checkpoint or leave it out", headPath);
-        var model = EomtModel.Load(device, weightsPath);
+        var model = EomtModel.Load(device, weightsPath, precision: precision);
         try
         {
             var h = headPath is null ? null : AnomalyHead.Load(headPath);
-            string id = Stamp(weightsPath) + (headPath is null ? "" : "|" + Stamp(headPath));
-            string what = $"EoMT {model.Config.Describe()} from {weightsPath}" + (h is null ? "" : $" + {h.Layout} anomaly head from {headPath}");
+            string id = Stamp(weightsPath) + (headPath is null ? "" : "|" + Stamp(headPath)) + PrecisionTag(precision);
+            string what = $"EoMT {model.Config.Describe()} from {weightsPath}" + (h is null ? "" : $" + {h.Layout} anomaly head from {headPath}")
+                + (precision == Precision.Fp32 ? "" : $", {precision.Name()}");
             return new EomtScorer(model, h, what, id);
         }
         catch
@@ -47,6 +49,9 @@ public sealed class EomtScorer : IAnomalyScorer
             throw;
         }
     }
+
+    /// <summary>"" for fp32 (identities as before), else "|precision=bf16" etc.: what keys a cache on the precision.</summary>
+    public static string PrecisionTag(Precision precision) => precision == Precision.Fp32 ? "" : "|precision=" + precision.Name();
 
     /// <inheritdoc/>
     public string Description { get; }

@@ -33,8 +33,11 @@ public sealed record EomtOutput(Tensor ClassQueriesLogits, Tensor MasksQueriesLo
 
 /// <summary>
 /// EoMT inference (eomt.md): a DINOv2-style ViT with registers whose last L2 blocks also carry Q learned queries,
-/// then class and mask heads. Float32 compute; weights uploaded once; one activation arena sized by the largest batch,
-/// reused by every forward (no allocation and no host sync in steady state: the plan at the top of this file).
+/// then class and mask heads. Weights uploaded once; one activation arena sized by the largest batch, reused by every
+/// forward (no allocation and no host sync in steady state: the plan at the top of this file). <see cref="Precision"/>:
+/// the ViT blocks' matmuls (qkv, out_proj, fc1/gate, fc2) and attention run in the chosen precision, their weights
+/// stored on the device in its type (bf16/fp16: rounded once at load); the patch embedding, LayerNorms, the class and
+/// mask heads and everything after them stay float32.
 /// </summary>
 public sealed class EomtModel : IDisposable
 {
@@ -63,6 +66,9 @@ public sealed class EomtModel : IDisposable
     /// <summary>The device holding the weights and activations.</summary>
     public ComputeDevice Device => device;
 
+    /// <summary>The precision of the ViT blocks' matmuls and attention (fp32 unless loaded otherwise).</summary>
+    public Precision Precision { get; }
+
     /// <summary>
     /// When set, every op runs its plain version (<see cref="IOp.Plain"/>): the reference path `bench forward` checks
     /// the table's picks against. Off: the op table picks per device.
@@ -70,6 +76,10 @@ public sealed class EomtModel : IDisposable
     public bool Plain { get; set; }
 
     private OpVersion? V(IOp op) => Plain ? op.Plain : null;
+
+    // The ops that run in the model's precision: the plain versions compute in fp32 only, so a reduced-precision model
+    // lets the table pick even when Plain is set.
+    private OpVersion? VP(IOp op) => Precision == Precision.Fp32 ? V(op) : null;
 
     /// <summary>When set, every op group is timed per kernel family (see <see cref="OpProfiler"/>).</summary>
     public OpProfiler? Profiler { get; set; }
@@ -83,10 +93,11 @@ public sealed class EomtModel : IDisposable
     private int Tokens1 => Config.Queries + Tokens0;                // N after the queries
     private int FirstQueryBlock => Config.Layers - Config.QueryBlocks;
 
-    private EomtModel(ComputeDevice device, IEomtWeightSource source)
+    private EomtModel(ComputeDevice device, IEomtWeightSource source, Precision precision)
     {
         this.device = device;
         Config = source.Config;
+        Precision = precision;
         var c = Config;
         int p = c.PatchSize, g2 = c.Grid * c.Grid, hid = c.MlpHidden;
         if (c.HiddenSize % c.Heads != 0) throw new InvalidDataException($"{source.Origin}: hidden size {c.HiddenSize} is not a multiple of {c.Heads} heads");
@@ -94,6 +105,11 @@ public sealed class EomtModel : IDisposable
         var w = new WeightPath(source, device);
         Tensor Up(float[] data, params int[] dims) => Keep(Tensor.FromHost(device, new Shape(dims), data));
         Tensor Load(WeightPath at, string name, params int[] dims) => Keep(at.Load(name, dims));
+        // A ViT-block matmul weight in the precision's storage type: bf16/fp16 rounded once here (to nearest even, the
+        // rounding the tensor cores' operands get), so the device never holds a float32 copy.
+        var wtype = precision.WeightType();
+        Tensor MatW(float[] data, params int[] dims) => wtype == DType.Float32 ? Up(data, dims)
+            : Keep(Tensor.FromSpan<ushort>(device, new Shape(dims), HalfConvert.ToBits(data, wtype), wtype));
 
         var e = w.Sub("embeddings");
         patchW = Up(e.Host("patch_embeddings.projection.weight", C, 3, p, p), C, 3 * p * p);
@@ -114,22 +130,22 @@ public sealed class EomtModel : IDisposable
             {
                 var win = l.Host("mlp.weights_in.weight", 2 * hid, C);
                 var bin = l.Host("mlp.weights_in.bias", 2 * hid);
-                gateW = Up(win[..(hid * C)], hid, C);
+                gateW = MatW(win[..(hid * C)], hid, C);
                 gateB = Up(bin[..hid], hid);
-                fc1W = Up(win[(hid * C)..], hid, C);
+                fc1W = MatW(win[(hid * C)..], hid, C);
                 fc1B = Up(bin[hid..], hid);
-                fc2W = Load(l, "mlp.weights_out.weight", C, hid);
+                fc2W = MatW(l.Host("mlp.weights_out.weight", C, hid), C, hid);
                 fc2B = Load(l, "mlp.weights_out.bias", C);
             }
             else
             {
-                fc1W = Load(l, "mlp.fc1.weight", hid, C);
+                fc1W = MatW(l.Host("mlp.fc1.weight", hid, C), hid, C);
                 fc1B = Load(l, "mlp.fc1.bias", hid);
-                fc2W = Load(l, "mlp.fc2.weight", C, hid);
+                fc2W = MatW(l.Host("mlp.fc2.weight", C, hid), C, hid);
                 fc2B = Load(l, "mlp.fc2.bias", C);
             }
-            blocks[i] = new Block(Load(l, "norm1.weight", C), Load(l, "norm1.bias", C), Up(qkvW, 3 * C, C), Up(qkvB, 3 * C),
-                Load(a, "out_proj.weight", C, C), Load(a, "out_proj.bias", C), Load(l, "layer_scale1.lambda1", C),
+            blocks[i] = new Block(Load(l, "norm1.weight", C), Load(l, "norm1.bias", C), MatW(qkvW, 3 * C, C), Up(qkvB, 3 * C),
+                MatW(a.Host("out_proj.weight", C, C), C, C), Load(a, "out_proj.bias", C), Load(l, "layer_scale1.lambda1", C),
                 Load(l, "norm2.weight", C), Load(l, "norm2.bias", C), fc1W, fc1B, gateW, gateB, fc2W, fc2B, Load(l, "layer_scale2.lambda1", C));
         }
         normW = Load(w, "layernorm.weight", C);
@@ -152,14 +168,16 @@ public sealed class EomtModel : IDisposable
         maskedBlock = MaskedBlocks(source);
     }
 
-    /// <summary>Builds the model from a weight source (shapes checked, weights uploaded once).</summary>
-    public static EomtModel Load(ComputeDevice device, IEomtWeightSource source) => new(device, source);
+    /// <summary>Builds the model from a weight source (shapes checked, weights uploaded once, the ViT blocks' matmul
+    /// weights in <paramref name="precision"/>'s storage type).</summary>
+    public static EomtModel Load(ComputeDevice device, IEomtWeightSource source, Precision precision = Precision.Fp32) =>
+        new(device, source, precision);
 
     /// <summary>Opens a checkpoint (file or HF folder; <paramref name="configPath"/>: its config.json when it has none) and builds the model.</summary>
-    public static EomtModel Load(ComputeDevice device, string path, string? configPath = null)
+    public static EomtModel Load(ComputeDevice device, string path, string? configPath = null, Precision precision = Precision.Fp32)
     {
         using var source = EomtWeights.Open(path, configPath);
-        return Load(device, source);
+        return Load(device, source, precision);
     }
 
     // attn_mask_probs: 0 → plain attention; 1 → the deterministic masked attention of eomt.md §2.2 (as both reference
@@ -273,33 +291,33 @@ public sealed class EomtModel : IDisposable
         var mlp = View(a.Mlp, b, n, hid);
         // LN1 → qkv in one op: on the host the LayerNorm runs inside the GEMM's A packing (h is then untouched).
         LayerNormLinear.Forward(x, w.Norm1W, w.Norm1B, Config.LayerNormEps, w.QkvW, w.QkvB, qkv, h, GemmEpilogue.None,
-            V(LayerNormLinear.Op), V(LayerNorm.Op), V(Gemm.Op));
+            VP(LayerNormLinear.Op), V(LayerNorm.Op), VP(Gemm.Op), Precision);
         Mark("gemm");
         if (grid is not null)
-            Attention.ForwardQueryPatchMasked(qkv, att, Config.Heads, grid, Config.Queries + Prefix, V(Attention.PatchMaskedOp));
+            Attention.ForwardQueryPatchMasked(qkv, att, Config.Heads, grid, Config.Queries + Prefix, VP(Attention.PatchMaskedOp), Precision);
         else
-            Attention.Forward(qkv, att, Config.Heads, allowed, V(Attention.Op));
+            Attention.Forward(qkv, att, Config.Heads, allowed, VP(Attention.Op), Precision);
         Mark("attention");
-        Gemm.LinearLayerScale(att, w.OutW, w.OutB, w.Ls1, x, x, V(Gemm.Op)); // x += ls1 ⊙ proj(att), fused
+        Gemm.LinearLayerScale(att, w.OutW, w.OutB, w.Ls1, x, x, VP(Gemm.Op), Precision); // x += ls1 ⊙ proj(att), fused
         Mark("gemm");
         if (w.GateW is null)
         {
             // LN2 → fc1 → GELU in one op (LayerNorm in the host GEMM's A packing, GELU its epilogue).
             LayerNormLinear.Forward(x, w.Norm2W, w.Norm2B, Config.LayerNormEps, w.Fc1W, w.Fc1B, mlp, h, GemmEpilogue.Gelu,
-                V(LayerNormLinear.Op), V(LayerNorm.Op), V(Gemm.Op));
+                VP(LayerNormLinear.Op), V(LayerNorm.Op), VP(Gemm.Op), Precision);
             Mark("gemm");
         }
         else
         {
             LayerNorm.Forward(x, w.Norm2W, w.Norm2B, h, Config.LayerNormEps, V(LayerNorm.Op));
             Mark("layernorm");
-            Gemm.Linear(h, w.Fc1W, w.Fc1B, mlp, V(Gemm.Op));
-            Gemm.Linear(h, w.GateW, w.GateB, View(a.Gate!, b, n, hid), V(Gemm.Op));
+            Gemm.Linear(h, w.Fc1W, w.Fc1B, mlp, VP(Gemm.Op), Precision);
+            Gemm.Linear(h, w.GateW, w.GateB, View(a.Gate!, b, n, hid), VP(Gemm.Op), Precision);
             Mark("gemm");
             Activation.SiLUMul(View(a.Gate!, b, n, hid), mlp, mlp, V(Activation.SiLUMulOp)); // silu(first half) · second half
             Mark("activation");
         }
-        Gemm.LinearLayerScale(mlp, w.Fc2W, w.Fc2B, w.Ls2, x, x, V(Gemm.Op)); // x += ls2 ⊙ fc2(mlp), fused
+        Gemm.LinearLayerScale(mlp, w.Fc2W, w.Fc2B, w.Ls2, x, x, VP(Gemm.Op), Precision); // x += ls2 ⊙ fc2(mlp), fused
         Mark("gemm");
     }
 

@@ -75,6 +75,9 @@ public sealed class ScoringPipeline : IDisposable
     /// <summary>The frozen EoMT.</summary>
     public EomtModel Model { get; }
 
+    /// <summary>The precision of the model's ViT blocks (chosen when the model was loaded: EomtModel.Load's precision).</summary>
+    public Precision Precision => Model.Precision;
+
     /// <summary>The head on the device, or null.</summary>
     public AnomalyHeadRunner? Head { get; }
 
