@@ -315,8 +315,8 @@ public static partial class Attention
                 : FlashWhyNot(a.Qkv, a.D, a.Precision));
 
     /// <summary>
-    /// EoMT's masked attention on v3: the grid logits → a (B, Q, ⌈P/32⌉) bitmask (attention_bits) in a pooled
-    /// temporary, then v3 reading it (no N×N bytes).
+    /// EoMT's masked attention on v3: the grid logits → a (B, Q, ⌈P/32⌉) bitmask (attention_bits) in a kept
+    /// scratch buffer, then v3 reading it (no N×N bytes).
     /// </summary>
     private static OpVersion<PatchMaskedArgs> BitsMma() =>
         new("attention_patch_masked", "bits-mma", VersionKind.TensorCore,
@@ -325,7 +325,7 @@ public static partial class Attention
             a =>
             {
                 int b = a.Qkv.Shape[0], n = a.Qkv.Shape[1], queries = a.GridLogits.Shape[1];
-                using var bits = Tensor.Empty(a.Qkv.Device, new Shape(b, queries, (n - a.FirstPatch + 31) / 32), DType.Int32);
+                var bits = a.Qkv.Device.Scratch.Get("attention_patch_masked.bits", new Shape(b, queries, (n - a.FirstPatch + 31) / 32), DType.Int32); // kept
                 QueryPatchBits(a.GridLogits, bits);
                 LaunchFlash(a.Qkv, a.Output, bits, b, n, a.Heads, queries, a.FirstPatch, a.Precision);
             },
@@ -346,23 +346,16 @@ public static partial class Attention
         Tensor? converted = null;
         if (qkv.DType != t)
         {
-            converted = Tensor.Empty(qkv.Device, qkv.Shape, t);
+            converted = qkv.Device.Scratch.Get("attention.flash-mma.qkv16", qkv.Shape, t); // kept: no allocation per call
             HalfConvert.FromFloat(qkv, converted);
         }
-        try
-        {
-            int flags = (t == DType.BFloat16 ? Bf16 : Fp16) | (bits is null ? 0 : FaMasked);
-            var view = (converted ?? qkv).Cast<uint>();
-            var bitsView = bits?.Cast<uint>() ?? view; // never read when unmasked
-            float scaleLog2e = 1.44269504f / MathF.Sqrt(TensorCoreHeadDim);
-            int words = bits is null ? 0 : bits.Shape[2];
-            LaunchForwardV3(qkv.Device, new Index2D(n, b * heads), view, Gemm.Address(qkv.Device, view), output.View, bitsView,
-                n, heads, queries, firstPatch, words, flags, scaleLog2e);
-        }
-        finally
-        {
-            converted?.Dispose(); // back to the pool; the launch is ordered before any reuse on the device's stream
-        }
+        int flags = (t == DType.BFloat16 ? Bf16 : Fp16) | (bits is null ? 0 : FaMasked);
+        var view = (converted ?? qkv).Cast<uint>();
+        var bitsView = bits?.Cast<uint>() ?? view; // never read when unmasked
+        float scaleLog2e = 1.44269504f / MathF.Sqrt(TensorCoreHeadDim);
+        int words = bits is null ? 0 : bits.Shape[2];
+        LaunchForwardV3(qkv.Device, new Index2D(n, b * heads), view, Gemm.Address(qkv.Device, view), output.View, bitsView,
+            n, heads, queries, firstPatch, words, flags, scaleLog2e);
     }
 
     [Kernel("attention_bits", Version = "v1 one thread per 32-bit word")]

@@ -257,7 +257,7 @@ public static partial class Gemm
     /// <summary>
     /// gemm v3 as a version of the gemm op: y = epilogue(x·Wᵀ + bias) for the tf32, bf16 and fp16 precisions. W (N, K)
     /// is stored in the precision's type (f32 for tf32, which the kernel rounds with cvt.rna); an f32 x is converted to
-    /// bf16/fp16 into a pooled temporary first (to_half, round to nearest even: what the host version's packing does).
+    /// bf16/fp16 into a kept scratch buffer first (to_half, round to nearest even: what the host version's packing does).
     /// </summary>
     private static OpVersion<GemmArgs> MmaVersion() =>
         new("gemm", "mma", VersionKind.TensorCore,
@@ -283,22 +283,15 @@ public static partial class Gemm
         Tensor? converted = null;
         if (g.A.DType != t)
         {
-            converted = Tensor.Empty(g.C.Device, g.A.Shape, t);
+            converted = g.C.Device.Scratch.Get("gemm.mma.x16", g.A.Shape, t); // kept: no allocation per call
             HalfConvert.FromFloat(g.A, converted);
         }
-        try
-        {
-            var xs = (converted ?? g.A).Cast<uint>();
-            var ws = g.B.Cast<uint>();
-            int flags = (g.Precision == Precision.Bf16 ? Bf16 : g.Precision == Precision.Fp16 ? Fp16 : Tf32)
-                | ((g.Flags & HasBias) != 0 ? TcBias : 0) | ((g.Flags & Gelu) != 0 ? TcGelu : 0) | ((g.Flags & LayerScale) != 0 ? TcLayerScale : 0);
-            LaunchMatmulV3(g.C.Device, new Index2D(g.N, g.M), xs, ws, Address(g.C.Device, xs), Address(g.C.Device, ws), g.C.View,
-                BiasView(g), GammaView(g), ResidualView(g), g.M, g.N, g.K, flags);
-        }
-        finally
-        {
-            converted?.Dispose(); // back to the pool; the launch is ordered before any reuse on the device's stream
-        }
+        var xs = (converted ?? g.A).Cast<uint>();
+        var ws = g.B.Cast<uint>();
+        int flags = (g.Precision == Precision.Bf16 ? Bf16 : g.Precision == Precision.Fp16 ? Fp16 : Tf32)
+            | ((g.Flags & HasBias) != 0 ? TcBias : 0) | ((g.Flags & Gelu) != 0 ? TcGelu : 0) | ((g.Flags & LayerScale) != 0 ? TcLayerScale : 0);
+        LaunchMatmulV3(g.C.Device, new Index2D(g.N, g.M), xs, ws, Address(g.C.Device, xs), Address(g.C.Device, ws), g.C.View,
+            BiasView(g), GammaView(g), ResidualView(g), g.M, g.N, g.K, flags);
     }
 
     /// <summary>The device address of a view (cp.async takes raw global addresses); 0 on the simulator, which never uses it.</summary>
