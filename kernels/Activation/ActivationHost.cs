@@ -1,13 +1,17 @@
 // Host versions of the activations: exact GELU (erf form), sigmoid, ReLU and the SwiGLU product silu(a)·b, with the
-// semantics of Activation.cs (same erf polynomials, same NaN/±∞ behaviour: gelu(−∞) = NaN, relu keeps NaN and −0).
-// Bound: memory for sigmoid/relu/silu (8–12 B per element, one exp at most). GELU is the one with real ALU work: the
-// erf evaluates both branches per vector (a degree-5 and a degree-10 polynomial, one exp, two selects ≈ 25 vector
-// ops per 16 elements ≈ 1.6 ops per element) — on one Zen 5 core that is ~2 cycles per 16 elements of ALU against
-// ~20 cycles of memory at ~25 GB/s, so it still streams at copy speed. ViT-B-640 fc1 output: 1605 × 3072 floats =
-// 19.7 MB in + out ≈ 1.6 ms at ~25 GB/s (the GEMM epilogue removes it entirely once fused).
+// semantics of Activation.cs (same NaN/±∞ behaviour: gelu(−∞) = NaN, gelu(+∞) = +∞, relu keeps NaN and −0).
+// Bound: memory for sigmoid/relu/silu (8–12 B per element, one exp at most). GELU is the one with real ALU work.
+// ViT-B-640 fc1 output: 1605 × 3072 floats = 19.7 MB in + out ≈ 1.6 ms at ~25 GB/s (the GEMM epilogue removes it
+// entirely once fused).
+// GELU's erf: the first host version evaluated both branches of the CUDA kernels' erf (a degree-5 polynomial, a
+// degree-10 one, one exp, three selects ≈ 45 vector ops + the exp's ~18 per vector) and ran at ~30 % of copy
+// bandwidth on the 2-core Zen 5. Now one branch-free form: 1 + erf(x/√2) = erfc(−x/√2), so with a = |x|/√2
+// gelu = x·½erfc(a) for x < 0 and x·(1 − ½erfc(a)) otherwise, and erfc(a) = e^(−a²)·R(u) with u = 1/(1 + p·a) and R a
+// degree-7 polynomial fitted here for least relative error of erfc(a)·e^(a²) on [0, 4.5] (3.2e-8; derivation and
+// check: erfc_fit.py beside this file). One divide, 8 FMAs, one exp, one select ≈ 32 vector ops per 16 elements,
+// and the negative tail keeps its relative accuracy (no 1 − erf cancellation). GELU vs float64: ≤ 3.9e-7 absolute.
 // Versions (host):
-//   host  ElementwiseHost.Map/Map2 (chunks of 64 K floats over the cores, ISimd widths); branch-free erf: both
-//         polynomials are evaluated and blended with selects, so NaN falls through to the small-|x| branch as in v1.
+//   host  ElementwiseHost.Map/Map2 (chunks of 64 K floats over the cores, ISimd widths); the erfc form above.
 using System.Runtime.CompilerServices;
 
 namespace NativeEngine.Kernels;
@@ -16,6 +20,7 @@ namespace NativeEngine.Kernels;
 public static unsafe class ActivationHost
 {
     private const float InvSqrt2 = 0.70710678118654752f;
+    private const float ErfcP = 0.465f; // u = 1/(1 + p·a) of the erfc fit (tools: kernels/Activation/erfc_fit.py)
 
     // Internal: GemmHost's fused GELU epilogue applies the same lanes.
     internal struct GeluOp : IUnaryOp
@@ -23,34 +28,21 @@ public static unsafe class ActivationHost
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static TV Apply<TS, TV>(TV x) where TS : struct, ISimd<TV> where TV : unmanaged
         {
-            TV t = TS.Mul(x, TS.Splat(InvSqrt2));
-            TV a = TS.Abs(t);
-            // |t| < 0.9: t · P(t²)
-            TV s = TS.Mul(t, t);
-            TV p = TS.Fma(TS.Splat(-5.938382237e-04f), s, TS.Splat(4.977799952e-03f));
-            p = TS.Fma(p, s, TS.Splat(-2.675091848e-02f));
-            p = TS.Fma(p, s, TS.Splat(1.128113419e-01f));
-            p = TS.Fma(p, s, TS.Splat(-3.761237562e-01f));
-            p = TS.Fma(p, s, TS.Splat(1.128379107e+00f));
-            TV small = TS.Mul(t, p);
-            // 0.9 ≤ |t| < 3.92: ±(1 − exp(Q(|t|)))
-            TV q = TS.Fma(TS.Splat(-3.736386986e-07f), a, TS.Splat(7.789734809e-06f));
-            q = TS.Fma(q, a, TS.Splat(-7.044360245e-05f));
-            q = TS.Fma(q, a, TS.Splat(3.435211838e-04f));
-            q = TS.Fma(q, a, TS.Splat(-7.640205440e-04f));
-            q = TS.Fma(q, a, TS.Splat(-1.552556991e-03f));
-            q = TS.Fma(q, a, TS.Splat(2.126202174e-02f));
-            q = TS.Fma(q, a, TS.Splat(-1.044910923e-01f));
-            q = TS.Fma(q, a, TS.Splat(-6.357253790e-01f));
-            q = TS.Fma(q, a, TS.Splat(-1.128652096e+00f));
-            q = TS.Fma(q, a, TS.Splat(3.715492494e-05f));
-            TV r = TS.Sub(TS.Splat(1f), TS.Exp(q));
-            TV positive = TS.GreaterThan(t, TS.Zero);
-            TV large = TS.Select(positive, r, TS.Sub(TS.Zero, r));
-            TV one = TS.Select(positive, TS.Splat(1f), TS.Splat(-1f));
-            TV erf = TS.Select(TS.GreaterThanOrEqual(a, TS.Splat(3.92f)), one,
-                TS.Select(TS.GreaterThanOrEqual(a, TS.Splat(0.9f)), large, small));
-            return TS.Mul(TS.Mul(TS.Splat(0.5f), x), TS.Add(TS.Splat(1f), erf));
+            // 1 + erf(t) = erfc(−t): x < 0 → erfc(a), else 2 − erfc(a), a = |t|, erfc(a) = e^(−a²)·R(u), u = 1/(1 + p·a).
+            TV a = TS.Abs(TS.Mul(x, TS.Splat(InvSqrt2)));
+            TV u = TS.Div(TS.One, TS.Fma(a, TS.Splat(ErfcP), TS.One));
+            TV r = TS.Fma(TS.Splat(9.99741181731224e-02f), u, TS.Splat(-4.8920944333076477e-01f));
+            r = TS.Fma(r, u, TS.Splat(7.694382071495056e-01f));
+            r = TS.Fma(r, u, TS.Splat(-2.9621198773384094e-01f));
+            r = TS.Fma(r, u, TS.Splat(4.3671533465385437e-01f));
+            r = TS.Fma(r, u, TS.Splat(2.0980891585350037e-01f));
+            r = TS.Fma(r, u, TS.Splat(2.699587047100067e-01f));
+            r = TS.Fma(r, u, TS.Splat(-4.738174902740866e-04f));
+            TV erfc = TS.Mul(TS.Exp(TS.Neg(TS.Mul(a, a))), r);
+            TV half = TS.Mul(TS.Splat(0.5f), erfc);
+            // x < 0: x·½erfc(a) (no cancellation: the tail keeps its relative accuracy, −∞·0 = NaN as torch);
+            // x ≥ 0: x·(1 − ½erfc(a)) (+∞ stays +∞: e^(−∞) = 0 keeps the factor finite); NaN falls through.
+            return TS.Mul(x, TS.Select(TS.LessThan(x, TS.Zero), half, TS.Sub(TS.One, half)));
         }
     }
 

@@ -4,9 +4,12 @@
 // What bounds it: stats and baselines read K floats and write ≤ 4 per pixel with K logs or exps: EoMT-B-640 output
 // (K = 19, 640² px) is 31 MB in, 6.6 MB out → ~2 ms at ~20 GB/s; 7.8 M in-lane float logs (HostMath.Log, ~20 vector
 // ops per 16 lanes) are ~0.3 ms per core: bandwidth-bound, so each pixel's K values are read exactly once.
-// Loops: work item = a pixel block of one batch item; per 1024 pixels (64 zmm per statistic, 192 accumulators on the
-// stack: 12 KB of L1) the K channel planes are walked plane by plane with max, sum and entropy — every quantity of a
-// pixel in one pass, one load per value, one contiguous 4 KB run per plane (no L1 set conflicts between the K planes).
+// Loops: work item = a pixel block of one batch item; per 4 vectors of pixels (64 with 16 lanes) the 3 × 4
+// accumulators (max, entropy, sum) live in registers while the K class planes are walked: one load per value, no
+// scratch. (The first host version kept 1024 pixels' accumulators in a 12 KB L1 scratch, plane-outer, and spent 3
+// loads and 3 stores of scratch per value on top of two NaN-propagating max ops and the full special-value log:
+// ~31 % of copy bandwidth on the 2-core Zen 5.) Per value now: a native max, an add, a compare-select clamp, ln
+// without special-value selects and an FMA; NaN reaches max through the entropy (see StatsAccumulator).
 // The baselines re-read the pixel's K values from L1 for the exp pass (max first, so no online rescaling is needed).
 // Optimisations: vector log/exp inline (no temporary planes); tails through the same vector code (HostSimd).
 using System.Buffers;
@@ -19,7 +22,7 @@ namespace NativeEngine.Kernels;
 /// <summary>Host versions of <see cref="UncertaintyStats"/> and <see cref="AnomalyScores"/>.</summary>
 public static unsafe class UncertaintyStatsHost
 {
-    private const int Block = 1024; // pixels per plane-outer block of the statistics
+    private const int Block = 1024; // least pixels per work item of the statistics
 
     /// <summary>Same contract as <see cref="UncertaintyStats.Compute"/>, on host memory.</summary>
     public static void Compute(Tensor s, Tensor stats) =>
@@ -37,28 +40,37 @@ public static unsafe class UncertaintyStatsHost
         });
     }
 
-    // One block of ≤ 1024 pixels, channel plane by channel plane: the K planes lie hw floats apart (a multiple of 4 KB
-    // at 640²), so walking all K planes per vector of pixels would map K lines to one L1 set (K = 19 > 8 ways) and
-    // miss on every load; plane-outer, each plane's run of the block is one contiguous 4 KB stream (a page: the
-    // prefetchers see whole pages) and the 3 × 64 accumulators (12 KB) stay in L1.
+    // One block of pixels, 4 vectors (64 pixels with 16 lanes) at a time: their 3 × 4 accumulators stay in registers
+    // while the K class planes are walked, so each value is loaded once and nothing else touches memory. The K planes
+    // lie hw floats apart (a multiple of 4 KB at 640², the same L1 set), but every 64-byte line is consumed whole by
+    // the one load that brings it in, so the set conflicts cost nothing; the ragged end goes one vector at a time.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void StatsBlock<TS, TV>(float* sn, float* on, int k, int hw, int start, int end)
         where TS : struct, ISimd<TV> where TV : unmanaged
     {
-        int l = TS.Lanes;
-        var acc = stackalloc StatsAccumulator<TS, TV>[Block / 8];
-        for (int r0 = start; r0 < end; r0 += Block)
+        int l = TS.Lanes, r = start;
+        for (; r + 4 * l <= end; r += 4 * l)
         {
-            int count = Math.Min(Block, end - r0), nv = (count + l - 1) / l;
-            for (int v = 0; v < nv; v++) acc[v] = StatsAccumulator<TS, TV>.Start;
-            int full = count / l; // whole vectors by plain loads, the ragged one (if any) through the stack slot
-            for (int c = 0; c < k; c++)
+            StatsAccumulator<TS, TV> a0 = StatsAccumulator<TS, TV>.Start, a1 = a0, a2 = a0, a3 = a0;
+            float* row = sn + r;
+            for (int c = 0; c < k; c++, row += hw)
             {
-                float* row = sn + (long)c * hw + r0;
-                for (int v = 0; v < full; v++) acc[v].Add(TS.Load(row + v * l));
-                if (full < nv) acc[full].Add(HostSimd.LoadTail<TS, TV>(row + full * l, count - full * l));
+                a0.Add(TS.Load(row));
+                a1.Add(TS.Load(row + l));
+                a2.Add(TS.Load(row + 2 * l));
+                a3.Add(TS.Load(row + 3 * l));
             }
-            for (int v = 0; v < nv; v++) acc[v].Store(on + r0 + v * l, hw, count - v * l);
+            a0.Store(on + r, hw, l);
+            a1.Store(on + r + l, hw, l);
+            a2.Store(on + r + 2 * l, hw, l);
+            a3.Store(on + r + 3 * l, hw, l);
+        }
+        for (; r < end; r += l)
+        {
+            int lanes = Math.Min(l, end - r);
+            var acc = StatsAccumulator<TS, TV>.Start;
+            for (int c = 0; c < k; c++) acc.Add(HostSimd.LoadTail<TS, TV>(sn + (long)c * hw + r, lanes));
+            acc.Store(on + r, hw, lanes);
         }
     }
 
@@ -125,22 +137,29 @@ public static unsafe class UncertaintyStatsHost
 
         public static StatsAccumulator<TS, TV> Start => new() { Max = TS.Splat(float.NegativeInfinity), Entropy = TS.Zero, Sum = TS.Zero };
 
+        // Per value: a native max (one instruction; NaN is restored in Store), an add, a compare-select clamp that
+        // keeps NaN, and ln of the clamped value without special-value selects: it is ≥ 1e-7 (normal) or +∞ (ln ≈ 88.7,
+        // ∞·88.7 = ∞ as the reference) or NaN (NaN·anything = NaN). The entropy is NaN exactly when some value was
+        // NaN: its terms −cl·ln cl are ≤ 1/e, so −∞ is the only infinity it can reach and ∞ − ∞ never happens.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Add(TV v)
         {
-            Max = TS.Max(Max, v);
+            Max = TS.MaxNative(Max, v);
             Sum = TS.Add(Sum, v);
-            var cl = TS.Max(v, TS.Splat(UncertaintyStats.EntropyClamp));
-            Entropy = TS.Sub(Entropy, TS.Mul(cl, TS.Log(cl)));
+            var clamp = TS.Splat(UncertaintyStats.EntropyClamp);
+            var cl = TS.Select(TS.LessThan(v, clamp), clamp, v);
+            Entropy = TS.Fma(TS.Neg(cl), HostMath.LogNormal<TS, TV>(cl), Entropy);
         }
 
-        // stats planes (4, HW) starting at this pixel.
+        // stats planes (4, HW) starting at this pixel; a NaN among the values makes max NaN (as MathF.Max).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public readonly void Store(float* o, long hw, int lanes)
         {
-            HostSimd.StoreTail<TS, TV>(o, Max, lanes);
+            var max = TS.Select(TS.EqualsMask(Entropy, Entropy), Max, TS.Splat(float.NaN));
+            HostSimd.StoreTail<TS, TV>(o, max, lanes);
             HostSimd.StoreTail<TS, TV>(o + hw, Entropy, lanes);
             HostSimd.StoreTail<TS, TV>(o + 2 * hw, Sum, lanes);
-            HostSimd.StoreTail<TS, TV>(o + 3 * hw, TS.Sub(TS.One, Max), lanes);
+            HostSimd.StoreTail<TS, TV>(o + 3 * hw, TS.Sub(TS.One, max), lanes);
         }
     }
 }

@@ -277,7 +277,22 @@ internal static class HostMath
     {
         TV tiny = TS.LessThan(x, TS.Splat(1.17549435e-38f));
         TV xs = TS.Select(tiny, TS.Mul(x, TS.Splat(8388608f)), x);
-        TV e = TS.Sub(TS.Exponent(xs), TS.Select(tiny, TS.Splat(23f), TS.Zero));
+        TV r = LogNormal<TS, TV>(xs, TS.Sub(TS.Exponent(xs), TS.Select(tiny, TS.Splat(23f), TS.Zero)));
+        r = TS.Select(TS.EqualsMask(x, TS.Splat(float.PositiveInfinity)), x, r);
+        r = TS.Select(TS.EqualsMask(x, TS.Zero), TS.Splat(float.NegativeInfinity), r);
+        return TS.Select(TS.GreaterThanOrEqual(x, TS.Zero), r, TS.Splat(float.NaN)); // x < 0 and NaN fail the test
+    }
+
+    /// <summary>
+    /// The core of <see cref="Log{TS, TV}"/> for a positive normal x (no special-value selects): +∞ gives a finite
+    /// ~88.7 (so x·ln x is still +∞), NaN gives garbage — callers that need more use <see cref="Log{TS, TV}"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV LogNormal<TS, TV>(TV x) where TS : struct, ISimd<TV> where TV : unmanaged => LogNormal<TS, TV>(x, TS.Exponent(x));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV LogNormal<TS, TV>(TV xs, TV e) where TS : struct, ISimd<TV> where TV : unmanaged
+    {
         TV f = TS.Fraction(xs);
         TV low = TS.LessThan(f, TS.Splat(0.707106781186547524f));
         e = TS.Sub(e, TS.Select(low, TS.One, TS.Zero));
@@ -294,10 +309,7 @@ internal static class HostMath
         TV y = TS.Mul(TS.Mul(p, m), z);
         y = TS.Fma(e, TS.Splat(-2.12194440e-4f), y);
         y = TS.Fma(z, TS.Splat(-0.5f), y);
-        TV r = TS.Fma(e, TS.Splat(0.693359375f), TS.Add(m, y));
-        r = TS.Select(TS.EqualsMask(x, TS.Splat(float.PositiveInfinity)), x, r);
-        r = TS.Select(TS.EqualsMask(x, TS.Zero), TS.Splat(float.NegativeInfinity), r);
-        return TS.Select(TS.GreaterThanOrEqual(x, TS.Zero), r, TS.Splat(float.NaN)); // x < 0 and NaN fail the test
+        return TS.Fma(e, TS.Splat(0.693359375f), TS.Add(m, y));
     }
 
     /// <summary>1 / (1 + e^(−x)): 0 at −∞, 1 at +∞, NaN stays NaN (as the kernels' 1/(1+exp(−x))).</summary>

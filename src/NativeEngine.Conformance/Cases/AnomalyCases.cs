@@ -76,6 +76,23 @@ internal static class AnomalyCases
                 }));
         }
 
+        // Host special values: NaN first, last and in the ragged tail (max, entropy and 1 − max go NaN), ±∞ alone and
+        // together (sum NaN, max +∞, entropy −∞), a pixel of −∞ only; 135 pixels = two 64-pixel register blocks + a tail.
+        yield return new ConformanceCase("anomaly_stats", "UncertaintyStatsHost.Stats", "[1,5,9,15] NaN/±inf", StatsAbs, StatsRel, "K-term float32 sums, ln",
+            d => HostRows.On(d, dev =>
+            {
+                const int k = 5, hw = 9 * 15;
+                var s = SemanticMap(1, k, hw, 5, 3);
+                foreach (var (c, px, v) in new[] { (0, 5, float.NaN), (4, 6, float.NaN), (2, 3, float.NaN), (1, 130, float.NaN),
+                    (0, 70, float.PositiveInfinity), (4, 71, float.NegativeInfinity), (1, 72, float.PositiveInfinity), (3, 72, float.NegativeInfinity) })
+                    s[c * hw + px] = v;
+                for (int c = 0; c < k; c++) s[c * hw + 131] = float.NegativeInfinity;
+                using var ts = Tensor.FromHost(dev, new Shape(1, k, 9, 15), s);
+                using var to = Tensor.Empty(dev, new Shape(1, 4, 9, 15));
+                UncertaintyStats.Compute(ts, to);
+                return new(AnomalyRef.Stats(s, 1, k, hw), to.ToHostFloat());
+            }));
+
         // Bench workloads (host): EoMT-B-640's statistics (K = 19 over 640² pixels), the seed's head (4 statistics,
         // hidden 64 and 32) on 640² pixels, and the score of two stitched 640² windows.
         yield return new ConformanceCase("anomaly_stats", "UncertaintyStatsHost.Stats", "[1,19,640,640]", StatsAbs, StatsRel, "K-term float32 sums, ln",
